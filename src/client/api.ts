@@ -1,0 +1,56 @@
+/**
+ * The contract of the Copass client, as the provider consumes it. `CopassClient` (client.ts)
+ * implements it over undici; the provider depends only on this interface, so its tests can pass a
+ * counting wrapper and the CRUD core can move to a native provider later.
+ */
+import type {
+  DataSource,
+  ListSourcesQuery,
+  PatchUserMcpRequest,
+  RegisterUserMcpRequest,
+  SourceList,
+  StatusResponse,
+  UserMcpResult,
+} from "./types";
+
+export interface CopassClientOptions {
+  /** Base URL, e.g. `https://api.copass.id`; trailing slashes are stripped. */
+  apiUrl: string;
+  /** `olk_…` API key, sent as `Authorization: Bearer <key>`; never in a message or log. */
+  apiKey: string;
+  /** Optional `X-Encryption-Token` header value (a secret, treated like the key). */
+  encryptionToken?: string;
+  /** Per-request timeout (headers and body), ms. Default 30 000. */
+  requestTimeoutMs?: number;
+  /** Retry policy overrides (see retry.ts for the defaults and their reasons). */
+  retry?: Partial<RetryOptions>;
+}
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  /** First backoff, ms; doubled each attempt. */
+  minDelayMs: number;
+  /** Cap on one backoff and on an honoured Retry-After, ms. */
+  maxDelayMs: number;
+}
+
+export interface CopassApi {
+  /**
+   * POST …/sources/user-mcp, exactly once: never retried blindly, since Copass has no idempotency
+   * key and a retried create can duplicate the source (reference §4.5).
+   */
+  registerUserMcp(sandboxId: string, body: RegisterUserMcpRequest): Promise<UserMcpResult>;
+  /**
+   * Register with reconciliation: when the POST fails ambiguously (network error, timeout, 5xx),
+   * list the sandbox's user_mcp sources and adopt the one this request created, if any, before
+   * trying again. Leaves exactly one source whatever the network does.
+   */
+  registerUserMcpReconciled(sandboxId: string, body: RegisterUserMcpRequest): Promise<UserMcpResult>;
+  patchUserMcp(sandboxId: string, sourceId: string, body: PatchUserMcpRequest): Promise<UserMcpResult>;
+  testUserMcp(sandboxId: string, sourceId: string): Promise<UserMcpResult>;
+  revokeUserMcp(sandboxId: string, sourceId: string): Promise<UserMcpResult>;
+  getSource(sandboxId: string, sourceId: string): Promise<DataSource>;
+  listSources(sandboxId: string, query?: ListSourcesQuery): Promise<SourceList>;
+  deleteSource(sandboxId: string, sourceId: string): Promise<StatusResponse>;
+}

@@ -1,0 +1,132 @@
+/**
+ * One error hierarchy for every way a Copass call can fail (after undici's lib/core/errors.js).
+ * Each class has a stable `code` callers switch on: the provider runs in Pulumi's host process,
+ * which may load a second copy of this module, so `instanceof` alone is not reliable — match on
+ * `code`, or use `isCopassError`, which checks a `Symbol.for` brand shared by every copy.
+ *
+ * Messages are built from the operation, the HTTP status and the server's `error`/`detail`, and
+ * are passed through `redact` with every secret the client knows (API key, MCP token of the
+ * request), so a server that echoes a credential still cannot leak it through an error.
+ */
+import type { Operation } from "./types";
+
+const BRAND = Symbol.for("pulumi-copass.CopassError");
+
+export type CopassErrorCode =
+  | "COPASS_VALIDATION"
+  | "COPASS_AUTH"
+  | "COPASS_NOT_FOUND"
+  | "COPASS_CONFLICT"
+  | "COPASS_RATE_LIMITED"
+  | "COPASS_SERVER"
+  | "COPASS_NETWORK"
+  | "COPASS_TIMEOUT"
+  | "COPASS_BAD_RESPONSE"
+  | "COPASS_HTTP";
+
+export interface CopassErrorData {
+  operation: Operation;
+  /** HTTP status, when a response arrived. */
+  status?: number;
+  /** Copass machine code from the `error` field of the body (not contractual; reference §5). */
+  apiError?: string;
+  /** Human-readable `detail` from the body, redacted. */
+  detail?: string;
+  /** Parsed `Retry-After`, in milliseconds. */
+  retryAfterMs?: number;
+  /** How many attempts were made before giving up. */
+  attempts?: number;
+  cause?: unknown;
+}
+
+export class CopassError extends Error {
+  readonly code: CopassErrorCode = "COPASS_HTTP";
+  readonly operation: Operation;
+  readonly status?: number;
+  readonly apiError?: string;
+  readonly detail?: string;
+  readonly retryAfterMs?: number;
+  attempts?: number;
+
+  constructor(message: string, data: CopassErrorData) {
+    super(message, data.cause === undefined ? undefined : { cause: data.cause });
+    this.name = "CopassError";
+    this.operation = data.operation;
+    this.status = data.status;
+    this.apiError = data.apiError;
+    this.detail = data.detail;
+    this.retryAfterMs = data.retryAfterMs;
+    this.attempts = data.attempts;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+}
+
+/** 400/422: the request was refused as invalid; sending it again changes nothing. */
+export class CopassValidationError extends CopassError {
+  override readonly code = "COPASS_VALIDATION" as const;
+  override name = "CopassValidationError";
+}
+/** 401/403: the API key is missing, wrong, or lacks access. */
+export class CopassAuthError extends CopassError {
+  override readonly code = "COPASS_AUTH" as const;
+  override name = "CopassAuthError";
+}
+/** 404: the sandbox or source does not exist for this API key. */
+export class CopassNotFoundError extends CopassError {
+  override readonly code = "COPASS_NOT_FOUND" as const;
+  override name = "CopassNotFoundError";
+}
+/** 409, or a 400 whose `error` code says the app namespace is taken. */
+export class CopassConflictError extends CopassError {
+  override readonly code = "COPASS_CONFLICT" as const;
+  override name = "CopassConflictError";
+}
+/** 429 after the retries ran out; `retryAfterMs` holds the server's last hint. */
+export class CopassRateLimitedError extends CopassError {
+  override readonly code = "COPASS_RATE_LIMITED" as const;
+  override name = "CopassRateLimitedError";
+}
+/** 5xx after the retries ran out (or at once for a register POST, which is never blindly retried). */
+export class CopassServerError extends CopassError {
+  override readonly code = "COPASS_SERVER" as const;
+  override name = "CopassServerError";
+}
+/** The connection failed or was dropped before a response arrived. */
+export class CopassNetworkError extends CopassError {
+  override readonly code = "COPASS_NETWORK" as const;
+  override name = "CopassNetworkError";
+}
+/** No response within the per-request timeout. */
+export class CopassTimeoutError extends CopassError {
+  override readonly code = "COPASS_TIMEOUT" as const;
+  override name = "CopassTimeoutError";
+}
+/** A 2xx whose body did not match the documented shape. */
+export class CopassBadResponseError extends CopassError {
+  override readonly code = "COPASS_BAD_RESPONSE" as const;
+  override name = "CopassBadResponseError";
+}
+
+export function isCopassError(value: unknown): value is CopassError {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/**
+ * True when a request may have reached the server and been committed although no usable answer
+ * came back: the case where a register must be reconciled by listing before any retry.
+ */
+export function isAmbiguousFailure(error: unknown): boolean {
+  if (!isCopassError(error)) return false;
+  return error.code === "COPASS_NETWORK" || error.code === "COPASS_TIMEOUT" || error.code === "COPASS_SERVER";
+}
+
+const REDACTED = "[redacted]";
+
+/** Replaces every occurrence of each secret (of 4+ characters) in `text` with `[redacted]`. */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 4) out = out.split(secret).join(REDACTED);
+  }
+  return out;
+}
