@@ -3,9 +3,11 @@
  * implements it over undici; the provider depends only on this interface, so its tests can pass a
  * counting wrapper and the CRUD core can move to a native provider later.
  */
+import type { Failure, Jitter, RetryDecision } from "./retry";
 import type {
   DataSource,
   ListSourcesQuery,
+  Operation,
   PatchUserMcpRequest,
   RegisterUserMcpRequest,
   SourceList,
@@ -24,6 +26,20 @@ export interface CopassClientOptions {
   requestTimeoutMs?: number;
   /** Retry policy overrides (see retry.ts for the defaults and their reasons). */
   retry?: Partial<RetryOptions>;
+  /**
+   * Called after every failed attempt with the retry decision taken for it (retry after a delay, or
+   * give up and why). For tests, call counting and debug logs; it never sees headers or bodies.
+   */
+  onAttempt?: (event: AttemptEvent) => void;
+}
+
+/** One failed attempt and what the retry policy decided about it. */
+export interface AttemptEvent {
+  operation: Operation;
+  /** 1-based number of the attempt that failed. */
+  attempt: number;
+  failure: Failure;
+  decision: RetryDecision;
 }
 
 export interface RetryOptions {
@@ -33,6 +49,10 @@ export interface RetryOptions {
   minDelayMs: number;
   /** Cap on one backoff and on an honoured Retry-After, ms. */
   maxDelayMs: number;
+  /** Multiplier between backoffs; default 2. */
+  factor?: number;
+  /** Default "equal" (half fixed, half random). */
+  jitter?: Jitter;
 }
 
 export interface CopassApi {

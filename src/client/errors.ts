@@ -107,6 +107,37 @@ export class CopassBadResponseError extends CopassError {
   override name = "CopassBadResponseError";
 }
 
+/**
+ * The client was configured in a way that would be unsafe or cannot work (an `apiUrl` that would
+ * send the API key over plain http to a non-loopback host, a malformed URL, a missing key). Thrown
+ * by the constructor, before any request; it is not an API failure, so it is not a `CopassError`,
+ * but it carries a stable `code` like one.
+ */
+export class CopassConfigError extends Error {
+  readonly code = "COPASS_CONFIG" as const;
+  override name = "CopassConfigError";
+}
+
+/**
+ * The error class for a non-2xx answer: 400/422 validation (a `namespace_conflict` code is a
+ * conflict), 401/403 auth, 404 not found, 409 conflict, 429 rate limited, 5xx server; any other
+ * status is a plain `CopassError` (`COPASS_HTTP`).
+ */
+export function errorClassForStatus(status: number, apiError?: string): typeof CopassError {
+  if (status === 400 || status === 422) {
+    return apiError === NAMESPACE_CONFLICT ? CopassConflictError : CopassValidationError;
+  }
+  if (status === 401 || status === 403) return CopassAuthError;
+  if (status === 404) return CopassNotFoundError;
+  if (status === 409) return CopassConflictError;
+  if (status === 429) return CopassRateLimitedError;
+  if (status >= 500 && status <= 599) return CopassServerError;
+  return CopassError;
+}
+
+/** The emulator's (and, by inference, Copass's) `error` code for a taken app namespace. */
+export const NAMESPACE_CONFLICT = "namespace_conflict";
+
 export function isCopassError(value: unknown): value is CopassError {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
 }

@@ -108,13 +108,5 @@ export const errorBodySchema = z.looseObject({
 });
 
 /** Names of the client operations; carried by every error and used by the retry policy. */
-export const OPERATIONS = [
-  "register",
-  "patch",
-  "test",
-  "revoke",
-  "get",
-  "list",
-  "delete",
-] as const;
+export const OPERATIONS = ["register", "patch", "test", "revoke", "get", "list", "delete"] as const;
 export type Operation = (typeof OPERATIONS)[number];

@@ -1,0 +1,20 @@
+/** Public surface of the Copass client folder: the client, its contract, errors, policy, wire types. */
+export { CopassClient, checkApiUrl, isLoopbackHost } from "./client";
+export type { AttemptEvent, CopassApi, CopassClientOptions, RetryOptions } from "./api";
+export * from "./errors";
+export {
+  DEFAULT_RETRY_POLICY,
+  REPEATABLE_OPERATIONS,
+  RETRYABLE_STATUSES,
+  backoffMs,
+  decideRetry,
+  parseRetryAfter,
+  resolvePolicy,
+  type Failure,
+  type Jitter,
+  type RetryDecision,
+  type RetryInput,
+  type RetryPolicy,
+} from "./retry";
+export { findRegisteredSource, outcomeFromSource } from "./reconcile";
+export * from "./types";
