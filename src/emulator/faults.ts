@@ -1,0 +1,116 @@
+/**
+ * Fault injection (msw's `server.use(…, {once})` and undici's mock `times`): rules layered on the
+ * normal behaviour, the first matching rule in insertion order applies and uses up one of its
+ * `times`; `reset()` restores the baseline. Pure matching, no sockets: `server.ts` performs the
+ * action.
+ */
+import type { EmulatorFaults, FaultAction, FaultRule } from "./api";
+
+export interface FaultRequest {
+  method: string;
+  path: string;
+  operation: string;
+}
+
+interface ActiveRule {
+  rule: FaultRule;
+  remaining: number;
+}
+
+export function matches(rule: FaultRule, req: FaultRequest): boolean {
+  if (rule.method !== undefined && rule.method.toUpperCase() !== req.method.toUpperCase()) return false;
+  if (rule.operation !== undefined && rule.operation !== req.operation) return false;
+  if (rule.pathIncludes !== undefined && !req.path.includes(rule.pathIncludes)) return false;
+  return true;
+}
+
+export class FaultSet implements EmulatorFaults {
+  private rules: ActiveRule[] = [];
+
+  inject(rule: FaultRule): void {
+    const checked = checkFaultRule(rule);
+    this.rules.push({ rule: checked, remaining: checked.times ?? 1 });
+  }
+
+  reset(): void {
+    this.rules = [];
+  }
+
+  /** The action for this request, if a rule matches; consumes one use of that rule. */
+  take(req: FaultRequest): FaultAction | undefined {
+    const index = this.rules.findIndex((r) => matches(r.rule, req));
+    const active = this.rules[index];
+    if (!active) return undefined;
+    active.remaining -= 1;
+    if (active.remaining <= 0) this.rules.splice(index, 1);
+    return active.rule.action;
+  }
+
+  /** Rules still armed (for the admin endpoint and tests). */
+  pending(): number {
+    return this.rules.length;
+  }
+}
+
+const KINDS = ["status", "delay", "drop", "commit-then-drop"];
+
+/**
+ * Checks a rule (it may come as JSON through `POST /_emulator/faults`). JSON has no Infinity, so
+ * `times: "Infinity"` (or `null`) there means "until reset". Errors say what to send instead.
+ */
+export function checkFaultRule(input: unknown): FaultRule {
+  const fail = (msg: string): never => {
+    throw new TypeError(`Failed to inject a fault: ${msg}`);
+  };
+  if (typeof input !== "object" || input === null) return fail("the rule must be an object {action, …}");
+  const raw = input as Record<string, unknown>;
+  const action = raw.action as Record<string, unknown> | undefined;
+  if (typeof action !== "object" || action === null || !KINDS.includes(action.kind as string)) {
+    return fail(`action.kind must be one of ${KINDS.join(", ")}`);
+  }
+  for (const key of ["method", "operation", "pathIncludes"] as const) {
+    if (raw[key] !== undefined && typeof raw[key] !== "string") fail(`${key} must be a string when set`);
+  }
+  let times: number | undefined;
+  if (raw.times === null || raw.times === "Infinity" || raw.times === Infinity) times = Infinity;
+  else if (raw.times !== undefined) {
+    if (typeof raw.times !== "number" || !Number.isInteger(raw.times) || raw.times < 1) {
+      fail('times must be a positive integer, or "Infinity" for until reset');
+    }
+    times = raw.times as number;
+  }
+  let checked: FaultAction;
+  switch (action.kind) {
+    case "status": {
+      const status = action.status;
+      if (typeof status !== "number" || !Number.isInteger(status) || status < 100 || status > 599) {
+        return fail("action.status must be an HTTP status from 100 to 599");
+      }
+      const retry = action.retryAfterSeconds;
+      if (retry !== undefined && (typeof retry !== "number" || retry < 0)) {
+        return fail("action.retryAfterSeconds must be a number of seconds ≥ 0");
+      }
+      checked = { kind: "status", status };
+      if (retry !== undefined) checked.retryAfterSeconds = retry;
+      if (action.body !== undefined) checked.body = action.body;
+      break;
+    }
+    case "delay": {
+      const ms = action.ms;
+      // Infinity would fire at once in setTimeout; a finite, bounded wait is what a test can reason about.
+      if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0 || ms > 600_000) {
+        return fail("action.ms must be a finite number of milliseconds from 0 to 600000");
+      }
+      checked = { kind: "delay", ms };
+      break;
+    }
+    default:
+      checked = { kind: action.kind as "drop" | "commit-then-drop" };
+  }
+  const rule: FaultRule = { action: checked };
+  if (raw.method !== undefined) rule.method = raw.method as string;
+  if (raw.operation !== undefined) rule.operation = raw.operation as string;
+  if (raw.pathIncludes !== undefined) rule.pathIncludes = raw.pathIncludes as string;
+  if (times !== undefined) rule.times = times;
+  return rule;
+}
