@@ -1,0 +1,178 @@
+import { describe, expect, it, vi } from "vitest";
+import {
+  CopassAuthError,
+  CopassBadResponseError,
+  CopassConfigError,
+  CopassConflictError,
+  CopassError,
+  CopassNetworkError,
+  CopassNotFoundError,
+  CopassRateLimitedError,
+  CopassServerError,
+  CopassTimeoutError,
+  CopassValidationError,
+  errorClassForStatus,
+  isAmbiguousFailure,
+  isCopassError,
+  redact,
+} from "../../src/client/errors";
+
+// One row per class: its code, its name, the statuses that map to it, and whether a register that
+// failed this way may have committed (and so must be reconciled by listing).
+const table = [
+  { Class: CopassError, code: "COPASS_HTTP", name: "CopassError", statuses: [302, 418], ambiguous: false },
+  {
+    Class: CopassValidationError,
+    code: "COPASS_VALIDATION",
+    name: "CopassValidationError",
+    statuses: [400, 422],
+    ambiguous: false,
+  },
+  {
+    Class: CopassAuthError,
+    code: "COPASS_AUTH",
+    name: "CopassAuthError",
+    statuses: [401, 403],
+    ambiguous: false,
+  },
+  {
+    Class: CopassNotFoundError,
+    code: "COPASS_NOT_FOUND",
+    name: "CopassNotFoundError",
+    statuses: [404],
+    ambiguous: false,
+  },
+  {
+    Class: CopassConflictError,
+    code: "COPASS_CONFLICT",
+    name: "CopassConflictError",
+    statuses: [409],
+    ambiguous: false,
+  },
+  {
+    Class: CopassRateLimitedError,
+    code: "COPASS_RATE_LIMITED",
+    name: "CopassRateLimitedError",
+    statuses: [429],
+    ambiguous: false,
+  },
+  {
+    Class: CopassServerError,
+    code: "COPASS_SERVER",
+    name: "CopassServerError",
+    statuses: [500, 502, 503, 504],
+    ambiguous: true,
+  },
+  {
+    Class: CopassNetworkError,
+    code: "COPASS_NETWORK",
+    name: "CopassNetworkError",
+    statuses: [],
+    ambiguous: true,
+  },
+  {
+    Class: CopassTimeoutError,
+    code: "COPASS_TIMEOUT",
+    name: "CopassTimeoutError",
+    statuses: [],
+    ambiguous: true,
+  },
+  {
+    Class: CopassBadResponseError,
+    code: "COPASS_BAD_RESPONSE",
+    name: "CopassBadResponseError",
+    statuses: [],
+    ambiguous: false,
+  },
+] as const;
+
+describe("CopassError hierarchy", () => {
+  it.each(table)("$name has code $code, a name, data and the brand", ({ Class, code, name, ambiguous }) => {
+    const cause = new Error("inner");
+    const err = new Class("Copass get failed: x", {
+      operation: "get",
+      status: 503,
+      apiError: "e",
+      detail: "d",
+      retryAfterMs: 1000,
+      attempts: 2,
+      cause,
+    });
+    expect(err).toBeInstanceOf(Error);
+    expect(err).toBeInstanceOf(CopassError);
+    expect(err.code).toBe(code);
+    expect(err.name).toBe(name);
+    expect(err.message).toBe("Copass get failed: x");
+    expect({
+      op: err.operation,
+      st: err.status,
+      ae: err.apiError,
+      d: err.detail,
+      ra: err.retryAfterMs,
+    }).toEqual({
+      op: "get",
+      st: 503,
+      ae: "e",
+      d: "d",
+      ra: 1000,
+    });
+    expect(err.attempts).toBe(2);
+    expect(err.cause).toBe(cause);
+    expect(isCopassError(err)).toBe(true);
+    expect(isAmbiguousFailure(err)).toBe(ambiguous);
+  });
+
+  it.each(table.flatMap((row) => row.statuses.map((status) => ({ status, row }))))(
+    "HTTP $status maps to $row.name",
+    ({ status, row }) => {
+      expect(errorClassForStatus(status)).toBe(row.Class);
+    },
+  );
+
+  it("maps a 400 namespace_conflict to a conflict, other 400 codes to validation", () => {
+    expect(errorClassForStatus(400, "namespace_conflict")).toBe(CopassConflictError);
+    expect(errorClassForStatus(422, "namespace_conflict")).toBe(CopassConflictError);
+    expect(errorClassForStatus(400, "invalid_base_url")).toBe(CopassValidationError);
+  });
+
+  it("is recognised across a second loaded copy of the module (Symbol.for brand)", async () => {
+    vi.resetModules();
+    const copy = await import("../../src/client/errors");
+    expect(copy.CopassError).not.toBe(CopassError);
+    const foreign = new copy.CopassNotFoundError("Copass get failed: HTTP 404", {
+      operation: "get",
+      status: 404,
+    });
+    expect(foreign).not.toBeInstanceOf(CopassError);
+    expect(isCopassError(foreign)).toBe(true);
+    expect(isAmbiguousFailure(foreign)).toBe(false);
+    expect(isAmbiguousFailure(new copy.CopassTimeoutError("t", { operation: "get" }))).toBe(true);
+    expect(copy.isCopassError(new CopassServerError("s", { operation: "list" }))).toBe(true);
+  });
+
+  it("does not brand plain errors, look-alikes or config errors", () => {
+    expect(isCopassError(new Error("x"))).toBe(false);
+    expect(isCopassError({ code: "COPASS_NOT_FOUND" })).toBe(false);
+    expect(isCopassError(null)).toBe(false);
+    expect(isCopassError(new CopassConfigError("bad url"))).toBe(false);
+    expect(new CopassConfigError("bad url").code).toBe("COPASS_CONFIG");
+    expect(isAmbiguousFailure(new Error("ECONNRESET"))).toBe(false);
+  });
+});
+
+describe("redact", () => {
+  it.each([
+    { text: "key olk_secret123 leaked", secrets: ["olk_secret123"], out: "key [redacted] leaked" },
+    { text: "tok-abcd tok-abcd", secrets: ["tok-abcd"], out: "[redacted] [redacted]" },
+    { text: "a olk_k and mcp_t", secrets: ["olk_k_long", "mcp_t_long"], out: "a olk_k and mcp_t" },
+    {
+      text: "both olk_AAAA mcp_BBBB",
+      secrets: ["olk_AAAA", undefined, "mcp_BBBB"],
+      out: "both [redacted] [redacted]",
+    },
+    // Secrets shorter than 4 characters would redact ordinary words; they are skipped.
+    { text: "the abc", secrets: ["abc", ""], out: "the abc" },
+  ])("redact($text) = $out", ({ text, secrets, out }) => {
+    expect(redact(text, secrets)).toBe(out);
+  });
+});
