@@ -69,6 +69,9 @@ export function describeProbeError(err: unknown, timeoutMs: number): string {
   for (let depth = 0; depth < 4 && cause instanceof Error; depth++) {
     const code = (cause as { code?: unknown }).code;
     if (typeof code === "string") return SOCKET_REASONS[code] ?? `network error (${code})`;
+    // fetch refuses the WHATWG "bad ports" (e.g. 9, 25, 6000) before connecting.
+    if (cause.message === "bad port")
+      return "port blocked by fetch (a WHATWG bad port); serve MCP on another port";
     cause = cause.cause;
   }
   if (err instanceof Error && err.name === "AbortError") return `timed out after ${timeoutMs} ms`;
