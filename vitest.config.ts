@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 180_000,
     pool: "forks",
+    // Packs the package and installs it into throwaway consumer projects for test/host (once per run).
+    globalSetup: ["test/globalSetup.host.ts"],
     // The JSON report feeds the "N passed, N failed" line that .ci/run prints last.
     reporters: ["default", ["json", { outputFile: ".tmp/vitest-report.json" }]],
   },

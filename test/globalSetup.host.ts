@@ -1,0 +1,43 @@
+/**
+ * Packs the package once per run and installs it into two throwaway consumer projects (A, and B
+ * for the portability test), shared with the host tests through `provide`/`inject`.
+ *
+ * The work (~build + two offline npm installs) is skipped when the run is filtered to files that
+ * are not host tests, so unit-test runs do not pay for it.
+ */
+import type { TestProject } from "vitest/node";
+import { installConsumer, packPackage, removeTemp } from "./support/pulumi-host";
+import * as path from "node:path";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Consumer project folder with pulumi-copass installed ("" when host tests do not run). */
+    copassConsumerA: string;
+    /** A second, independent consumer project folder. */
+    copassConsumerB: string;
+  }
+}
+
+function hostTestsSelected(project: TestProject): boolean {
+  // `filenamePattern` is the CLI filter (`vitest run test/host`); undefined means every file.
+  const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern;
+  if (!filters || filters.length === 0) return true;
+  return filters.some((f) => f.includes("host") || "test/host/".includes(f.replace(/^\.\//, "")));
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (!hostTestsSelected(project)) {
+    project.provide("copassConsumerA", "");
+    project.provide("copassConsumerB", "");
+    return async () => {};
+  }
+  const started = Date.now();
+  const tgz = await packPackage();
+  const [a, b] = await Promise.all([installConsumer(tgz, "consumer-a"), installConsumer(tgz, "consumer-b")]);
+  process.stderr.write(`[host setup] packed and installed twice in ${Date.now() - started} ms\n`);
+  project.provide("copassConsumerA", a);
+  project.provide("copassConsumerB", b);
+  return async () => {
+    await Promise.all([removeTemp(a), removeTemp(b), removeTemp(path.dirname(tgz))]);
+  };
+}

@@ -1,0 +1,499 @@
+/**
+ * Drives Pulumi's own dynamic-provider host over gRPC exactly as the engine does, with no Pulumi
+ * CLI (DESIGN §4; reference pulumi-dynamic-providers.md §5.2). No vitest import: the demo uses it too.
+ *
+ * - `packAndInstall()` builds and packs this package, then installs the tarball into a throwaway
+ *   consumer project outside the repo, so tests see what users get (the `files` list, the
+ *   `exports` map, a `require("pulumi-copass/provider")` resolved from the program's folder).
+ * - `captureProviderText()` runs a tiny program under `pulumi.runtime.setMocks` in that folder and
+ *   returns the `__provider` text the SDK serialized, which the engine would store in state.
+ * - `startHost()` spawns the consumer's `@pulumi/pulumi/cmd/dynamic-provider` and returns a client
+ *   whose methods take and return plain JS objects. Like the engine, it adds `__provider` to every
+ *   request, calls Configure first, and decodes "created but failed to initialize" errors.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, readdir, rm, writeFile, access } from "node:fs/promises";
+import { createRequire } from "node:module";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/** The repository root (this file is test/support/pulumi-host.ts). */
+export const repoRoot = path.resolve(__dirname, "..", "..");
+
+/** The SDK version the consumer installs: the last release that supports Node 20 (DESIGN §4). */
+export const pulumiVersion = "3.248.0";
+
+/** Secret envelope signature and value, as in Pulumi's RPC layer. */
+const secretSig = "4dabf18193072939515e22adb298388d";
+const secretSigValue = "1b47061264138c4ac30d75fd1eb44270";
+
+/** The sentinel the engine sends for values not known yet (preview of a computed value). */
+export const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Wraps a config value as the engine sends a secret (`pulumi config set --secret`). */
+export function secret(value: unknown): Record<string, unknown> {
+  return { [secretSig]: secretSigValue, value };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion; never throws on a non-zero exit (the caller decides). */
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: "pipe" });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 300_000);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function describeFailure(what: string, r: RunResult): Error {
+  return new Error(`${what} exited with ${r.code}\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-4000)}`);
+}
+
+/** The parent's environment without Copass settings (so a test opts into each one) and without Pulumi's. */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith("COPASS_") || k.startsWith("PULUMI_")) continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pack and install
+
+/**
+ * `npm run build`, then `npm pack` into a temporary folder; returns the tarball's path.
+ * Tolerates a failing build (other people's files mid-edit) when the entry points it needs were
+ * still emitted, and says so on stderr.
+ */
+export async function packPackage(): Promise<string> {
+  const build = await run("npm", ["run", "build"], { cwd: repoRoot });
+  if (build.code !== 0) {
+    const needed = ["dist/index.js", "dist/resource.js", "dist/provider/shim.js"];
+    const missing: string[] = [];
+    for (const f of needed) {
+      await access(path.join(repoRoot, f)).catch(() => missing.push(f));
+    }
+    if (missing.length > 0) throw describeFailure(`npm run build (missing ${missing.join(", ")})`, build);
+    process.stderr.write(`[pulumi-host] npm run build reported errors; packing what it emitted:\n`);
+    process.stderr.write(
+      build.stdout
+        .split("\n")
+        .filter((l) => l.includes("error TS"))
+        .slice(0, 10)
+        .join("\n") + "\n",
+    );
+  }
+  const dest = await mkdtemp(path.join(os.tmpdir(), "copass-pack-"));
+  const pack = await run("npm", ["pack", "--pack-destination", dest, "--silent"], { cwd: repoRoot });
+  if (pack.code !== 0) throw describeFailure("npm pack", pack);
+  const tgz = (await readdir(dest)).find((f) => f.endsWith(".tgz"));
+  if (!tgz) throw new Error(`npm pack wrote no tarball to ${dest}`);
+  return path.join(dest, tgz);
+}
+
+/**
+ * Creates a consumer project in os.tmpdir() and installs the tarball plus `@pulumi/pulumi`
+ * there, offline-friendly (the npm cache is warm). Returns the project's folder.
+ */
+export async function installConsumer(tgz: string, label = "consumer"): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `copass-${label}-`));
+  const pkg = {
+    name: `copass-${label}`,
+    version: "0.0.0",
+    private: true,
+    description: "pulumi-copass test consumer",
+  };
+  await writeFile(path.join(dir, "package.json"), JSON.stringify(pkg, null, 2));
+  const install = await run(
+    "npm",
+    [
+      "install",
+      "--prefer-offline",
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+      tgz,
+      `@pulumi/pulumi@${pulumiVersion}`,
+    ],
+    { cwd: dir, env: cleanEnv() },
+  );
+  if (install.code !== 0) throw describeFailure("npm install in the consumer project", install);
+  return dir;
+}
+
+/** Build, pack, and install into a fresh consumer project. Returns its folder. */
+export async function packAndInstall(): Promise<string> {
+  return installConsumer(await packPackage());
+}
+
+/** Removes a folder made by packPackage/installConsumer (only under os.tmpdir()). */
+export async function removeTemp(dir: string): Promise<void> {
+  if (!path.resolve(dir).startsWith(os.tmpdir() + path.sep)) return;
+  await rm(dir, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capture the serialized provider
+
+export interface CaptureOptions {
+  /** Token the program passes as a plain string (to prove it never reaches `__provider`). */
+  token?: string;
+  /** Set as COPASS_API_KEY in the capture process (to prove it is never captured). */
+  apiKey?: string;
+}
+
+export interface Capture {
+  /** The `__provider` text, as the engine stores it in state. */
+  providerText: string;
+  /** Whether the SDK wrapped `__provider` in a secret envelope (it must not need to). */
+  providerIsSecret: boolean;
+  /** The resource's type token. */
+  type: string;
+}
+
+const captureProgram = `
+"use strict";
+const pulumi = require("@pulumi/pulumi");
+const recorded = [];
+pulumi.runtime.setMocks(
+  {
+    newResource(args) { recorded.push(args); return { id: args.name + "-id", state: args.inputs }; },
+    call() { throw new Error("no calls expected"); },
+  },
+  "copass-capture", "dev", false,
+);
+const { UserMcpSource } = require("pulumi-copass");
+const res = new UserMcpSource("capture", {
+  sandboxId: "sb_capture",
+  name: "capture",
+  baseUrl: "https://mcp.example.com/mcp",
+  authKind: "bearer",
+  token: process.env.CAPTURE_TOKEN,
+});
+res.id.apply(() => {
+  const r = recorded.find((x) => x.name === "capture");
+  let p = r.inputs.__provider;
+  const isSecret = typeof p === "object" && p !== null && "${secretSig}" in p;
+  if (isSecret) p = p.value;
+  process.stdout.write(JSON.stringify({ providerText: p, providerIsSecret: isSecret, type: r.type }));
+});
+`;
+
+/** Runs a program under mocks in the consumer folder and returns the serialized provider. */
+export async function captureProviderText(consumerDir: string, opts: CaptureOptions = {}): Promise<Capture> {
+  const file = path.join(consumerDir, "capture-provider.js");
+  await writeFile(file, captureProgram);
+  const env = cleanEnv({
+    CAPTURE_TOKEN: opts.token ?? "capture-token-not-a-secret",
+    ...(opts.apiKey === undefined ? {} : { COPASS_API_KEY: opts.apiKey }),
+  });
+  const r = await run(process.execPath, [file], { cwd: consumerDir, env, timeoutMs: 120_000 });
+  if (r.code !== 0) throw describeFailure("the capture program", r);
+  return JSON.parse(r.stdout) as Capture;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The host over gRPC
+
+export type DiffChanges = "DIFF_UNKNOWN" | "DIFF_NONE" | "DIFF_SOME";
+export type Props = Record<string, unknown>;
+
+export interface CheckResult {
+  inputs: Props;
+  failures: { property: string; reason: string }[];
+}
+export interface DiffResult {
+  changes: DiffChanges;
+  replaces: string[];
+  deleteBeforeReplace: boolean;
+}
+export interface CreateResult {
+  id: string;
+  properties: Props;
+}
+export interface ReadResult {
+  id: string;
+  properties: Props;
+  /** Present when the provider returned `inputs` (the engine then stores them). */
+  inputs?: Props;
+}
+
+/** "Created but failed to initialize": the engine keeps `id` and `properties` in state. */
+export interface InitFailure {
+  id: string;
+  properties: Props;
+  reasons: string[];
+}
+
+/** A gRPC error from the host, with the init-failure details when it sent them. */
+export class HostError extends Error {
+  constructor(
+    readonly method: string,
+    readonly code: number,
+    readonly details: string,
+    readonly initFailed?: InitFailure,
+  ) {
+    super(`${method} failed (gRPC ${code}): ${details}`);
+    this.name = "HostError";
+  }
+}
+
+export interface HostOptions {
+  /** Extra environment for the host (e.g. COPASS_API_KEY). COPASS_* from the parent are dropped. */
+  env?: NodeJS.ProcessEnv;
+  /** Project name (PULUMI_NODEJS_PROJECT); un-namespaced config keys get it as prefix. */
+  project?: string;
+  /** The `__provider` text to add to requests; default: captured from the consumer folder once. */
+  providerText?: string;
+  /** Per-call deadline, ms. Default 120 000. */
+  callTimeoutMs?: number;
+}
+
+export interface Host {
+  readonly port: number;
+  readonly consumerDir: string;
+  /** The `__provider` text added to every request. */
+  readonly providerText: string;
+  /** Everything the host wrote to stdout and stderr so far (for leak scans). */
+  output(): { stdout: string; stderr: string };
+  getPluginInfo(): Promise<{ version: string }>;
+  /** Stack config (`copass:apiKey` …); wrap secret values with `secret()`. */
+  configure(config: Props): Promise<{ acceptSecrets: boolean }>;
+  check(olds: Props, news: Props): Promise<CheckResult>;
+  diff(id: string, olds: Props, news: Props): Promise<DiffResult>;
+  create(props: Props): Promise<CreateResult>;
+  read(id: string, props: Props, inputs?: Props): Promise<ReadResult>;
+  update(id: string, olds: Props, news: Props): Promise<{ properties: Props }>;
+  delete(id: string, props: Props): Promise<void>;
+  kill(): Promise<void>;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the generated gRPC stubs are untyped JS */
+interface Stubs {
+  grpc: any;
+  provrpc: any;
+  provproto: any;
+  statusproto: any;
+  Struct: any;
+  Empty: any;
+}
+
+/** Loads the gRPC stubs the consumer's host uses (same copies, so messages are compatible). */
+function loadStubs(consumerDir: string): Stubs {
+  const fromPulumi = createRequire(
+    path.join(consumerDir, "node_modules", "@pulumi", "pulumi", "package.json"),
+  );
+  return {
+    grpc: fromPulumi("@grpc/grpc-js"),
+    provrpc: fromPulumi("@pulumi/pulumi/proto/provider_grpc_pb"),
+    provproto: fromPulumi("@pulumi/pulumi/proto/provider_pb"),
+    statusproto: fromPulumi("@pulumi/pulumi/proto/status_pb"),
+    Struct: fromPulumi("google-protobuf/google/protobuf/struct_pb").Struct,
+    Empty: fromPulumi("google-protobuf/google/protobuf/empty_pb").Empty,
+  };
+}
+
+/** Struct.fromJavaScript rejects `undefined`; the engine never sends it, so drop it. */
+function plain(value: Props): Props {
+  return JSON.parse(JSON.stringify(value)) as Props;
+}
+
+/** Spawns the consumer's dynamic-provider host and connects to it. */
+export async function startHost(consumerDir: string, opts: HostOptions = {}): Promise<Host> {
+  const s = loadStubs(consumerDir);
+  const providerText = opts.providerText ?? (await captureProviderText(consumerDir)).providerText;
+  const project = opts.project ?? "copass-test";
+  const hostMain = path.join(
+    consumerDir,
+    "node_modules",
+    "@pulumi",
+    "pulumi",
+    "cmd",
+    "dynamic-provider",
+    "index.js",
+  );
+  const child: ChildProcess = spawn(process.execPath, [hostMain, "127.0.0.1:1"], {
+    cwd: consumerDir,
+    env: cleanEnv({
+      PULUMI_NODEJS_PROJECT: project,
+      PULUMI_PROJECT: project,
+      PULUMI_NODEJS_STACK: "dev",
+      ...opts.env,
+    }),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      stdout += d.toString();
+      const nl = stdout.indexOf("\n");
+      if (nl >= 0) resolve(Number(stdout.slice(0, nl).trim()));
+    };
+    child.stdout!.on("data", onData);
+    child.once("exit", (code) =>
+      reject(new Error(`the host exited with ${code} before printing its port\n${stderr}`)),
+    );
+    child.once("error", reject);
+  });
+  const client = new s.provrpc.ResourceProviderClient(
+    `127.0.0.1:${port}`,
+    s.grpc.credentials.createInsecure(),
+  );
+  const timeoutMs = opts.callTimeoutMs ?? 120_000;
+
+  const withProvider = (p: Props): Props => ({ ...plain(p), __provider: providerText });
+  const struct = (p: Props): any => s.Struct.fromJavaScript(p);
+
+  function call<T>(method: string, req: any): Promise<T> {
+    return new Promise((resolve, reject) => {
+      client[method](req, { deadline: new Date(Date.now() + timeoutMs) }, (err: any, resp: T) => {
+        if (err) reject(toHostError(method, err));
+        else resolve(resp);
+      });
+    });
+  }
+
+  function toHostError(method: string, err: any): HostError {
+    let initFailed: InitFailure | undefined;
+    const bins: Buffer[] = err.metadata?.get?.("grpc-status-details-bin") ?? [];
+    for (const bin of bins) {
+      const status = s.statusproto.Status.deserializeBinary(new Uint8Array(bin));
+      for (const any of status.getDetailsList()) {
+        if (any.getTypeName() !== "pulumirpc.ErrorResourceInitFailed") continue;
+        const d = s.provproto.ErrorResourceInitFailed.deserializeBinary(any.getValue_asU8());
+        initFailed = {
+          id: d.getId(),
+          properties: d.getProperties()?.toJavaScript() ?? {},
+          reasons: d.getReasonsList(),
+        };
+      }
+    }
+    return new HostError(method, err.code, err.details ?? err.message, initFailed);
+  }
+
+  const changesName: Record<number, DiffChanges> = {
+    [s.provproto.DiffResponse.DiffChanges.DIFF_UNKNOWN]: "DIFF_UNKNOWN",
+    [s.provproto.DiffResponse.DiffChanges.DIFF_NONE]: "DIFF_NONE",
+    [s.provproto.DiffResponse.DiffChanges.DIFF_SOME]: "DIFF_SOME",
+  };
+
+  const host: Host = {
+    port,
+    consumerDir,
+    providerText,
+    output: () => ({ stdout, stderr }),
+
+    async getPluginInfo() {
+      const resp: any = await call("getPluginInfo", new s.Empty());
+      return { version: resp.getVersion() };
+    },
+
+    async configure(config) {
+      const req = new s.provproto.ConfigureRequest();
+      req.setArgs(struct(plain(config)));
+      const resp: any = await call("configure", req);
+      return { acceptSecrets: resp.getAcceptsecrets() };
+    },
+
+    async check(olds, news) {
+      const req = new s.provproto.CheckRequest();
+      req.setUrn(`urn:pulumi:dev::${project}::pulumi-nodejs:dynamic/copass:UserMcpSource::r`);
+      req.setOlds(struct(Object.keys(olds).length === 0 ? {} : withProvider(olds)));
+      req.setNews(struct(withProvider(news)));
+      const resp: any = await call("check", req);
+      return {
+        inputs: resp.getInputs()?.toJavaScript() ?? {},
+        failures: resp
+          .getFailuresList()
+          .map((f: any) => ({ property: f.getProperty(), reason: f.getReason() })),
+      };
+    },
+
+    async diff(id, olds, news) {
+      const req = new s.provproto.DiffRequest();
+      req.setId(id);
+      req.setOlds(struct(withProvider(olds)));
+      req.setNews(struct(withProvider(news)));
+      const resp: any = await call("diff", req);
+      return {
+        changes: changesName[resp.getChanges()] ?? "DIFF_UNKNOWN",
+        replaces: resp.getReplacesList(),
+        deleteBeforeReplace: resp.getDeletebeforereplace(),
+      };
+    },
+
+    async create(props) {
+      const req = new s.provproto.CreateRequest();
+      req.setProperties(struct(withProvider(props)));
+      const resp: any = await call("create", req);
+      return { id: resp.getId(), properties: resp.getProperties()?.toJavaScript() ?? {} };
+    },
+
+    async read(id, props, inputs) {
+      const req = new s.provproto.ReadRequest();
+      req.setId(id);
+      req.setProperties(struct(withProvider(props)));
+      if (inputs) req.setInputs(struct(withProvider(inputs)));
+      const resp: any = await call("read", req);
+      return {
+        id: resp.getId(),
+        properties: resp.getProperties()?.toJavaScript() ?? {},
+        inputs: resp.getInputs()?.toJavaScript(),
+      };
+    },
+
+    async update(id, olds, news) {
+      const req = new s.provproto.UpdateRequest();
+      req.setId(id);
+      req.setOlds(struct(withProvider(olds)));
+      req.setNews(struct(withProvider(news)));
+      const resp: any = await call("update", req);
+      return { properties: resp.getProperties()?.toJavaScript() ?? {} };
+    },
+
+    async delete(id, props) {
+      const req = new s.provproto.DeleteRequest();
+      req.setId(id);
+      req.setProperties(struct(withProvider(props)));
+      await call("delete", req);
+    },
+
+    async kill() {
+      client.close();
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    },
+  };
+  return host;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
