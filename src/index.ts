@@ -10,5 +10,5 @@ export type {
   UserMcpDeletionPolicy,
   UserMcpIngestToolCall,
 } from "./resource";
-// TODO: re-export the Copass client's public names (`export * from "./client"`) once
-// src/client/index.ts lands.
+// The Copass REST client, its errors (match on `code`) and wire types.
+export * from "./client";
