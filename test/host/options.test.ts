@@ -54,7 +54,11 @@ describe("UserMcpSource under mocks", () => {
   };
 
   /** Creates a resource and resolves once the mock monitor registered it. */
-  function create(name: string, a = args, opts: Record<string, unknown> = {}) {
+  function create(
+    name: string,
+    a: import("../../src/index").UserMcpSourceArgs = args,
+    opts: Record<string, unknown> = {},
+  ) {
     let captured: any;
     const res = new pkg.UserMcpSource(name, a, {
       ...opts,
@@ -122,7 +126,7 @@ describe("UserMcpSource under mocks", () => {
 
   it("sends no token key when authKind is none", async () => {
     const { token: _t, ...rest } = args;
-    const r = await create("no-token", { ...rest, authKind: "none" } as typeof args).registeredP;
+    const r = await create("no-token", { ...rest, authKind: "none" }).registeredP;
     expect(r.inputs.token).toBeUndefined();
   });
 });
