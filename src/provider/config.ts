@@ -1,0 +1,108 @@
+/**
+ * Provider settings (DESIGN §3). `configure` stores the stack config values; the environment
+ * fallback is read at call time, so a credential rotated in CI works even for `destroy`, and
+ * nothing here is ever captured in the serialized provider or written to state.
+ *
+ * Settings are resolved only when an API call is needed: `check` and `diff` never need the key.
+ */
+import { isLoopbackHost, urlProblem } from "./schema";
+
+export const DEFAULT_API_URL = "https://api.copass.id";
+export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 30;
+
+/** Stack config keys and their environment fallbacks, in one place. */
+export const SETTINGS = {
+  apiUrl: { config: "copass:apiUrl", env: "COPASS_API_URL" },
+  apiKey: { config: "copass:apiKey", env: "COPASS_API_KEY" },
+  encryptionToken: { config: "copass:encryptionToken", env: "COPASS_ENCRYPTION_TOKEN" },
+  requestTimeoutSeconds: { config: "copass:requestTimeoutSeconds", env: "COPASS_REQUEST_TIMEOUT_SECONDS" },
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+/** The stack config values `configure` saw (undefined = not set). */
+export type ConfigValues = Partial<Record<SettingName, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ProviderSettings {
+  apiUrl: string;
+  apiKey: string;
+  encryptionToken?: string;
+  requestTimeoutMs: number;
+}
+
+/** A provider-configuration problem; the message names the fix and never a value. */
+export class ProviderConfigError extends Error {
+  readonly code = "COPASS_PROVIDER_CONFIG";
+  constructor(message: string) {
+    super(message);
+    this.name = "ProviderConfigError";
+  }
+}
+
+/** Reads the stack config keys through Pulumi's `Config.get`. */
+export function readConfigValues(config: { get(key: string): string | undefined }): ConfigValues {
+  const values: ConfigValues = {};
+  for (const name of Object.keys(SETTINGS) as SettingName[]) values[name] = config.get(SETTINGS[name].config);
+  return values;
+}
+
+function pick(name: SettingName, config: ConfigValues, env: Env): string | undefined {
+  // An empty string is "not set": `pulumi config set copass:apiKey ""` or `COPASS_API_KEY=`.
+  const fromConfig = config[name];
+  if (fromConfig !== undefined && fromConfig !== "") return fromConfig;
+  const fromEnv = env[SETTINGS[name].env];
+  return fromEnv !== undefined && fromEnv !== "" ? fromEnv : undefined;
+}
+
+function both(name: SettingName): string {
+  return `stack config ${SETTINGS[name].config} or env ${SETTINGS[name].env}`;
+}
+
+/**
+ * Stack config first, then the environment, then the default. Throws ProviderConfigError when
+ * the key is missing or a value is invalid.
+ */
+export function resolveSettings(config: ConfigValues, env: Env): ProviderSettings {
+  const apiUrl = (pick("apiUrl", config, env) ?? DEFAULT_API_URL).replace(/\/+$/, "");
+  const problem = urlProblem(`The Copass API URL (${both("apiUrl")})`, apiUrl, DEFAULT_API_URL);
+  if (problem) throw new ProviderConfigError(problem);
+  // Belt and braces for DESIGN §6: never send the API key over plain http to a non-loopback host.
+  const parsed = new URL(apiUrl);
+  if (parsed.protocol !== "https:" && !isLoopbackHost(parsed.hostname)) {
+    throw new ProviderConfigError(`The Copass API URL (${both("apiUrl")}) must use https://`);
+  }
+
+  const apiKey = pick("apiKey", config, env);
+  if (apiKey === undefined) {
+    throw new ProviderConfigError(
+      "No Copass API key: set it with `pulumi config set --secret copass:apiKey <key>` " +
+        "or the COPASS_API_KEY environment variable",
+    );
+  }
+
+  const rawTimeout = pick("requestTimeoutSeconds", config, env);
+  let timeoutSeconds = DEFAULT_REQUEST_TIMEOUT_SECONDS;
+  if (rawTimeout !== undefined) {
+    timeoutSeconds = Number(rawTimeout);
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(rawTimeout) || !(timeoutSeconds > 0) || timeoutSeconds > 3600) {
+      throw new ProviderConfigError(
+        `The request timeout (${both("requestTimeoutSeconds")}) must be a number of seconds above 0 and at most 3600, e.g. 30`,
+      );
+    }
+  }
+
+  const settings: ProviderSettings = { apiUrl, apiKey, requestTimeoutMs: Math.round(timeoutSeconds * 1000) };
+  const encryptionToken = pick("encryptionToken", config, env);
+  if (encryptionToken !== undefined) settings.encryptionToken = encryptionToken;
+  return settings;
+}
+
+/** Same settings, same client: compares every field (the key included, kept in memory only). */
+export function sameSettings(a: ProviderSettings, b: ProviderSettings): boolean {
+  return (
+    a.apiUrl === b.apiUrl &&
+    a.apiKey === b.apiKey &&
+    a.encryptionToken === b.encryptionToken &&
+    a.requestTimeoutMs === b.requestTimeoutMs
+  );
+}

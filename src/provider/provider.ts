@@ -1,0 +1,435 @@
+/**
+ * The `UserMcpSource` provider (DESIGN §2), called by the serialized shim (shim.ts) as
+ * `require("pulumi-copass/provider").provider.<method>(…)` inside Pulumi's dynamic-provider host.
+ * Plain JSON in and out. Decisions live in pure modules (schema, diff, health, outputs); this file
+ * orders the API calls.
+ *
+ * Nothing is created at load time: the Copass client is built on the first call that needs the
+ * API, from the settings `configure` stored plus the environment read at that moment, and reused
+ * while those settings stay the same. `check` and `diff` never touch the API or the settings.
+ *
+ * Errors thrown to Pulumi name the operation and the source, never a token or the API key; every
+ * message goes through `redact` with the secrets known to the call as a last line of defence.
+ * Once a source exists, a later failure throws an init-failed error (`{id, properties, reasons}`)
+ * so that the engine keeps the source in state instead of orphaning it.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { CopassApi } from "../client/api";
+import { CopassClient } from "../client/client";
+import { isCopassError, redact } from "../client/errors";
+import type { UserMcpResult } from "../client/types";
+import {
+  readConfigValues,
+  resolveSettings,
+  sameSettings,
+  type ConfigValues,
+  type ProviderSettings,
+} from "./config";
+import { diff, fieldChanged, needsRetest, patchBody } from "./diff";
+import { decideHealth } from "./health";
+import {
+  buildOutputs,
+  healthFromOutcome,
+  healthFromSource,
+  inputsFromOutputs,
+  outputsFromSource,
+  type HealthState,
+  type SourceOutputs,
+} from "./outputs";
+import {
+  FIELD_NAMES,
+  checkInputs,
+  patchBodyOf,
+  registerBody,
+  type HealthPolicy,
+  type NormalizedInputs,
+} from "./schema";
+
+type Props = Record<string, unknown>;
+
+// --- module state: provider-wide settings only, never per-resource state ---------------------------
+
+interface ModuleState {
+  /** Stack config values from `configure`; the env fallback is read at call time. */
+  config: ConfigValues;
+  client?: { settings: ProviderSettings; api: CopassApi };
+}
+
+const state: ModuleState = { config: {} };
+
+/** The client for the settings in force now: created on first use, reused while they hold. */
+function connect(): { api: CopassApi; settings: ProviderSettings } {
+  const settings = resolveSettings(state.config, process.env);
+  if (state.client && sameSettings(state.client.settings, settings)) return state.client;
+  const api = new CopassClient({
+    apiUrl: settings.apiUrl,
+    apiKey: settings.apiKey,
+    encryptionToken: settings.encryptionToken,
+    requestTimeoutMs: settings.requestTimeoutMs,
+  });
+  state.client = { settings, api };
+  return state.client;
+}
+
+/** Secrets a message of this call could contain. */
+function secretsOf(...tokens: unknown[]): string[] {
+  const settings = state.client?.settings;
+  return [settings?.apiKey, settings?.encryptionToken, ...tokens].filter(
+    (s): s is string => typeof s === "string",
+  );
+}
+
+// --- errors --------------------------------------------------------------------------------------
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** An error for Pulumi: operation, subject, cause; redacted; keeps the client's `code`. */
+function failure(operation: string, subject: string, error: unknown, secrets: string[]): Error {
+  const wrapped = new Error(redact(`Copass ${operation} of ${subject} failed: ${reasonOf(error)}`, secrets));
+  Object.assign(wrapped, {
+    code: isCopassError(error) ? error.code : ((error as { code?: unknown })?.code ?? null),
+  });
+  return wrapped;
+}
+
+/**
+ * "Created (or updated) but failed to initialize": the host turns an error with `id`,
+ * `properties` and `reasons` into ErrorResourceInitFailed, and the engine keeps the resource in
+ * state with these outputs.
+ */
+export class SourceInitError extends Error {
+  readonly reasons: string[];
+  constructor(
+    readonly id: string,
+    readonly properties: SourceOutputs,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = "SourceInitError";
+    this.reasons = [reason];
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return isCopassError(error) && error.code === "COPASS_NOT_FOUND";
+}
+
+/** A 400 `source_revoked`: the source is disconnected, which is terminal. */
+function isRevoked(error: unknown): boolean {
+  return isCopassError(error) && error.code === "COPASS_VALIDATION" && error.apiError === "source_revoked";
+}
+
+function describe(id: string, sandboxId: unknown): string {
+  return `source ${id} in sandbox ${String(sandboxId)}`;
+}
+
+/** Inputs as `check` returns them. Create and update re-check (cheap) rather than trust a shape. */
+function checked(inputs: Props, operation: string): NormalizedInputs {
+  const result = checkInputs(inputs);
+  if (!result.ok) {
+    const list = result.failures.map((f) => f.reason).join("; ");
+    throw new Error(`Copass ${operation} refused invalid inputs: ${list}`);
+  }
+  return result.inputs;
+}
+
+// --- health --------------------------------------------------------------------------------------
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Re-tests under `require` with backoff until `active` or the timeout (health.ts decides), and
+ * returns the last health and the final decision.
+ */
+async function settleHealth(
+  api: CopassApi,
+  sandboxId: string,
+  id: string,
+  first: HealthState,
+  policy: HealthPolicy,
+  timeoutSeconds: number,
+): Promise<{ health: HealthState; verdict: "ok" | "fail" | "warn" }> {
+  const started = Date.now();
+  let health = first;
+  for (let attempt = 0; ; attempt++) {
+    const decision = decideHealth(
+      health.status,
+      policy,
+      Date.now() - started,
+      timeoutSeconds * 1000,
+      attempt,
+    );
+    if (decision.kind !== "retest") return { health, verdict: decision.kind };
+    await sleep(decision.delayMs);
+    health = healthFromOutcome(await api.testUserMcp(sandboxId, id), health);
+  }
+}
+
+function unhealthyReason(verb: string, id: string, health: HealthState, timeoutSeconds: number): string {
+  const why = health.healthError ? `: ${health.healthError}` : "";
+  return (
+    `Copass source ${id} was ${verb} but its MCP server is not healthy after ${timeoutSeconds}s ` +
+    `(status ${health.status}${why}). The source is kept in state; fix the server and run pulumi up ` +
+    `again, or set healthPolicy "warn" or "ignore", or raise healthTimeoutSeconds.`
+  );
+}
+
+/** Applies the policy verdict: throws init-failed under `require`, warns under `warn`. */
+function enforceHealth(
+  verdict: "ok" | "fail" | "warn",
+  verb: string,
+  outs: SourceOutputs,
+  timeoutSeconds: number,
+  secrets: string[],
+): void {
+  const health: HealthState = {
+    status: outs.status,
+    healthError: outs.healthError,
+    ingestionMode: outs.ingestionMode,
+  };
+  if (verdict === "fail") {
+    throw new SourceInitError(
+      outs.dataSourceId,
+      outs,
+      redact(unhealthyReason(verb, outs.dataSourceId, health, timeoutSeconds), secrets),
+    );
+  }
+  if (verdict === "warn") {
+    const why = health.healthError ? `: ${health.healthError}` : "";
+    console.warn(
+      redact(
+        `warning: Copass source ${outs.dataSourceId} is unhealthy (status ${health.status}${why}); continuing because healthPolicy is "warn"`,
+        secrets,
+      ),
+    );
+  }
+}
+
+// --- create helpers ------------------------------------------------------------------------------
+
+/**
+ * Adoption: the non-disconnected user_mcp source of the sandbox with this `appNamespace`, taken
+ * over by PATCHing the whole desired config and the token, then re-tested. Returns undefined when
+ * there is none (create then registers). `ingestToolCalls` cannot be patched: when the existing
+ * source's differ, adoption stops before changing anything, with an error naming the two ways out
+ * (a silent adoption would record config the program does not want, and a silent replacement would
+ * drop a source the user asked to keep).
+ */
+async function adopt(api: CopassApi, inputs: NormalizedInputs): Promise<UserMcpResult | undefined> {
+  const { sources } = await api.listSources(inputs.sandboxId, { provider: "user_mcp" });
+  const found = sources.find(
+    (s) => s.status !== "disconnected" && s.adapter_config?.app_namespace === inputs.appNamespace,
+  );
+  if (!found) return undefined;
+  const id = found.data_source_id;
+  const existing = outputsFromSource(found, inputs as unknown as Props, healthFromSource(found));
+  if (fieldChanged("ingestToolCalls", existing as unknown as Props, inputs as unknown as Props)) {
+    throw new Error(
+      `adoptExisting found ${describe(id, inputs.sandboxId)} with appNamespace ${String(inputs.appNamespace)}, ` +
+        "but its ingestToolCalls differ and cannot be changed in place: set ingestToolCalls to the existing " +
+        "source's, or revoke that source so a new one is registered",
+    );
+  }
+  await api.patchUserMcp(inputs.sandboxId, id, patchBodyOf(inputs, FIELD_NAMES));
+  return api.testUserMcp(inputs.sandboxId, id);
+}
+
+// --- the provider --------------------------------------------------------------------------------
+
+type Provider = Required<pulumi.dynamic.ResourceProvider>;
+
+export const provider = {
+  /** Stores the stack config (`copass:*`); the env fallback is read at call time. */
+  async configure(req: { config: { get(key: string): string | undefined } }): Promise<void> {
+    state.config = readConfigValues(req.config);
+  },
+
+  /** Offline validation and defaults; unknowns pass. `__provider` is dropped (the host re-adds it). */
+  async check(_olds: Props, news: Props): Promise<pulumi.dynamic.CheckResult> {
+    const result = checkInputs(news ?? {});
+    return { inputs: result.inputs, failures: result.failures };
+  },
+
+  /** Pure (diff.ts): no API call, no settings. `olds` are the previous outputs. */
+  async diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
+    return diff(olds ?? {}, news ?? {});
+  },
+
+  /**
+   * Adopts (adoptExisting) or registers (reconciled: a lost response never duplicates), then
+   * applies the health policy. API calls, healthy: 1 (register; 2 without appNamespace, as the
+   * client snapshots the list first). Adoption: list + patch + test.
+   */
+  async create(raw: Props): Promise<pulumi.dynamic.CreateResult> {
+    const inputs = checked(raw, "create");
+    const subject = `a user_mcp source in sandbox ${inputs.sandboxId}`;
+    const { api } = connectOrThrow("create", subject, inputs.token);
+    const secrets = secretsOf(inputs.token);
+
+    let outcome: UserMcpResult | undefined;
+    try {
+      if (inputs.adoptExisting) outcome = await adopt(api, inputs);
+      outcome ??= await api.registerUserMcpReconciled(inputs.sandboxId, registerBody(inputs));
+    } catch (error) {
+      throw failure("create", subject, error, secrets);
+    }
+    const id = outcome.data_source_id;
+    if (!id) {
+      const why = outcome.detail ?? outcome.error ?? "no data_source_id in the response";
+      throw new Error(redact(`Copass create of ${subject} failed: ${why}`, secrets));
+    }
+
+    let outs = buildOutputs(inputs, id, healthFromOutcome(outcome), inputs.appNamespace ?? id);
+    try {
+      const { health, verdict } = await settleHealth(
+        api,
+        inputs.sandboxId,
+        id,
+        healthFromOutcome(outcome),
+        inputs.healthPolicy,
+        inputs.healthTimeoutSeconds,
+      );
+      outs = buildOutputs(inputs, id, health, inputs.appNamespace ?? id);
+      enforceHealth(verdict, "created", outs, inputs.healthTimeoutSeconds, secrets);
+    } catch (error) {
+      if (error instanceof SourceInitError) throw error;
+      // The source exists: never lose it from state because a re-test failed.
+      throw new SourceInitError(
+        id,
+        outs,
+        failure("health re-test", describe(id, inputs.sandboxId), error, secrets).message,
+      );
+    }
+    return { id, outs };
+  },
+
+  /**
+   * GET (404 → gone), then with healthCheckOnRefresh a re-test (not for a revoked source).
+   * `props` are the full outputs; `inputs` the desired fields as the server has them.
+   */
+  async read(id: string, props?: Props): Promise<pulumi.dynamic.ReadResult> {
+    const prior = props ?? {};
+    const sandboxId = prior.sandboxId;
+    if (typeof sandboxId !== "string") {
+      throw new Error(
+        `Copass read of source ${id} needs its prior state (sandboxId); pulumi import does not work for ` +
+          "dynamic resources: declare the source with adoptExisting: true instead",
+      );
+    }
+    const subject = describe(id, sandboxId);
+    const { api } = connectOrThrow("read", subject, prior.token);
+    const secrets = secretsOf(prior.token);
+    try {
+      const source = await api.getSource(sandboxId, id);
+      let health = healthFromSource(source);
+      if (prior.healthCheckOnRefresh !== false && source.status !== "disconnected") {
+        try {
+          health = healthFromOutcome(await api.testUserMcp(sandboxId, id), health);
+        } catch (error) {
+          // Revoked between the GET and the test: report it as such.
+          if (!isRevoked(error)) throw error;
+          health = { status: "disconnected", healthError: null, ingestionMode: health.ingestionMode };
+        }
+      }
+      const outs = outputsFromSource(source, prior, health);
+      return { id, props: outs, inputs: inputsFromOutputs(outs) };
+    } catch (error) {
+      if (isNotFound(error)) return { id: "" };
+      throw failure("read", subject, error, secrets);
+    }
+  },
+
+  /**
+   * PATCHes only the changed fields (none: no call), the token only when it changed; re-tests
+   * after a connection change or to heal health drift, under the same policy as create.
+   */
+  async update(id: string, olds: Props, raw: Props): Promise<pulumi.dynamic.UpdateResult> {
+    const prior = olds ?? {};
+    const news = checked(raw, "update");
+    const subject = describe(id, news.sandboxId);
+    const body = patchBody(prior, news);
+    const retest = needsRetest(prior, news);
+    let health: HealthState = {
+      status: typeof prior.status === "string" ? prior.status : "unknown",
+      healthError: typeof prior.healthError === "string" ? prior.healthError : null,
+      ingestionMode: typeof prior.ingestionMode === "string" ? prior.ingestionMode : null,
+    };
+    const namespace = news.appNamespace ?? (typeof prior.appNamespace === "string" ? prior.appNamespace : id);
+    if (Object.keys(body).length === 0 && !retest) {
+      return { outs: buildOutputs(news, id, health, namespace) };
+    }
+
+    const { api } = connectOrThrow("update", subject, news.token, prior.token);
+    const secrets = secretsOf(news.token, prior.token);
+    if (Object.keys(body).length > 0) {
+      try {
+        health = healthFromOutcome(await api.patchUserMcp(news.sandboxId, id, body), health);
+      } catch (error) {
+        throw failure("update", subject, error, secrets);
+      }
+    }
+    let outs = buildOutputs(news, id, health, namespace);
+    if (!retest) return { outs };
+    try {
+      const first = healthFromOutcome(await api.testUserMcp(news.sandboxId, id), health);
+      const settled = await settleHealth(
+        api,
+        news.sandboxId,
+        id,
+        first,
+        news.healthPolicy,
+        news.healthTimeoutSeconds,
+      );
+      outs = buildOutputs(news, id, settled.health, namespace);
+      enforceHealth(settled.verdict, "updated", outs, news.healthTimeoutSeconds, secrets);
+    } catch (error) {
+      if (error instanceof SourceInitError) throw error;
+      // The PATCH (if any) landed: keep the new config in state rather than the old.
+      throw new SourceInitError(id, outs, failure("health re-test", subject, error, secrets).message);
+    }
+    return { outs };
+  },
+
+  /**
+   * Revoke; with deletionPolicy "delete" also DELETE the row. Already revoked or gone = deleted,
+   * so a second delete is a no-op.
+   */
+  async delete(id: string, props: Props): Promise<void> {
+    const prior = props ?? {};
+    const subject = describe(id, prior.sandboxId);
+    if (typeof prior.sandboxId !== "string") {
+      throw new Error(`Copass delete of source ${id} needs its sandboxId in state, which is missing`);
+    }
+    const { api } = connectOrThrow("delete", subject, prior.token);
+    const secrets = secretsOf(prior.token);
+    try {
+      await api.revokeUserMcp(prior.sandboxId, id);
+    } catch (error) {
+      if (isNotFound(error)) return;
+      if (!isRevoked(error)) throw failure("delete (revoke)", subject, error, secrets);
+    }
+    if (prior.deletionPolicy !== "delete") return;
+    try {
+      await api.deleteSource(prior.sandboxId, id);
+    } catch (error) {
+      if (!isNotFound(error)) throw failure("delete", subject, error, secrets);
+    }
+  },
+} satisfies Provider;
+
+/** `connect`, with configuration problems reported as this operation's failure. */
+function connectOrThrow(operation: string, subject: string, ...tokens: unknown[]) {
+  try {
+    return connect();
+  } catch (error) {
+    throw failure(operation, subject, error, secretsOf(...tokens));
+  }
+}
+
+/** For tests: forget the cached client (settings changes are picked up anyway). */
+export function resetProviderState(): void {
+  state.config = {};
+  state.client = undefined;
+}

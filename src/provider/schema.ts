@@ -1,0 +1,538 @@
+/**
+ * The one field table of `UserMcpSource` (DESIGN §1). Every input is declared once, here: its zod
+ * rule (with a message naming the property, the rule and the fix), API field, change class, secret
+ * flag, default and description. Everything else reads it: the zod object and its input/output
+ * types, `check`, the snake_case request bodies, the diff, and the README inputs table.
+ *
+ * No message ever contains an input value: a token, or a URL with userinfo, could be there.
+ *
+ * Unknown values: during preview a value computed by another resource arrives as the sentinel
+ * string {@link UNKNOWN} whatever its declared type, even nested in arrays or objects. Such a
+ * property skips validation (and the cross-field rules that read it) and passes through as-is.
+ */
+import { z } from "zod";
+import type { PatchUserMcpRequest, RegisterUserMcpRequest } from "../client/types";
+
+/** The engine's placeholder for a value not known until apply (pulumi `runtime.unknownValue`). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** True when `value` is, or contains at any depth, the unknown sentinel. */
+export function containsUnknown(value: unknown): boolean {
+  if (value === UNKNOWN) return true;
+  if (Array.isArray(value)) return value.some(containsUnknown);
+  if (typeof value === "object" && value !== null) return Object.values(value).some(containsUnknown);
+  return false;
+}
+
+/**
+ * What a change to the field does:
+ * - `replace`: not patchable, so a new source is registered;
+ * - `update`: PATCHed in place;
+ * - `update-then-retest`: PATCHed, then health is re-tested (the connection changed);
+ * - `none`: provider-only, no API call (the new value is recorded in state for later operations).
+ */
+export type ChangeClass = "replace" | "update" | "update-then-retest" | "none";
+
+/** Loopback hosts for which plain http is tolerated (DESIGN §1, §3). `hostname` as URL gives it. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  if (host === "localhost" || host === "[::1]") return true;
+  // The WHATWG URL parser has already normalised IPv4 shorthands such as 127.1 to dotted quads.
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Why `raw` is not an acceptable https endpoint, or undefined. `what` names the setting in the
+ * message; the URL itself never appears (it could carry userinfo).
+ */
+export function urlProblem(what: string, raw: string, example: string): string | undefined {
+  if (/\s/.test(raw)) return `${what} must not contain whitespace; use an absolute URL such as ${example}`;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return `${what} must be an absolute URL such as ${example}`;
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return `${what} must use https:// (http:// only for localhost, 127.0.0.0/8 or [::1]), e.g. ${example}`;
+  }
+  if (url.username !== "" || url.password !== "") {
+    return `${what} must not contain userinfo (user:password@); remove it`;
+  }
+  if (raw.includes("?") || raw.includes("#"))
+    return `${what} must not have a query string or fragment; remove it`;
+  if (raw.endsWith("/")) return `${what} must not end with a slash; remove the trailing '/'`;
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+    return `${what} must use https://; http:// is accepted only for localhost, 127.0.0.0/8 and [::1]`;
+  }
+  return undefined;
+}
+
+/** The base type's message: "required" when absent, else the rule and the fix. Never the value. */
+function typeError(required: string, wrongType: string) {
+  return (issue: { input?: unknown }) => (issue.input === undefined ? required : wrongType);
+}
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const NAMESPACE = /^[A-Za-z0-9_-]{1,64}$/;
+const SANDBOX_ID = /^[^\s/?#]+$/;
+
+interface FieldSpec<S extends z.ZodType = z.ZodType> {
+  /** API field in register/PATCH bodies and adapter_config; null for provider-only fields. */
+  readonly wire: string | null;
+  readonly change: ChangeClass;
+  readonly secret: boolean;
+  /** Required in the program (no default, not optional). */
+  readonly required: boolean;
+  /** Filled in by `check` when absent, so diffs are stable. */
+  readonly default?: unknown;
+  /** The rule, as the README shows it. */
+  readonly rule: string;
+  /** The default, as the README shows it. */
+  readonly defaultDoc: string;
+  readonly description: string;
+  /** zod rule for a present value. */
+  readonly schema: S;
+}
+
+/** Keeps each spec's literal types (`required: true`, `default`) so the zod shape can be derived. */
+function field<const F extends FieldSpec>(spec: F): F {
+  return spec;
+}
+
+const ingestToolCallSchema = z.object(
+  {
+    name: z
+      .string({ error: "ingestToolCalls[].name must be a string: the MCP tool to call" })
+      .min(1, { error: "ingestToolCalls[].name must be a non-empty tool name" }),
+    arguments: z
+      .record(z.string(), z.unknown(), {
+        error: "ingestToolCalls[].arguments must be a JSON object, e.g. { limit: 50 }",
+      })
+      .optional(),
+  },
+  { error: "ingestToolCalls must hold objects { name, arguments? }" },
+);
+
+/** The field table, in the order of DESIGN §1. */
+export const FIELDS = {
+  sandboxId: field({
+    wire: null, // a path segment, not a body field
+    change: "replace",
+    secret: false,
+    required: true,
+    rule: "non-empty string (a path segment: no whitespace, `/`, `?` or `#`)",
+    defaultDoc: "required",
+    description: "Copass sandbox the source belongs to.",
+    schema: z
+      .string({
+        error: typeError(
+          "sandboxId is required: set it to the Copass sandbox id, e.g. sb_123",
+          "sandboxId must be a string: the Copass sandbox id, e.g. sb_123",
+        ),
+      })
+      .regex(SANDBOX_ID, {
+        error: "sandboxId must be a non-empty id without whitespace, '/', '?' or '#', e.g. sb_123",
+      }),
+  }),
+  name: field({
+    wire: "name",
+    change: "update",
+    secret: false,
+    required: true,
+    rule: "1–255 characters",
+    defaultDoc: "required",
+    description: "Display name of the source.",
+    schema: z
+      .string({
+        error: typeError(
+          "name is required: set a display name of 1 to 255 characters",
+          "name must be a string of 1 to 255 characters",
+        ),
+      })
+      .min(1, { error: "name must not be empty: use 1 to 255 characters" })
+      .max(255, { error: "name is too long: use at most 255 characters" }),
+  }),
+  baseUrl: field({
+    wire: "base_url",
+    change: "update-then-retest",
+    secret: false,
+    required: true,
+    rule: "absolute https URL, no trailing slash, no userinfo, no query; `http` only for loopback hosts",
+    defaultDoc: "required",
+    description: "URL of the MCP server (its full MCP endpoint).",
+    schema: z
+      .string({
+        error: typeError(
+          "baseUrl is required: set the MCP server URL, e.g. https://mcp.example.com/mcp",
+          "baseUrl must be a string URL, e.g. https://mcp.example.com/mcp",
+        ),
+      })
+      .superRefine((value, ctx) => {
+        const problem = urlProblem("baseUrl", value, "https://mcp.example.com/mcp");
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
+  }),
+  authKind: field({
+    wire: "auth_kind",
+    change: "update-then-retest",
+    secret: false,
+    required: true,
+    rule: "`bearer` \\| `header_token` \\| `none`",
+    defaultDoc: "required",
+    description: "How Copass authenticates to the MCP server.",
+    schema: z.enum(["bearer", "header_token", "none"], {
+      error: typeError(
+        'authKind is required: set it to "bearer", "header_token" or "none"',
+        'authKind must be one of "bearer", "header_token" or "none"',
+      ),
+    }),
+  }),
+  token: field({
+    wire: "token",
+    change: "update-then-retest",
+    secret: true,
+    required: false,
+    rule: 'secret string; required iff `authKind != "none"`, forbidden otherwise',
+    defaultDoc: "—",
+    description: "Credential for the MCP server; always stored as a secret. Rotating it updates in place.",
+    schema: z
+      .string({ error: "token must be a string: the MCP server's credential" })
+      .min(1, { error: "token must not be empty: pass the MCP server's credential, or use authKind none" }),
+  }),
+  authHeader: field({
+    wire: "auth_header",
+    change: "update-then-retest",
+    secret: false,
+    required: false,
+    rule: "HTTP header-name syntax; required iff `authKind` is `header_token`",
+    defaultDoc: "—",
+    description: "Header that carries the token when `authKind` is `header_token`.",
+    schema: z
+      .string({ error: "authHeader must be a string: an HTTP header name such as X-Api-Key" })
+      .regex(HEADER_NAME, {
+        error: "authHeader must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~), e.g. X-Api-Key",
+      }),
+  }),
+  appNamespace: field({
+    wire: "app_namespace",
+    change: "update",
+    secret: false,
+    required: false,
+    rule: "≤64 chars of `[A-Za-z0-9_-]`",
+    defaultDoc: "server uses the id",
+    description:
+      "Tool-name prefix, unique among the sandbox's active sources. Removing it keeps the current one.",
+    schema: z
+      .string({ error: "appNamespace must be a string of 1 to 64 characters of A-Z a-z 0-9 _ -" })
+      .regex(NAMESPACE, { error: "appNamespace must be 1 to 64 characters of A-Z a-z 0-9 _ -, e.g. crm" }),
+  }),
+  allowedTools: field({
+    wire: "allowed_tools",
+    change: "update",
+    secret: false,
+    required: false,
+    rule: "unique non-empty strings",
+    defaultDoc: "all tools",
+    description: "Tools agents may call. Removing the list (back to all tools) replaces the source.",
+    schema: z
+      .array(
+        z
+          .string({ error: "allowedTools must hold tool names (strings)" })
+          .min(1, { error: "allowedTools must not contain an empty tool name" }),
+        { error: 'allowedTools must be a list of tool names, e.g. ["search_accounts"]' },
+      )
+      .refine((tools) => new Set(tools).size === tools.length, {
+        error: "allowedTools must not list a tool name twice; remove the duplicates",
+      }),
+  }),
+  ingestToolCalls: field({
+    wire: "ingest_tool_calls",
+    change: "replace",
+    secret: false,
+    required: false,
+    default: [],
+    rule: "`{ name, arguments? }[]`",
+    defaultDoc: "`[]`",
+    description: "Tool calls Copass runs on every pull(); `[]` means live tools only. Not patchable.",
+    schema: z.array(ingestToolCallSchema, {
+      error: 'ingestToolCalls must be a list of { name, arguments? }, e.g. [{ name: "list_docs" }]',
+    }),
+  }),
+  rateCapPerMinute: field({
+    wire: "rate_cap_per_minute",
+    change: "update",
+    secret: false,
+    required: false,
+    default: 60,
+    rule: "integer 1–600",
+    defaultDoc: "60",
+    description: "Agent tool calls per minute Copass sends to the server.",
+    schema: z
+      .number({ error: "rateCapPerMinute must be a number: an integer from 1 to 600" })
+      .int({ error: "rateCapPerMinute must be a whole number from 1 to 600" })
+      .min(1, { error: "rateCapPerMinute must be at least 1 (at most 600)" })
+      .max(600, { error: "rateCapPerMinute must be at most 600" }),
+  }),
+  webhookRateCapPerMinute: field({
+    wire: "webhook_rate_cap_per_minute",
+    change: "update",
+    secret: false,
+    required: false,
+    default: 600,
+    rule: "integer 1–6000",
+    defaultDoc: "600",
+    description: "Inbound webhook deliveries per minute.",
+    schema: z
+      .number({ error: "webhookRateCapPerMinute must be a number: an integer from 1 to 6000" })
+      .int({ error: "webhookRateCapPerMinute must be a whole number from 1 to 6000" })
+      .min(1, { error: "webhookRateCapPerMinute must be at least 1 (at most 6000)" })
+      .max(6000, { error: "webhookRateCapPerMinute must be at most 6000" }),
+  }),
+  healthPolicy: field({
+    wire: null,
+    change: "none",
+    secret: false,
+    required: false,
+    default: "require",
+    rule: "`require` \\| `warn` \\| `ignore`",
+    defaultDoc: "`require`",
+    description:
+      "An unhealthy source fails the step (`require`, kept in state), warns (`warn`) or is only recorded (`ignore`).",
+    schema: z.enum(["require", "warn", "ignore"], {
+      error: 'healthPolicy must be one of "require", "warn" or "ignore"',
+    }),
+  }),
+  healthTimeoutSeconds: field({
+    wire: null,
+    change: "none",
+    secret: false,
+    required: false,
+    default: 60,
+    rule: "integer 0–3600",
+    defaultDoc: "60",
+    description: "How long `require` keeps re-testing an unhealthy source, in seconds.",
+    schema: z
+      .number({ error: "healthTimeoutSeconds must be a number: an integer from 0 to 3600" })
+      .int({ error: "healthTimeoutSeconds must be a whole number of seconds from 0 to 3600" })
+      .min(0, { error: "healthTimeoutSeconds must be at least 0" })
+      .max(3600, { error: "healthTimeoutSeconds must be at most 3600 (one hour)" }),
+  }),
+  healthCheckOnRefresh: field({
+    wire: null,
+    change: "none",
+    secret: false,
+    required: false,
+    default: true,
+    rule: "boolean",
+    defaultDoc: "`true`",
+    description: "Whether refresh re-tests health (one more API call).",
+    schema: z.boolean({ error: "healthCheckOnRefresh must be true or false" }),
+  }),
+  deletionPolicy: field({
+    wire: null,
+    change: "none",
+    secret: false,
+    required: false,
+    default: "revoke",
+    rule: "`revoke` \\| `delete`",
+    defaultDoc: "`revoke`",
+    description: "`revoke` disconnects the source; `delete` also deletes its row.",
+    schema: z.enum(["revoke", "delete"], { error: 'deletionPolicy must be "revoke" or "delete"' }),
+  }),
+  adoptExisting: field({
+    wire: null,
+    change: "none",
+    secret: false,
+    required: false,
+    default: false,
+    rule: "boolean; needs `appNamespace`",
+    defaultDoc: "`false`",
+    description:
+      "On create, take over the active source with the same `appNamespace` instead of registering one.",
+    schema: z.boolean({ error: "adoptExisting must be true or false" }),
+  }),
+} as const;
+
+export type FieldName = keyof typeof FIELDS;
+export const FIELD_NAMES = Object.keys(FIELDS) as FieldName[];
+
+type Fields = typeof FIELDS;
+/** The zod shape derived from the table: required, defaulted, or optional. */
+type Shape = {
+  [K in FieldName]: Fields[K]["required"] extends true
+    ? Fields[K]["schema"]
+    : Fields[K] extends { default: unknown }
+      ? z.ZodDefault<Fields[K]["schema"]>
+      : z.ZodOptional<Fields[K]["schema"]>;
+};
+
+function shapeOf(): Shape {
+  const entries = FIELD_NAMES.map((name) => {
+    const spec: FieldSpec = FIELDS[name];
+    if (spec.required) return [name, spec.schema];
+    if ("default" in spec) return [name, spec.schema.default(spec.default as never)];
+    return [name, spec.schema.optional()];
+  });
+  return Object.fromEntries(entries) as Shape;
+}
+
+/** Whether a field's value is usable by a cross-field rule: present and known. */
+function known(value: unknown): boolean {
+  return !containsUnknown(value);
+}
+
+/**
+ * Cross-field rules, reported at the field to change. `when: () => true` makes them run even when
+ * another field failed, so one `check` reports everything; each rule therefore tests exact values
+ * and skips when a field it reads is unknown.
+ */
+function withCrossFieldRules<T extends z.ZodObject>(object: T) {
+  type V = Record<string, unknown>;
+  const always = { when: () => true };
+  return object
+    .refine(
+      (v: V) =>
+        !(v.authKind === "bearer" || v.authKind === "header_token") ||
+        v.token !== undefined ||
+        !known(v.authKind),
+      {
+        ...always,
+        path: ["token"],
+        error: "token is required when authKind is bearer or header_token: pass the MCP server's credential",
+      },
+    )
+    .refine((v: V) => !(v.authKind === "none" && v.token !== undefined), {
+      ...always,
+      path: ["token"],
+      error:
+        'token must be omitted when authKind is "none": remove it, or set authKind to bearer or header_token',
+    })
+    .refine((v: V) => !(v.authKind === "header_token" && v.authHeader === undefined), {
+      ...always,
+      path: ["authHeader"],
+      error: "authHeader is required when authKind is header_token: set the header name, e.g. X-Api-Key",
+    })
+    .refine((v: V) => !((v.authKind === "bearer" || v.authKind === "none") && v.authHeader !== undefined), {
+      ...always,
+      path: ["authHeader"],
+      error:
+        "authHeader is only allowed when authKind is header_token: remove it, or set authKind to header_token",
+    })
+    .refine((v: V) => !(v.adoptExisting === true && v.appNamespace === undefined), {
+      ...always,
+      path: ["appNamespace"],
+      error:
+        "adoptExisting needs appNamespace to find the source to take over: set appNamespace, or drop adoptExisting",
+    });
+}
+
+const baseObject = z.object(shapeOf());
+
+/** The inputs schema: `z.input` is what a program may pass, `z.output` the normalised state. */
+export const inputsSchema = withCrossFieldRules(baseObject);
+
+/** What the program passes (defaults optional). */
+export type UserMcpSourceInputs = z.input<typeof inputsSchema>;
+/** Checked inputs: defaults filled in. The shape stored as inputs and the core of the outputs. */
+export type NormalizedInputs = z.output<typeof inputsSchema>;
+export type AuthKind = NormalizedInputs["authKind"];
+export type HealthPolicy = NormalizedInputs["healthPolicy"];
+export type IngestToolCall = NormalizedInputs["ingestToolCalls"][number];
+
+export interface CheckFailure {
+  property: string;
+  reason: string;
+}
+
+export type CheckOutcome =
+  | { ok: true; inputs: NormalizedInputs; failures: [] }
+  | { ok: false; inputs: Record<string, unknown>; failures: CheckFailure[] };
+
+/** Drops keys whose value is undefined, at any depth (protobuf Struct rejects `undefined`). */
+export function stripUndefined<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(stripUndefined) as T;
+  if (typeof value === "object" && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = stripUndefined(v);
+    return out as T;
+  }
+  return value;
+}
+
+/**
+ * Validates and normalises program inputs offline. Keys outside the table (such as `__provider`,
+ * or the output-only keys the resource seeds) are dropped; the host re-adds `__provider`. A
+ * property holding an unknown anywhere skips its rule and is passed through unchanged. Returns at
+ * most one failure per property, the first zod reports.
+ */
+export function checkInputs(news: Record<string, unknown>): CheckOutcome {
+  const unknownKeys = FIELD_NAMES.filter((name) => containsUnknown(news[name]));
+  const schema =
+    unknownKeys.length === 0
+      ? inputsSchema
+      : withCrossFieldRules(baseObject.extend(Object.fromEntries(unknownKeys.map((k) => [k, z.any()]))));
+  const result = schema.safeParse(news);
+  if (result.success) {
+    return { ok: true, inputs: stripUndefined(result.data) as NormalizedInputs, failures: [] };
+  }
+  const failures: CheckFailure[] = [];
+  const seen = new Set<string>();
+  for (const issue of result.error.issues) {
+    const property = String(issue.path[0] ?? "");
+    if (seen.has(property)) continue;
+    seen.add(property);
+    failures.push({ property, reason: issue.message });
+  }
+  const passthrough: Record<string, unknown> = {};
+  for (const name of FIELD_NAMES) if (news[name] !== undefined) passthrough[name] = news[name];
+  return { ok: false, inputs: passthrough, failures };
+}
+
+/** The API fields of `inputs` that have a wire name (not sandboxId: it is a path segment). */
+function wireEntries(inputs: Partial<NormalizedInputs>, include: (name: FieldName) => boolean) {
+  const body: Record<string, unknown> = {};
+  for (const name of FIELD_NAMES) {
+    const wire = FIELDS[name].wire;
+    const value = inputs[name];
+    if (wire === null || value === undefined || !include(name)) continue;
+    body[wire] = value;
+  }
+  return body;
+}
+
+/** Register body: every API field that has a value. */
+export function registerBody(inputs: NormalizedInputs): RegisterUserMcpRequest {
+  return wireEntries(inputs, () => true) as unknown as RegisterUserMcpRequest;
+}
+
+/** PATCH body for the given fields (the not-patchable `replace` fields never go in). */
+export function patchBodyOf(
+  inputs: Partial<NormalizedInputs>,
+  fields: readonly FieldName[],
+): PatchUserMcpRequest {
+  return wireEntries(
+    inputs,
+    (name) => fields.includes(name) && FIELDS[name].change !== "replace",
+  ) as unknown as PatchUserMcpRequest;
+}
+
+/** The README inputs table, generated from FIELDS (a test compares it with the README). */
+export function inputsMarkdownTable(): string {
+  const rows = FIELD_NAMES.map((name) => {
+    const spec: FieldSpec = FIELDS[name];
+    const api = name === "sandboxId" ? "path `sandbox_id`" : spec.wire === null ? "—" : `\`${spec.wire}\``;
+    const change = {
+      replace: "**replace**",
+      update: "update",
+      "update-then-retest": "update, then health re-test",
+      none: "no API call",
+    }[spec.change];
+    return `| \`${name}\` | ${api} | ${spec.rule} | ${spec.defaultDoc} | ${change} | ${spec.secret ? "yes" : ""} | ${spec.description} |`;
+  });
+  return [
+    "| input | API field | type / rule | default | on change | secret | description |",
+    "|---|---|---|---|---|---|---|",
+    ...rows,
+  ].join("\n");
+}
