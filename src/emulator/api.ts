@@ -24,9 +24,16 @@ export interface RequestLogEntry {
   /** Path without the query string, e.g. `/api/v1/storage/sandboxes/sb_1/sources/user-mcp`. */
   path: string;
   status: number;
-  /** Operation name as the emulator routed it (`register`, `patch`, `test`, `revoke`, `get`, `list`, `delete`, `admin`, `unknown`). */
+  /**
+   * Operation name as the emulator routed it (`register`, `patch`, `test`, `revoke`, `get`, `list`,
+   * `delete`, `unknown`). Requests to the admin endpoints (`/_emulator/…`, operation `admin`) are
+   * not logged, so that a harness reading or clearing the log does not change the counts.
+   */
   operation: string;
-  /** Set when a fault rule shaped the response. */
+  /**
+   * Set when a fault rule shaped the response. For `drop` the status is 0 (nothing was sent); for
+   * `commit-then-drop` it is the status the handler produced, which the client never received.
+   */
   fault?: FaultAction["kind"];
   /** Wall time from request to response end, ms. */
   durationMs: number;

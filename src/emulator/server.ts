@@ -210,6 +210,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       routed.kind === "api" ? routed.operation : routed.kind === "admin" ? "admin" : "unknown";
 
     const record = (status: number, fault?: FaultAction["kind"]) => {
+      // Admin calls are the test harness talking, not traffic under test: they would skew call counts.
+      if (routed.kind === "admin") return;
       const entry: RequestLogEntry = {
         method,
         path,
