@@ -1,0 +1,262 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { diff, needsRetest, patchBody, type DiffResult } from "../../src/provider/diff";
+import { buildOutputs } from "../../src/provider/outputs";
+import { UNKNOWN, checkInputs, type NormalizedInputs } from "../../src/provider/schema";
+
+const ID = "ds_1";
+const TOKEN = "tok-old-123456";
+
+function inputs(patch: Record<string, unknown> = {}): NormalizedInputs {
+  const result = checkInputs({
+    sandboxId: "sb_1",
+    name: "CRM",
+    baseUrl: "https://mcp.example.com/mcp",
+    authKind: "bearer",
+    token: TOKEN,
+    ...patch,
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.failures));
+  return result.inputs;
+}
+
+/** Outputs of a source created from `patch`, with a given status. */
+function outs(patch: Record<string, unknown> = {}, status = "active"): Record<string, unknown> {
+  const x = inputs(patch);
+  return buildOutputs(
+    x,
+    ID,
+    { status, healthError: status === "active" ? null : "boom", ingestionMode: "user_mcp" },
+    x.appNamespace ?? ID,
+  );
+}
+
+const none: DiffResult = { changes: false, replaces: [], deleteBeforeReplace: false };
+const update: DiffResult = { changes: true, replaces: [], deleteBeforeReplace: false };
+
+describe("diff", () => {
+  it.each<[string, Record<string, unknown>, Record<string, unknown>, DiffResult, string?]>([
+    ["no change", {}, {}, none],
+    ["rename → update", {}, { name: "CRM 2" }, update],
+    ["baseUrl → update", {}, { baseUrl: "https://mcp2.example.com/mcp" }, update],
+    ["token rotation → update, no replace", {}, { token: "tok-new-654321" }, update],
+    ["authKind to none → update", {}, { authKind: "none", token: undefined }, update],
+    ["allowedTools added → update", {}, { allowedTools: ["a"] }, update],
+    ["allowedTools reordered → no change", { allowedTools: ["a", "b"] }, { allowedTools: ["b", "a"] }, none],
+    [
+      "allowedTools removed → replace (cannot be cleared in place)",
+      { allowedTools: ["a"] },
+      { allowedTools: undefined },
+      { changes: true, replaces: ["allowedTools"], deleteBeforeReplace: false },
+    ],
+    ["rate cap → update", {}, { rateCapPerMinute: 10 }, update],
+    [
+      "sandboxId → replace",
+      {},
+      { sandboxId: "sb_2" },
+      { changes: true, replaces: ["sandboxId"], deleteBeforeReplace: false },
+    ],
+    [
+      "ingestToolCalls → replace",
+      {},
+      { ingestToolCalls: [{ name: "pull" }] },
+      { changes: true, replaces: ["ingestToolCalls"], deleteBeforeReplace: false },
+    ],
+    [
+      "ingestToolCalls argument key order → no change",
+      { ingestToolCalls: [{ name: "p", arguments: { a: 1, b: 2 } }] },
+      { ingestToolCalls: [{ name: "p", arguments: { b: 2, a: 1 } }] },
+      none,
+    ],
+    [
+      "replace keeping an explicit namespace → delete before replace",
+      { appNamespace: "crm" },
+      { appNamespace: "crm", sandboxId: "sb_2" },
+      { changes: true, replaces: ["sandboxId"], deleteBeforeReplace: true },
+    ],
+    [
+      "replace changing the namespace → create first",
+      { appNamespace: "crm" },
+      { appNamespace: "crm2", sandboxId: "sb_2" },
+      { changes: true, replaces: ["sandboxId"], deleteBeforeReplace: false },
+    ],
+    [
+      "replace with the server's namespace → create first",
+      {},
+      { sandboxId: "sb_2" },
+      { changes: true, replaces: ["sandboxId"], deleteBeforeReplace: false },
+    ],
+    ["appNamespace removed from the program → no change (kept)", { appNamespace: "crm" }, {}, none],
+    ["appNamespace equal to the resolved one → no change", {}, { appNamespace: ID }, none],
+    [
+      "deletionPolicy → update without API call (delete sees only outputs)",
+      {},
+      { deletionPolicy: "delete" },
+      update,
+    ],
+    ["healthCheckOnRefresh → update without API call", {}, { healthCheckOnRefresh: false }, update],
+    [
+      "adoptExisting alone → no change (create-only)",
+      { appNamespace: "crm" },
+      { appNamespace: "crm", adoptExisting: true },
+      none,
+    ],
+    ["unknown name → change", {}, { name: UNKNOWN }, update],
+    [
+      "unknown inside allowedTools → change",
+      { allowedTools: ["a"] },
+      { allowedTools: ["a", UNKNOWN] },
+      update,
+    ],
+    [
+      "unknown sandboxId → replace",
+      {},
+      { sandboxId: UNKNOWN },
+      { changes: true, replaces: ["sandboxId"], deleteBeforeReplace: false },
+    ],
+    [
+      "unknown inside ingestToolCalls → replace",
+      {},
+      { ingestToolCalls: [{ name: UNKNOWN }] },
+      { changes: true, replaces: ["ingestToolCalls"], deleteBeforeReplace: false },
+    ],
+    [
+      "unknown appNamespace on replace → create first",
+      { appNamespace: "crm" },
+      { appNamespace: UNKNOWN, sandboxId: "sb_2" },
+      { changes: true, replaces: ["sandboxId"], deleteBeforeReplace: false },
+    ],
+  ])("%s", (_case, before, after, expected) => {
+    const news = { ...inputs(before), ...after } as Record<string, unknown>;
+    for (const [k, v] of Object.entries(after)) if (v === undefined) delete news[k];
+    // A row that does not mention appNamespace means the program does not set it.
+    if (!("appNamespace" in after)) delete news.appNamespace;
+    expect(diff(outs(before), news)).toEqual(expected);
+  });
+
+  it.each<[string, string, Record<string, unknown>, DiffResult]>([
+    ["health drift: error under require → update that re-tests", "error", {}, update],
+    ["health drift: error under warn → update", "error", { healthPolicy: "warn" }, update],
+    ["health drift: error under ignore → no change", "error", { healthPolicy: "ignore" }, none],
+    [
+      "health drift: revoked out of band → replace",
+      "disconnected",
+      {},
+      { changes: true, replaces: ["status"], deleteBeforeReplace: false },
+    ],
+    [
+      "health drift: revoked, explicit namespace kept → delete first",
+      "disconnected",
+      { appNamespace: "crm" },
+      { changes: true, replaces: ["status"], deleteBeforeReplace: true },
+    ],
+  ])("%s", (_case, status, patch, expected) => {
+    const news: Record<string, unknown> = { ...inputs(patch) };
+    expect(diff(outs(patch, status), news)).toEqual(expected);
+  });
+
+  it("ignores __provider and the outputs-only keys", () => {
+    const news = {
+      ...inputs(),
+      __provider: "new code",
+      dataSourceId: "other",
+      status: "error",
+      healthError: "x",
+    };
+    expect(diff({ ...outs(), __provider: "old code" }, news)).toEqual(none);
+  });
+
+  it("property: diff(outs(x), x) has no changes for every valid x", () => {
+    const arbInputs = fc.record(
+      {
+        sandboxId: fc.stringMatching(/^[a-z0-9_]{1,12}$/),
+        name: fc.string({ minLength: 1, maxLength: 40 }),
+        baseUrl: fc.constantFrom("https://mcp.example.com/mcp", "http://127.0.0.1:8080/mcp", "https://x.io"),
+        auth: fc.constantFrom("bearer", "header_token", "none"),
+        token: fc.string({ minLength: 1, maxLength: 20 }),
+        appNamespace: fc.option(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), { nil: undefined }),
+        allowedTools: fc.option(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 8 }), { maxLength: 4 }), {
+          nil: undefined,
+        }),
+        ingestToolCalls: fc.option(
+          fc.array(
+            fc.record({
+              name: fc.string({ minLength: 1, maxLength: 8 }),
+              arguments: fc.option(fc.dictionary(fc.string(), fc.jsonValue()), { nil: undefined }),
+            }),
+            { maxLength: 3 },
+          ),
+          { nil: undefined },
+        ),
+        rateCapPerMinute: fc.option(fc.integer({ min: 1, max: 600 }), { nil: undefined }),
+        healthPolicy: fc.option(fc.constantFrom("require", "warn", "ignore"), { nil: undefined }),
+        deletionPolicy: fc.option(fc.constantFrom("revoke", "delete"), { nil: undefined }),
+      },
+      { requiredKeys: ["sandboxId", "name", "baseUrl", "auth", "token"] },
+    );
+    fc.assert(
+      fc.property(arbInputs, (raw) => {
+        const { auth, token, ...rest } = raw;
+        const program: Record<string, unknown> = { ...rest, authKind: auth };
+        if (auth !== "none") program.token = token;
+        if (auth === "header_token") program.authHeader = "X-Api-Key";
+        const checked = checkInputs(JSON.parse(JSON.stringify(program)));
+        if (!checked.ok) throw new Error(JSON.stringify(checked.failures));
+        const x = checked.inputs;
+        const o = buildOutputs(
+          x,
+          ID,
+          { status: "active", healthError: null, ingestionMode: "user_mcp" },
+          x.appNamespace ?? ID,
+        );
+        expect(diff(o, x as unknown as Record<string, unknown>)).toEqual(none);
+        expect(patchBody(o, x)).toEqual({});
+        expect(needsRetest(o, x as unknown as Record<string, unknown>)).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("patchBody", () => {
+  it.each<[string, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>]>([
+    ["nothing changed → empty", {}, {}, {}],
+    ["rename → name only", {}, { name: "CRM 2" }, { name: "CRM 2" }],
+    ["token rotation → token only", {}, { token: "tok-new-654321" }, { token: "tok-new-654321" }],
+    [
+      "baseUrl → base_url only, token not resent",
+      {},
+      { baseUrl: "https://b.example.com/mcp" },
+      { base_url: "https://b.example.com/mcp" },
+    ],
+    [
+      "to header_token → auth_kind and auth_header",
+      {},
+      { authKind: "header_token", authHeader: "X-Key" },
+      { auth_kind: "header_token", auth_header: "X-Key" },
+    ],
+    [
+      "caps → snake_case",
+      {},
+      { rateCapPerMinute: 5, webhookRateCapPerMinute: 7 },
+      { rate_cap_per_minute: 5, webhook_rate_cap_per_minute: 7 },
+    ],
+    ["provider-only fields → nothing sent", {}, { healthPolicy: "warn", deletionPolicy: "delete" }, {}],
+    ["ingestToolCalls never patched", {}, { ingestToolCalls: [{ name: "x" }] }, {}],
+  ])("%s", (_case, before, after, expected) => {
+    expect(patchBody(outs(before), inputs({ ...before, ...after }))).toEqual(expected);
+  });
+});
+
+describe("needsRetest", () => {
+  it.each<[string, Record<string, unknown>, string, boolean]>([
+    ["rename: no", { name: "CRM 2" }, "active", false],
+    ["baseUrl: yes", { baseUrl: "https://b.example.com/mcp" }, "active", true],
+    ["token: yes", { token: "tok-new-654321" }, "active", true],
+    ["authKind: yes", { authKind: "none", token: undefined }, "active", true],
+    ["health drift under require: yes", {}, "error", true],
+    ["health drift under ignore: no", { healthPolicy: "ignore" }, "error", false],
+  ])("%s", (_case, after, status, expected) => {
+    expect(needsRetest(outs({}, status), inputs(after) as unknown as Record<string, unknown>)).toBe(expected);
+  });
+});

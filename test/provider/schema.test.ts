@@ -1,0 +1,228 @@
+import { describe, expect, it } from "vitest";
+import {
+  FIELDS,
+  FIELD_NAMES,
+  UNKNOWN,
+  checkInputs,
+  inputsMarkdownTable,
+  patchBodyOf,
+  registerBody,
+} from "../../src/provider/schema";
+
+const TOKEN = "mcp-secret-token-1234";
+const valid = {
+  sandboxId: "sb_123",
+  name: "CRM tools",
+  baseUrl: "https://mcp.example.com/mcp",
+  authKind: "bearer",
+  token: TOKEN,
+};
+
+describe("check: defaults", () => {
+  it("fills every default so diffs are stable", () => {
+    const result = checkInputs(valid);
+    expect(result.ok).toBe(true);
+    expect(result.inputs).toEqual({
+      ...valid,
+      ingestToolCalls: [],
+      rateCapPerMinute: 60,
+      webhookRateCapPerMinute: 600,
+      healthPolicy: "require",
+      healthTimeoutSeconds: 60,
+      healthCheckOnRefresh: true,
+      deletionPolicy: "revoke",
+      adoptExisting: false,
+    });
+  });
+
+  it("drops __provider and keys outside the table, and never returns undefined", () => {
+    const result = checkInputs({ ...valid, __provider: "code", status: undefined, authHeader: undefined });
+    expect(Object.keys(result.inputs)).not.toContain("__provider");
+    expect(Object.keys(result.inputs)).not.toContain("status");
+    expect(Object.values(result.inputs)).not.toContain(undefined);
+    expect(Object.keys(result.inputs)).not.toContain("authHeader");
+  });
+
+  it("accepts http for loopback hosts", () => {
+    for (const baseUrl of [
+      "http://localhost:8080/mcp",
+      "http://127.0.0.1:3000",
+      "http://127.1.2.3/mcp",
+      "http://[::1]:9/mcp",
+    ]) {
+      expect(checkInputs({ ...valid, baseUrl }).failures).toEqual([]);
+    }
+  });
+
+  it("accepts header_token with a header name, and none without a token", () => {
+    expect(checkInputs({ ...valid, authKind: "header_token", authHeader: "X-Api-Key" }).failures).toEqual([]);
+    expect(checkInputs({ ...valid, authKind: "none", token: undefined }).failures).toEqual([]);
+  });
+});
+
+// Each row: one bad input → exactly one failure, on `property`, whose reason names the property.
+const bad: [string, Record<string, unknown>, string][] = [
+  ["sandboxId missing", { sandboxId: undefined }, "sandboxId"],
+  ["sandboxId empty", { sandboxId: "" }, "sandboxId"],
+  ["sandboxId with a slash", { sandboxId: "sb/../x" }, "sandboxId"],
+  ["name missing", { name: undefined }, "name"],
+  ["name empty", { name: "" }, "name"],
+  ["name too long", { name: "n".repeat(256) }, "name"],
+  ["name not a string", { name: 5 }, "name"],
+  ["baseUrl missing", { baseUrl: undefined }, "baseUrl"],
+  ["baseUrl relative", { baseUrl: "/relative-endpoint" }, "baseUrl"],
+  ["baseUrl trailing slash", { baseUrl: "https://mcp.example.com/mcp/" }, "baseUrl"],
+  ["baseUrl with userinfo", { baseUrl: `https://user:${TOKEN}@mcp.example.com/mcp` }, "baseUrl"],
+  ["baseUrl http non-loopback", { baseUrl: "http://mcp.example.com/mcp" }, "baseUrl"],
+  ["baseUrl ftp", { baseUrl: "ftp://mcp.example.com/mcp" }, "baseUrl"],
+  ["baseUrl with query", { baseUrl: `https://mcp.example.com/mcp?key=${TOKEN}` }, "baseUrl"],
+  ["authKind missing", { authKind: undefined }, "authKind"],
+  ["authKind unknown", { authKind: "basic" }, "authKind"],
+  ["token missing for bearer", { token: undefined }, "token"],
+  ["token empty", { token: "" }, "token"],
+  ["token not a string", { token: 42 }, "token"],
+  ["token with authKind none", { authKind: "none" }, "token"],
+  ["authHeader missing for header_token", { authKind: "header_token" }, "authHeader"],
+  ["authHeader with bearer", { authHeader: "X-Api-Key" }, "authHeader"],
+  ["authHeader bad syntax", { authKind: "header_token", authHeader: "X Api: Key" }, "authHeader"],
+  ["appNamespace too long", { appNamespace: "a".repeat(65) }, "appNamespace"],
+  ["appNamespace bad chars", { appNamespace: "crm.tools" }, "appNamespace"],
+  ["allowedTools duplicate", { allowedTools: ["a", "a"] }, "allowedTools"],
+  ["allowedTools empty name", { allowedTools: ["a", ""] }, "allowedTools"],
+  ["allowedTools not a list", { allowedTools: "a" }, "allowedTools"],
+  ["ingestToolCalls without name", { ingestToolCalls: [{ arguments: {} }] }, "ingestToolCalls"],
+  [
+    "ingestToolCalls arguments not an object",
+    { ingestToolCalls: [{ name: "x", arguments: [1] }] },
+    "ingestToolCalls",
+  ],
+  ["rateCapPerMinute 0", { rateCapPerMinute: 0 }, "rateCapPerMinute"],
+  ["rateCapPerMinute 601", { rateCapPerMinute: 601 }, "rateCapPerMinute"],
+  ["rateCapPerMinute fractional", { rateCapPerMinute: 1.5 }, "rateCapPerMinute"],
+  ["webhookRateCapPerMinute 6001", { webhookRateCapPerMinute: 6001 }, "webhookRateCapPerMinute"],
+  ["healthPolicy unknown", { healthPolicy: "strict" }, "healthPolicy"],
+  ["healthTimeoutSeconds negative", { healthTimeoutSeconds: -1 }, "healthTimeoutSeconds"],
+  ["healthTimeoutSeconds too long", { healthTimeoutSeconds: 3601 }, "healthTimeoutSeconds"],
+  ["healthCheckOnRefresh not boolean", { healthCheckOnRefresh: "yes" }, "healthCheckOnRefresh"],
+  ["deletionPolicy unknown", { deletionPolicy: "purge" }, "deletionPolicy"],
+  ["adoptExisting without appNamespace", { adoptExisting: true }, "appNamespace"],
+];
+
+const ENUM_WORDS = new Set(["bearer", "header_token", "none"]);
+
+describe("check: one failure per bad property", () => {
+  it.each(bad)("%s → a failure on %s", (_case, patch, property) => {
+    const result = checkInputs({ ...valid, ...patch });
+    expect(result.ok).toBe(false);
+    expect(result.failures).toHaveLength(1);
+    expect(result.failures[0]!.property).toBe(property);
+    expect(result.failures[0]!.reason).toContain(property);
+  });
+
+  it.each(bad)("%s → the message carries no input value", (_case, patch) => {
+    const result = checkInputs({ ...valid, ...patch });
+    const text = JSON.stringify(result.failures);
+    expect(text).not.toContain(TOKEN);
+    for (const value of Object.values(patch)) {
+      // Enum words ("header_token") are part of the rule, not user data.
+      if (typeof value === "string" && value.length > 3 && !ENUM_WORDS.has(value)) {
+        expect(text).not.toContain(value);
+      }
+    }
+  });
+
+  it("reports every bad property in one pass, cross-field rules included", () => {
+    const result = checkInputs({
+      sandboxId: "",
+      name: "",
+      baseUrl: "http://x.com/",
+      authKind: "none",
+      token: TOKEN,
+    });
+    expect(result.failures.map((f) => f.property).sort()).toEqual(["baseUrl", "name", "sandboxId", "token"]);
+    expect(JSON.stringify(result)).not.toContain(`"reason":"${TOKEN}`);
+  });
+});
+
+describe("check: unknowns (preview of values computed elsewhere)", () => {
+  it.each([
+    ["a top-level string", { baseUrl: UNKNOWN }],
+    ["a number field", { rateCapPerMinute: UNKNOWN }],
+    ["a boolean field", { healthCheckOnRefresh: UNKNOWN }],
+    ["an array field", { allowedTools: UNKNOWN }],
+    ["inside an array", { allowedTools: ["a", UNKNOWN] }],
+    ["inside an object", { ingestToolCalls: [{ name: "x", arguments: { since: UNKNOWN } }] }],
+    ["the token", { token: UNKNOWN }],
+    ["the authKind (cross-field rules skip)", { authKind: UNKNOWN, authHeader: "X-Key" }],
+  ])("%s passes through unvalidated", (_case, patch) => {
+    const result = checkInputs({ ...valid, ...patch });
+    expect(result.failures).toEqual([]);
+    for (const [key, value] of Object.entries(patch))
+      expect(result.inputs[key as keyof typeof result.inputs]).toEqual(value);
+  });
+});
+
+describe("wire bodies", () => {
+  it("register: snake_case, every field with a value, sandboxId not in the body", () => {
+    const inputs = checkInputs({ ...valid, appNamespace: "crm", allowedTools: ["a"] });
+    expect(inputs.ok).toBe(true);
+    if (!inputs.ok) return;
+    expect(registerBody(inputs.inputs)).toEqual({
+      name: "CRM tools",
+      base_url: "https://mcp.example.com/mcp",
+      auth_kind: "bearer",
+      token: TOKEN,
+      app_namespace: "crm",
+      allowed_tools: ["a"],
+      ingest_tool_calls: [],
+      rate_cap_per_minute: 60,
+      webhook_rate_cap_per_minute: 600,
+    });
+  });
+
+  it("patch: only the fields asked for, never ingest_tool_calls", () => {
+    const inputs = checkInputs(valid);
+    if (!inputs.ok) throw new Error("valid");
+    expect(patchBodyOf(inputs.inputs, ["name", "ingestToolCalls", "healthPolicy"])).toEqual({
+      name: "CRM tools",
+    });
+  });
+});
+
+describe("the field table", () => {
+  it("declares every DESIGN §1 input once, with a change class and a description", () => {
+    expect(FIELD_NAMES).toEqual([
+      "sandboxId",
+      "name",
+      "baseUrl",
+      "authKind",
+      "token",
+      "authHeader",
+      "appNamespace",
+      "allowedTools",
+      "ingestToolCalls",
+      "rateCapPerMinute",
+      "webhookRateCapPerMinute",
+      "healthPolicy",
+      "healthTimeoutSeconds",
+      "healthCheckOnRefresh",
+      "deletionPolicy",
+      "adoptExisting",
+    ]);
+    for (const name of FIELD_NAMES) expect(FIELDS[name].description.length).toBeGreaterThan(10);
+    expect(FIELD_NAMES.filter((n) => FIELDS[n].secret)).toEqual(["token"]);
+    expect(FIELD_NAMES.filter((n) => FIELDS[n].change === "replace")).toEqual([
+      "sandboxId",
+      "ingestToolCalls",
+    ]);
+  });
+
+  it("renders the README inputs table, one row per field", () => {
+    const table = inputsMarkdownTable();
+    const lines = table.split("\n");
+    expect(lines).toHaveLength(2 + FIELD_NAMES.length);
+    expect(lines[2]).toContain("| `sandboxId` | path `sandbox_id` |");
+    expect(table).toContain("| `token` | `token` |");
+    expect(table).toContain("**replace**");
+  });
+});
