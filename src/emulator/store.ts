@@ -308,7 +308,8 @@ export class Store {
       result = { ok: false as const, reason: err instanceof Error ? err.message : "health check failed" };
     }
     // A revoke, delete or PATCH that landed while the probe ran wins: the result is stale.
-    const live = this.state.sandboxes[row.sandbox_id]?.sources[row.data_source_id] as SourceRow | undefined;
+    const live = this.state.sandboxes[row.sandbox_id]?.sources[row.data_source_id] as unknown as
+      SourceRow | undefined;
     if (
       live !== row ||
       row.status === "disconnected" ||
