@@ -302,7 +302,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   });
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : 0;
-  const urlHost = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host;
+  // A wildcard bind is reachable on loopback; the URL names an address a client can dial.
+  const urlHost =
+    host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host;
 
   let closing: Promise<void> | undefined;
   return {
@@ -316,6 +318,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     close() {
       closing ??= new Promise<void>((resolve) => {
         closed = true;
+        store.dispose();
         for (const [t, wake] of timers) {
           clearTimeout(t);
           wake();

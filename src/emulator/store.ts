@@ -124,6 +124,7 @@ export class Store {
   private readonly persistence: Persistence;
   private readonly now: () => Date;
   private readonly newId: () => string;
+  private disposed = false;
 
   constructor(options: StoreOptions) {
     this.probe = options.probe;
@@ -159,7 +160,16 @@ export class Store {
     return row;
   }
 
+  /**
+   * Stops persisting: a probe still running when the server closes must not write the file after
+   * close(), where it could overwrite the state of the next emulator started on the same file.
+   */
+  dispose(): void {
+    this.disposed = true;
+  }
+
   private save(vaultChanged = false): void {
+    if (this.disposed) return;
     this.persistence.save(this.state, vaultChanged ? this.vault : undefined);
   }
 

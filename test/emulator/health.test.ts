@@ -114,6 +114,14 @@ describe("probe timeout", () => {
     expect(result).toEqual({ ok: false, reason: "timed out after 300 ms" });
     expect(elapsed).toBeGreaterThanOrEqual(290);
     expect(elapsed).toBeLessThan(2_000);
+
+    // The same through the emulator: the register still answers, with the timeout as the reason.
+    const quick = await startTestEmulator({ probeTimeoutMs: 300 });
+    cleanups.push(() => quick.close());
+    const res = await call(quick, "POST", `${base()}/user-mcp`, {
+      body: registerBody({ base_url: `http://127.0.0.1:${port}/mcp` }),
+    });
+    expect(res.body).toMatchObject({ status: "error", health_error: "timed out after 300 ms" });
   });
 });
 
