@@ -139,7 +139,11 @@ export class CopassClient implements CopassApi {
         let provenNotCommitted = false;
         if (ambiguous || conflictAfterLoss) {
           lostOne = lostOne || ambiguous;
-          const { sources } = await this.listSources(sandboxId, { provider: "user_mcp" });
+          const { sources } = await this.listSources(sandboxId, { provider: "user_mcp" }).catch(
+            (listError: unknown) => {
+              throw unreconciled(error, listError);
+            },
+          );
           const mine = findRegisteredSource(sources, body, idsBefore);
           if (mine) return outcomeFromSource(mine);
           provenNotCommitted = true;
@@ -503,6 +507,27 @@ function formatDetail(detail: unknown): string | undefined {
 
 function tries(attempts: number): string {
   return attempts > 1 ? ` (after ${attempts} attempts)` : "";
+}
+
+/**
+ * The register error when the listing that should reconcile it failed too: same class (so still
+ * ambiguous to the caller), message saying the source may exist, the listing error as cause.
+ */
+function unreconciled(error: CopassError, listError: unknown): CopassError {
+  const Class = error.constructor as typeof CopassError;
+  const why = listError instanceof Error ? listError.message : String(listError);
+  return new Class(
+    `${error.message}; the source may have been created, and listing to check failed: ${why}`,
+    {
+      operation: error.operation,
+      status: error.status,
+      apiError: error.apiError,
+      detail: error.detail,
+      retryAfterMs: error.retryAfterMs,
+      attempts: error.attempts,
+      cause: listError,
+    },
+  );
 }
 
 function failureOfError(error: CopassError): Failure {

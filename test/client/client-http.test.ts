@@ -71,6 +71,13 @@ describe("CopassClient over HTTP (scripted server)", () => {
     expect(list!.headers["content-type"]).toBeUndefined();
   });
 
+  it("reuses keep-alive connections instead of opening one per request", async () => {
+    const { server, client } = await setup((_n, _req, res) => json(res, 200, SOURCE));
+    for (let i = 0; i < 10; i++) await client.getSource("sb_1", "ds_1");
+    // undici's pool may open a second socket while the first is being released; never ten.
+    expect(new Set(server.seen.map((r) => r.remotePort)).size).toBeLessThanOrEqual(2);
+  });
+
   it("honours 429 Retry-After (waits at least the hint) and then succeeds", async () => {
     const { server, client, events } = await setup((n, _req, res) =>
       n === 1
@@ -346,6 +353,21 @@ describe("registerUserMcpReconciled (scripted server)", () => {
     );
     expect(err.code).toBe("COPASS_VALIDATION");
     expect(server.seen).toHaveLength(1);
+  });
+
+  it("keeps a register failure (ambiguous) when the reconciling listing fails too", async () => {
+    const { server, client } = await setup((_n, _req, res) => drop(res), {
+      retry: { maxAttempts: 2, minDelayMs: 1 },
+    });
+    const err = await failure(
+      client.registerUserMcpReconciled("sb_1", { ...REGISTER, app_namespace: "crm" }),
+    );
+    expect(err.code).toBe("COPASS_NETWORK");
+    expect(err.operation).toBe("register");
+    expect(err.message).toMatch(
+      /the source may have been created, and listing to check failed: Copass list failed/,
+    );
+    expect(server.seen.map((r) => r.method)).toEqual(["POST", "GET", "GET"]);
   });
 
   it("surfaces a conflict with a source that is not ours after a lost attempt", async () => {

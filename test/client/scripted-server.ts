@@ -10,6 +10,8 @@ export interface SeenRequest {
   url: string;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** Client port of the connection: equal ports mean a reused keep-alive connection. */
+  remotePort: number | undefined;
 }
 
 export type Script = (n: number, req: SeenRequest, res: http.ServerResponse) => void;
@@ -26,7 +28,13 @@ export async function scriptedServer(script: Script): Promise<ScriptedServer> {
     let body = "";
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", () => {
-      const r = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body };
+      const r = {
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: req.headers,
+        body,
+        remotePort: req.socket.remotePort,
+      };
       seen.push(r);
       script(seen.length, r, res);
     });
