@@ -1,0 +1,476 @@
+/**
+ * The provider's lifecycle methods, in-process, against the real emulator and a real sample MCP
+ * server. API calls are counted through the emulator's request log; each step clears it first.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "../../src/emulator";
+import { provider, resetProviderState, SourceInitError } from "../../src/provider/provider";
+import { UNKNOWN } from "../../src/provider/schema";
+
+type Props = Record<string, unknown>;
+
+const API_KEY = "olk_provider_tests_key_5d1e";
+const TOKEN = "tok-PROVIDER-9c2b41e7-do-not-leak";
+const ROTATED = "tok-ROTATED-4f0a7d23-do-not-leak";
+/** Port 2: never served, so the health probe is refused at once. */
+const UNREACHABLE = "http://127.0.0.1:2/mcp";
+
+let emulator: Emulator;
+let mcp: SampleMcpServer;
+let sandboxCounter = 0;
+let sandbox = "";
+
+function configureWith(values: Record<string, string | undefined>): Promise<void> {
+  return provider.configure({ config: { get: (key: string) => values[key] } });
+}
+
+beforeAll(async () => {
+  emulator = await startEmulator({ apiKeys: [API_KEY], probeTimeoutMs: 2_000 });
+  mcp = await startMcpServer({ auth: { kind: "bearer", token: TOKEN } });
+});
+
+afterAll(async () => {
+  await mcp?.close();
+  await emulator?.close();
+});
+
+beforeEach(async () => {
+  sandbox = `sb_provider_${++sandboxCounter}`;
+  resetProviderState();
+  await configureWith({ "copass:apiUrl": emulator.url, "copass:apiKey": API_KEY });
+  emulator.faults.reset();
+  emulator.clearRequestLog();
+});
+
+afterEach(() => vi.restoreAllMocks());
+
+/** The operations the emulator saw since the last clear, e.g. ["register", "test"]. */
+function calls(): string[] {
+  return emulator.requestLog().map((e) => e.operation);
+}
+
+function program(patch: Props = {}): Props {
+  const p: Props = {
+    sandboxId: sandbox,
+    name: "CRM tools",
+    baseUrl: mcp.url,
+    authKind: "bearer",
+    token: TOKEN,
+    appNamespace: `crm_${sandboxCounter}`,
+    healthTimeoutSeconds: 1,
+    __provider: "serialized shim text",
+    ...patch,
+  };
+  for (const [k, v] of Object.entries(p)) if (v === undefined) delete p[k];
+  return p;
+}
+
+async function checked(patch: Props = {}): Promise<Props> {
+  const result = await provider.check({}, program(patch));
+  expect(result.failures).toEqual([]);
+  return result.inputs as Props;
+}
+
+async function created(patch: Props = {}): Promise<{ id: string; outs: Props; inputs: Props }> {
+  const inputs = await checked(patch);
+  const { id, outs } = await provider.create(inputs);
+  emulator.clearRequestLog();
+  return { id, outs: outs as Props, inputs };
+}
+
+/** Straight to the emulator, as someone acting out of band would. */
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Props }> {
+  const res = await fetch(`${emulator.url}/api/v1/storage/sandboxes/${sandbox}/sources${path}`, {
+    method,
+    headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Props) : {} };
+}
+
+async function sourcesInSandbox(): Promise<Props[]> {
+  return (await api("GET", "")).body.sources as Props[];
+}
+
+async function captureError(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+}
+
+function hasUndefined(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (Array.isArray(value)) return value.some(hasUndefined);
+  if (typeof value === "object" && value !== null) return Object.values(value).some(hasUndefined);
+  return false;
+}
+
+describe("check and diff", () => {
+  it("make no API call and need no settings", async () => {
+    resetProviderState();
+    const saved = process.env.COPASS_API_KEY;
+    delete process.env.COPASS_API_KEY;
+    try {
+      const inputs = await checked();
+      const result = await provider.diff(
+        "ds_x",
+        { ...inputs, dataSourceId: "ds_x", status: "active" },
+        inputs,
+      );
+      expect(result.changes).toBe(false);
+      const preview = await provider.check({}, program({ baseUrl: UNKNOWN }));
+      expect(preview.failures).toEqual([]);
+      expect((preview.inputs as Props).baseUrl).toBe(UNKNOWN);
+      expect(calls()).toEqual([]);
+    } finally {
+      if (saved !== undefined) process.env.COPASS_API_KEY = saved;
+    }
+  });
+
+  it("a missing API key fails the first API call, naming both ways to set it", async () => {
+    resetProviderState();
+    const saved = process.env.COPASS_API_KEY;
+    delete process.env.COPASS_API_KEY;
+    try {
+      await configureWith({ "copass:apiUrl": emulator.url });
+      const error = (await captureError(provider.create(await checked()))) as Error;
+      expect(error.message).toContain("pulumi config set --secret copass:apiKey");
+      expect(error.message).toContain("COPASS_API_KEY");
+      expect(calls()).toEqual([]);
+    } finally {
+      if (saved !== undefined) process.env.COPASS_API_KEY = saved;
+    }
+  });
+
+  it("falls back to COPASS_API_KEY read at call time", async () => {
+    resetProviderState();
+    await configureWith({ "copass:apiUrl": emulator.url });
+    vi.stubEnv("COPASS_API_KEY", API_KEY);
+    try {
+      const { outs } = await created();
+      expect(outs.status).toBe("active");
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
+describe("create", () => {
+  it("registers a healthy source in one call, with full outputs", async () => {
+    const inputs = await checked();
+    const { id, outs } = await provider.create(inputs);
+    expect(calls()).toEqual(["register"]);
+    expect(id).toMatch(/\S/);
+    expect(outs).toMatchObject({
+      dataSourceId: id,
+      status: "active",
+      healthError: null,
+      ingestionMode: "user_mcp",
+      appNamespace: `crm_${sandboxCounter}`,
+      token: TOKEN,
+      rateCapPerMinute: 60,
+      healthPolicy: "require",
+    });
+    expect(outs).not.toHaveProperty("__provider");
+    expect(hasUndefined(outs)).toBe(false);
+    const { token: _token, ...rest } = outs as Props;
+    expect(JSON.stringify(rest)).not.toContain(TOKEN);
+    expect(id).not.toContain(TOKEN);
+  });
+
+  it("without appNamespace: resolves it to the id (the client lists first to reconcile)", async () => {
+    const inputs = await checked({ appNamespace: undefined });
+    const { id, outs } = await provider.create(inputs);
+    expect(calls()).toEqual(["list", "register"]);
+    expect((outs as Props).appNamespace).toBe(id);
+  });
+
+  it("keeps the id when health fails under require (init-failed error, source in state)", async () => {
+    const inputs = await checked({ baseUrl: UNREACHABLE, healthTimeoutSeconds: 1 });
+    const started = Date.now();
+    const error = (await captureError(provider.create(inputs))) as SourceInitError;
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(error).toBeInstanceOf(SourceInitError);
+    expect(typeof error.id).toBe("string");
+    expect(error.properties).toMatchObject({ dataSourceId: error.id, status: "error", baseUrl: UNREACHABLE });
+    expect(typeof error.properties.healthError).toBe("string");
+    expect(error.reasons).toHaveLength(1);
+    expect(error.reasons[0]).toContain(error.id);
+    expect(error.message).not.toContain(TOKEN);
+    expect(error.reasons[0]).not.toContain(TOKEN);
+    // register, then re-tests with backoff until the 1 s deadline.
+    expect(calls()[0]).toBe("register");
+    expect(
+      calls()
+        .slice(1)
+        .every((op) => op === "test"),
+    ).toBe(true);
+    expect(calls().length).toBeGreaterThanOrEqual(2);
+    expect(calls().length).toBeLessThanOrEqual(4);
+    // The source exists at Copass (not orphaned: the engine records the id).
+    expect((await api("GET", `/${error.id}`)).status).toBe(200);
+  });
+
+  it("becomes healthy during the re-tests under require", async () => {
+    await mcp.stop();
+    const inputs = await checked({ healthTimeoutSeconds: 10 });
+    setTimeout(() => void mcp.start(), 300);
+    const { outs } = await provider.create(inputs);
+    expect((outs as Props).status).toBe("active");
+    expect(calls()[0]).toBe("register");
+    expect(calls()).toContain("test");
+  });
+
+  it("warn: succeeds with status error and one warning line without secrets", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const { outs } = await provider.create(await checked({ baseUrl: UNREACHABLE, healthPolicy: "warn" }));
+    expect(outs).toMatchObject({ status: "error", healthPolicy: "warn" });
+    expect(typeof (outs as Props).healthError).toBe("string");
+    expect(calls()).toEqual(["register"]);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toContain("unhealthy");
+    expect(String(warn.mock.calls[0]![0])).not.toContain(TOKEN);
+  });
+
+  it("ignore: records the status, no warning, no re-test", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const { outs } = await provider.create(await checked({ baseUrl: UNREACHABLE, healthPolicy: "ignore" }));
+    expect((outs as Props).status).toBe("error");
+    expect(calls()).toEqual(["register"]);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it("leaves exactly one source when the register response is lost after commit", async () => {
+    emulator.faults.inject({ operation: "register", action: { kind: "commit-then-drop" } });
+    const { id } = await provider.create(await checked());
+    const sources = await sourcesInSandbox();
+    expect(sources).toHaveLength(1);
+    expect(sources[0]!.data_source_id).toBe(id);
+  });
+
+  it("leaves exactly one source after a lost response without appNamespace", async () => {
+    emulator.faults.inject({ operation: "register", action: { kind: "commit-then-drop" } });
+    const { id } = await provider.create(await checked({ appNamespace: undefined }));
+    const sources = await sourcesInSandbox();
+    expect(sources.map((s) => s.data_source_id)).toEqual([id]);
+  });
+});
+
+describe("adoption", () => {
+  it("takes over the active source with the namespace instead of registering a second", async () => {
+    const existing = await api("POST", "/user-mcp", {
+      name: "made by hand",
+      base_url: UNREACHABLE,
+      auth_kind: "none",
+      app_namespace: "crm_adopt",
+    });
+    expect(existing.status).toBe(200);
+    emulator.clearRequestLog();
+
+    const { id, outs } = await provider.create(
+      await checked({ appNamespace: "crm_adopt", adoptExisting: true }),
+    );
+    expect(id).toBe(existing.body.data_source_id);
+    expect(calls()).toEqual(["list", "patch", "test"]);
+    expect(outs).toMatchObject({ status: "active", name: "CRM tools", baseUrl: mcp.url, authKind: "bearer" });
+    expect(await sourcesInSandbox()).toHaveLength(1);
+  });
+
+  it("registers when nothing has the namespace", async () => {
+    const { outs } = await provider.create(await checked({ appNamespace: "crm_fresh", adoptExisting: true }));
+    expect(calls()).toEqual(["list", "register"]);
+    expect((outs as Props).status).toBe("active");
+  });
+
+  it("refuses, changing nothing, when the existing source's ingestToolCalls differ", async () => {
+    await api("POST", "/user-mcp", {
+      name: "made by hand",
+      base_url: UNREACHABLE,
+      auth_kind: "none",
+      app_namespace: "crm_calls",
+      ingest_tool_calls: [{ name: "pull_all" }],
+    });
+    emulator.clearRequestLog();
+    const error = (await captureError(
+      provider.create(await checked({ appNamespace: "crm_calls", adoptExisting: true })),
+    )) as Error;
+    expect(error.message).toContain("ingestToolCalls");
+    expect(calls()).toEqual(["list"]);
+  });
+});
+
+describe("update", () => {
+  it("renames with one PATCH and returns full outputs", async () => {
+    const { id, outs } = await created();
+    const news = await checked({ name: "CRM renamed" });
+    expect(await provider.diff(id, outs, news)).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    const { outs: after } = await provider.update(id, outs, news);
+    expect(calls()).toEqual(["patch"]);
+    expect(after).toMatchObject({ ...outs, name: "CRM renamed" });
+    expect((await api("GET", `/${id}`)).body.name).toBe("CRM renamed");
+  });
+
+  it("makes no call when only a provider-only field changed", async () => {
+    const { id, outs } = await created();
+    const news = await checked({ deletionPolicy: "delete" });
+    expect((await provider.diff(id, outs, news)).changes).toBe(true);
+    const { outs: after } = await provider.update(id, outs, news);
+    expect(calls()).toEqual([]);
+    expect((after as Props).deletionPolicy).toBe("delete");
+  });
+
+  it("rotates the token in place: PATCH carries the new token, then a re-test passes", async () => {
+    const { id, outs } = await created();
+    // The MCP server now only accepts the rotated token.
+    const port = mcp.port;
+    await mcp.close();
+    mcp = await startMcpServer({ auth: { kind: "bearer", token: ROTATED }, port });
+    try {
+      const news = await checked({ token: ROTATED });
+      expect(await provider.diff(id, outs, news)).toEqual({
+        changes: true,
+        replaces: [],
+        deleteBeforeReplace: false,
+      });
+      const { outs: after } = await provider.update(id, outs, news);
+      expect(calls()).toEqual(["patch", "test"]);
+      expect(after).toMatchObject({ token: ROTATED, status: "active", healthError: null });
+    } finally {
+      await mcp.close();
+      mcp = await startMcpServer({ auth: { kind: "bearer", token: TOKEN }, port });
+    }
+  });
+
+  it("a baseUrl change that breaks health fails under require, keeping the new config", async () => {
+    const { id, outs } = await created();
+    const error = (await captureError(
+      provider.update(id, outs, await checked({ baseUrl: UNREACHABLE, healthTimeoutSeconds: 0 })),
+    )) as SourceInitError;
+    expect(error).toBeInstanceOf(SourceInitError);
+    expect(error.id).toBe(id);
+    expect(error.properties).toMatchObject({ baseUrl: UNREACHABLE, status: "error" });
+    expect(calls()).toEqual(["patch", "test"]);
+  });
+});
+
+describe("read and drift", () => {
+  it("sees the MCP server down (status error), diff plans an update, and the update heals it", async () => {
+    const { id, outs, inputs } = await created();
+    await mcp.stop();
+    let read: Awaited<ReturnType<typeof provider.read>>;
+    try {
+      read = await provider.read(id, outs);
+      expect(calls()).toEqual(["get", "test"]);
+      expect(read.id).toBe(id);
+      expect(read.props).toMatchObject({ status: "error", token: TOKEN });
+      expect(typeof (read.props as Props).healthError).toBe("string");
+      expect(hasUndefined(read)).toBe(false);
+      expect(await provider.diff(id, read.props as Props, inputs)).toEqual({
+        changes: true,
+        replaces: [],
+        deleteBeforeReplace: false,
+      });
+    } finally {
+      await mcp.start();
+    }
+    emulator.clearRequestLog();
+    const { outs: healed } = await provider.update(id, read.props as Props, inputs);
+    expect(calls()).toEqual(["test"]);
+    expect(healed).toMatchObject({ status: "active", healthError: null });
+    expect((await provider.diff(id, healed as Props, inputs)).changes).toBe(false);
+  });
+
+  it("a healthy read without healthCheckOnRefresh is one GET and no drift", async () => {
+    const { id, outs, inputs } = await created({ healthCheckOnRefresh: false });
+    const read = await provider.read(id, outs);
+    expect(calls()).toEqual(["get"]);
+    expect(read.props).toEqual(outs);
+    expect((await provider.diff(id, read.props as Props, inputs)).changes).toBe(false);
+  });
+
+  it("an out-of-band base_url change shows in read's inputs, and the update reverts it", async () => {
+    const { id, outs, inputs } = await created();
+    const other = await startMcpServer({ auth: { kind: "bearer", token: TOKEN } });
+    try {
+      expect((await api("PATCH", `/${id}/user-mcp`, { base_url: other.url })).status).toBe(200);
+      emulator.clearRequestLog();
+      const read = await provider.read(id, outs);
+      expect((read.inputs as Props).baseUrl).toBe(other.url);
+      expect((read.inputs as Props).token).toBe(TOKEN);
+      expect(await provider.diff(id, read.props as Props, inputs)).toEqual({
+        changes: true,
+        replaces: [],
+        deleteBeforeReplace: false,
+      });
+      emulator.clearRequestLog();
+      const { outs: after } = await provider.update(id, read.props as Props, inputs);
+      expect(calls()).toEqual(["patch", "test"]);
+      expect((after as Props).baseUrl).toBe(mcp.url);
+      const server = await api("GET", `/${id}`);
+      expect((server.body.adapter_config as Props).base_url).toBe(mcp.url);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("a source revoked out of band reads as disconnected and diff plans its replacement", async () => {
+    const { id, outs, inputs } = await created();
+    await api("POST", `/${id}/user-mcp/revoke`);
+    emulator.clearRequestLog();
+    const read = await provider.read(id, outs);
+    expect(calls()).toEqual(["get"]);
+    expect(read.props).toMatchObject({ status: "disconnected" });
+    expect(await provider.diff(id, read.props as Props, inputs)).toEqual({
+      changes: true,
+      replaces: ["status"],
+      deleteBeforeReplace: true,
+    });
+  });
+
+  it("a source deleted out of band reads as gone (empty id)", async () => {
+    const { id, outs } = await created();
+    await api("POST", `/${id}/user-mcp/revoke`);
+    await api("DELETE", `/${id}`);
+    emulator.clearRequestLog();
+    expect(await provider.read(id, outs)).toEqual({ id: "" });
+    expect(calls()).toEqual(["get"]);
+  });
+});
+
+describe("delete", () => {
+  it("revokes, and a second delete is fine", async () => {
+    const { id, outs } = await created();
+    await provider.delete(id, outs);
+    expect(calls()).toEqual(["revoke"]);
+    expect((await api("GET", `/${id}`)).body.status).toBe("disconnected");
+    await provider.delete(id, outs);
+  });
+
+  it("deletionPolicy delete also removes the row; deleting again is fine", async () => {
+    const { id, outs } = await created({ deletionPolicy: "delete" });
+    await provider.delete(id, outs);
+    expect(calls()).toEqual(["revoke", "delete"]);
+    expect((await api("GET", `/${id}`)).status).toBe(404);
+    emulator.clearRequestLog();
+    await provider.delete(id, outs);
+    expect(calls()).toEqual(["revoke"]);
+  });
+
+  it("errors name the operation and the source, never a secret", async () => {
+    const { id, outs } = await created();
+    emulator.faults.inject({ operation: "revoke", action: { kind: "status", status: 403 }, times: Infinity });
+    const error = (await captureError(provider.delete(id, outs))) as Error;
+    expect(error.message).toContain("delete");
+    expect(error.message).toContain(id);
+    expect(error.message).not.toContain(TOKEN);
+    expect(error.message).not.toContain(API_KEY);
+  });
+});
