@@ -109,6 +109,20 @@ function hasUndefined(value: unknown): boolean {
   return false;
 }
 
+describe("the module contract", () => {
+  it("exports the seven ResourceProvider methods the shim calls", () => {
+    expect(Object.keys(provider).sort()).toEqual(
+      ["check", "configure", "create", "delete", "diff", "read", "update"].sort(),
+    );
+  });
+
+  it("read without prior state (pulumi import) explains adoptExisting, with no API call", async () => {
+    const error = (await captureError(provider.read("ds_x"))) as Error;
+    expect(error.message).toContain("adoptExisting");
+    expect(calls()).toEqual([]);
+  });
+});
+
 describe("check and diff", () => {
   it("make no API call and need no settings", async () => {
     resetProviderState();
