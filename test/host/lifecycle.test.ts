@@ -327,21 +327,18 @@ describe("UserMcpSource lifecycle", () => {
     const { state } = await up(host, undefined, p);
     expect((await api("POST", `/${sb}/sources/${state.id}/user-mcp/revoke`)).status).toBe(200);
 
-    // Read: the source is disconnected (terminal)…
+    // Read: the source is still there, disconnected (terminal)…
     const read = await counted("read (revoked out of band)", () => refresh(host, state));
-    // …and the next up plans to register it again (a replacement, or a create if read dropped it).
-    if (read === undefined) {
-      const planned = await plan(host, undefined, p);
-      expect(planned.step.op).toBe("create");
-    } else {
-      expect(read.outputs.status).toBe("disconnected");
-      const planned = await plan(host, read, p);
-      expect(planned.step.op).toBe("replace");
-      const again = await up(host, read, p);
-      expect(again.state.id).not.toBe(state.id);
-      expect(again.state.outputs.status).toBe("active");
-      await destroy(host, again.state);
-    }
+    expect(read?.id).toBe(state.id);
+    expect(read!.outputs.status).toBe("disconnected");
+
+    // …so the next up plans to register it again: a replacement, shown in the preview.
+    const planned = await plan(host, read, p);
+    expect(planned.step.op).toBe("replace");
+    const again = await counted("replace (re-register after revoke)", () => up(host, read, p));
+    expect(again.state.id).not.toBe(state.id);
+    expect(again.state.outputs.status).toBe("active");
+    await destroy(host, again.state);
   });
 
   it("forgets a source deleted out of band (404 on read)", async () => {
@@ -446,6 +443,8 @@ describe("UserMcpSource lifecycle", () => {
       seenErrors.push((err as HostError).details);
       expect((err as HostError).details).toContain("copass:apiKey");
       expect((err as HostError).details).toContain("COPASS_API_KEY");
+      const out = bare.output();
+      for (const secretValue of ALL_SECRETS) expect(out.stdout + out.stderr).not.toContain(secretValue);
     } finally {
       await bare.kill();
     }
