@@ -1,5 +1,6 @@
 /** Public surface of the Copass client folder: the client, its contract, errors, policy, wire types. */
-export { CopassClient, checkApiUrl, isLoopbackHost } from "./client";
+export { CopassClient } from "./client";
+export { checkApiUrl, isLoopbackHost } from "./url";
 export type { AttemptEvent, CopassApi, CopassClientOptions, RetryOptions } from "./api";
 export * from "./errors";
 export {
