@@ -10,9 +10,10 @@
  *
  * Pure functions: no state, no HTTP.
  */
+import { AUTH_KINDS, type AuthKind } from "../client/types";
+import { isLoopbackHost } from "../client/url";
 
-export const AUTH_KINDS = ["bearer", "header_token", "none"] as const;
-export type AuthKind = (typeof AUTH_KINDS)[number];
+export { AUTH_KINDS, type AuthKind };
 
 export interface IngestToolCall {
   name: string;
@@ -173,14 +174,6 @@ export const DEFAULT_WEBHOOK_RATE_CAP = 600;
 /** RFC 7230 `token`: the characters a header field name may use. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const NAMESPACE = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** Loopback hosts for which plain http is tolerated ("localhost in dev", reference §5). */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  if (host === "localhost" || host === "[::1]") return true;
-  // WHATWG URL parsing has already normalised IPv4 forms such as 127.1 to dotted quads.
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
 
 /** Checks `base_url`; details describe the defect, never the URL (it could hold userinfo). */
 export function checkBaseUrl(raw: string): void {

@@ -5,7 +5,7 @@
  *
  * Settings are resolved only when an API call is needed: `check` and `diff` never need the key.
  */
-import { isLoopbackHost, urlProblem } from "./schema";
+import { urlProblem } from "./schema";
 
 export const DEFAULT_API_URL = "https://api.copass.id";
 export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 30;
@@ -66,11 +66,6 @@ export function resolveSettings(config: ConfigValues, env: Env): ProviderSetting
   const apiUrl = (pick("apiUrl", config, env) ?? DEFAULT_API_URL).replace(/\/+$/, "");
   const problem = urlProblem(`The Copass API URL (${both("apiUrl")})`, apiUrl, DEFAULT_API_URL);
   if (problem) throw new ProviderConfigError(problem);
-  // Belt and braces for DESIGN §6: never send the API key over plain http to a non-loopback host.
-  const parsed = new URL(apiUrl);
-  if (parsed.protocol !== "https:" && !isLoopbackHost(parsed.hostname)) {
-    throw new ProviderConfigError(`The Copass API URL (${both("apiUrl")}) must use https://`);
-  }
 
   const apiKey = pick("apiKey", config, env);
   if (apiKey === undefined) {

@@ -12,6 +12,7 @@
  */
 import { z } from "zod";
 import type { PatchUserMcpRequest, RegisterUserMcpRequest } from "../client/types";
+import { isLoopbackHost } from "../client/url";
 
 /** The engine's placeholder for a value not known until apply (pulumi `runtime.unknownValue`). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -32,14 +33,6 @@ export function containsUnknown(value: unknown): boolean {
  * - `none`: provider-only, no API call (the new value is recorded in state for later operations).
  */
 export type ChangeClass = "replace" | "update" | "update-then-retest" | "none";
-
-/** Loopback hosts for which plain http is tolerated (DESIGN §1, §3). `hostname` as URL gives it. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  if (host === "localhost" || host === "[::1]") return true;
-  // The WHATWG URL parser has already normalised IPv4 shorthands such as 127.1 to dotted quads.
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
 
 /**
  * Why `raw` is not an acceptable https endpoint, or undefined. `what` names the setting in the
