@@ -13,12 +13,29 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readdir, rm, writeFile, access } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 
-/** The repository root (this file is test/support/pulumi-host.ts). */
-export const repoRoot = path.resolve(__dirname, "..", "..");
+/**
+ * The repository root: the nearest folder above this file whose package.json is pulumi-copass's
+ * (this file runs from test/support under vitest, and compiled under .tmp/ for the demo).
+ */
+export const repoRoot = findRepoRoot(__dirname);
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const pkg = path.join(dir, "package.json");
+    if (
+      existsSync(pkg) &&
+      (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "pulumi-copass"
+    ) {
+      return dir;
+    }
+  }
+  throw new Error(`no pulumi-copass package.json above ${from}`);
+}
 
 /** The SDK version the consumer installs: the last release that supports Node 20 (DESIGN §4). */
 export const pulumiVersion = "3.248.0";
