@@ -109,7 +109,8 @@ export class UserMcpSource extends pulumi.dynamic.Resource {
   declare readonly status: pulumi.Output<string>;
   /** Why the last health check failed; `null` when healthy. */
   declare readonly healthError: pulumi.Output<string | null>;
-  declare readonly ingestionMode: pulumi.Output<string>;
+  /** How Copass ingests from the source (`user_mcp`); `null` when the server did not say. */
+  declare readonly ingestionMode: pulumi.Output<string | null>;
 
   constructor(name: string, args: UserMcpSourceArgs, opts?: pulumi.CustomResourceOptions) {
     // A fresh object on every call: the base constructor adds `__provider` to it.

@@ -52,7 +52,7 @@ type Props = Record<string, unknown>;
 interface ModuleState {
   /** Stack config values from `configure`; the env fallback is read at call time. */
   config: ConfigValues;
-  client?: { settings: ProviderSettings; api: CopassApi };
+  client?: { settings: ProviderSettings; api: CopassClient };
 }
 
 const state: ModuleState = { config: {} };
@@ -61,6 +61,8 @@ const state: ModuleState = { config: {} };
 function connect(): { api: CopassApi; settings: ProviderSettings } {
   const settings = resolveSettings(state.config, process.env);
   if (state.client && sameSettings(state.client.settings, settings)) return state.client;
+  // Settings changed (a rotated key, say): release the old client's idle keep-alive sockets.
+  void state.client?.api.close();
   const api = new CopassClient({
     apiUrl: settings.apiUrl,
     apiKey: settings.apiKey,
@@ -430,6 +432,7 @@ function connectOrThrow(operation: string, subject: string, ...tokens: unknown[]
 
 /** For tests: forget the cached client (settings changes are picked up anyway). */
 export function resetProviderState(): void {
+  void state.client?.api.close();
   state.config = {};
   state.client = undefined;
 }

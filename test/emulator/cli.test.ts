@@ -100,6 +100,7 @@ describe("the copass-emulator process", () => {
   let dataDir: string;
 
   beforeAll(() => {
+    fs.mkdirSync(path.join(ROOT, ".tmp"), { recursive: true });
     buildDir = fs.mkdtempSync(path.join(ROOT, ".tmp", "emulator-cli-"));
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "copass-cli-"));
     // A private tsconfig extending the project's, so the compiler options are the real ones.
