@@ -3,21 +3,13 @@ import { describe, expect, it } from "vitest";
 import { diff, needsRetest, patchBody, type DiffResult } from "../../src/provider/diff";
 import { buildOutputs } from "../../src/provider/outputs";
 import { UNKNOWN, checkInputs, type NormalizedInputs } from "../../src/provider/schema";
+import { checkedInputs } from "./fixtures";
 
 const ID = "ds_1";
 const TOKEN = "tok-old-123456";
 
 function inputs(patch: Record<string, unknown> = {}): NormalizedInputs {
-  const result = checkInputs({
-    sandboxId: "sb_1",
-    name: "CRM",
-    baseUrl: "https://mcp.example.com/mcp",
-    authKind: "bearer",
-    token: TOKEN,
-    ...patch,
-  });
-  if (!result.ok) throw new Error(JSON.stringify(result.failures));
-  return result.inputs;
+  return checkedInputs(TOKEN, patch);
 }
 
 /** Outputs of a source created from `patch`, with a given status. */

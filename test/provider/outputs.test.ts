@@ -8,22 +8,14 @@ import {
   inputsFromOutputs,
   outputsFromSource,
 } from "../../src/provider/outputs";
-import { checkInputs, type NormalizedInputs } from "../../src/provider/schema";
+import type { NormalizedInputs } from "../../src/provider/schema";
+import { checkedInputs } from "./fixtures";
 
 const TOKEN = "tok-secret-123456";
 const ID = "ds_01";
 
 function inputs(patch: Record<string, unknown> = {}): NormalizedInputs {
-  const result = checkInputs({
-    sandboxId: "sb_1",
-    name: "CRM",
-    baseUrl: "https://mcp.example.com/mcp",
-    authKind: "bearer",
-    token: TOKEN,
-    ...patch,
-  });
-  if (!result.ok) throw new Error(JSON.stringify(result.failures));
-  return result.inputs;
+  return checkedInputs(TOKEN, patch);
 }
 
 function source(adapter: Record<string, unknown>, extra: Partial<DataSource> = {}): DataSource {

@@ -1,0 +1,15 @@
+import { checkInputs, type NormalizedInputs } from "../../src/provider/schema";
+
+/** A valid bearer source's inputs after `check` (defaults filled), with `patch` applied first. */
+export function checkedInputs(token: string, patch: Record<string, unknown> = {}): NormalizedInputs {
+  const result = checkInputs({
+    sandboxId: "sb_1",
+    name: "CRM",
+    baseUrl: "https://mcp.example.com/mcp",
+    authKind: "bearer",
+    token,
+    ...patch,
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.failures));
+  return result.inputs;
+}
