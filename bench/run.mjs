@@ -5,16 +5,21 @@
 //   2. Register with a live MCP health check (initialize + tools/list): p50/p95 (60 registers).
 //   3. registerUserMcpReconciled: API calls (from the emulator's request log) on the happy path
 //      and after a committed-then-dropped POST, with and without an explicit app_namespace.
+//   4. The provider's lifecycle operations in-process (dist/provider/provider.js, what Pulumi's
+//      host calls through the shim): API calls and median latency of each, over LIFECYCLE_ROUNDS
+//      rounds, with create with and without app_namespace interleaved for a side-by-side ratio.
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
 
 const require = createRequire(import.meta.url);
 const { CopassClient } = require("../dist/client/index.js");
 const { startEmulator, startMcpServer } = require("../dist/emulator/index.js");
+const { provider } = require("../dist/provider/provider.js");
 
 const GETS = 2_000;
 const CONCURRENCY = 8;
 const REGISTERS = 60;
+const LIFECYCLE_ROUNDS = 20;
 const API_KEY = "olk_bench_key_0000000000";
 const MCP_TOKEN = "mcp_bench_token_000000";
 
@@ -98,6 +103,75 @@ try {
       `${calls.join(", ")}; sources: ${count}`,
     ]);
   }
+
+  // 4. Provider lifecycle, in-process.
+  const settings = { "copass:apiUrl": emulator.url, "copass:apiKey": API_KEY };
+  await provider.configure({ config: { get: (key) => settings[key] } });
+  const samples = new Map(); // operation → { calls: string[], ms: number[] }
+  const measure = async (op, fn) => {
+    const before = emulator.requestLog().length;
+    const t0 = performance.now();
+    const result = await fn();
+    const ms = performance.now() - t0;
+    const calls = emulator
+      .requestLog()
+      .slice(before)
+      .map((e) => e.operation);
+    const sample = samples.get(op) ?? { calls, ms: [] };
+    sample.ms.push(ms);
+    samples.set(op, sample);
+    return result;
+  };
+  const program = (sb, extra = {}) => ({
+    sandboxId: sb,
+    name: "bench",
+    baseUrl: mcp.url,
+    authKind: "bearer",
+    token: MCP_TOKEN,
+    ...extra,
+  });
+  for (let round = 0; round < LIFECYCLE_ROUNDS; round++) {
+    const sb = `sb_bench_life_${round}`;
+    const named = (await provider.check({}, program(sb, { appNamespace: "crm" }))).inputs;
+    const unnamed = (await provider.check({}, program(sb))).inputs;
+    // Alternate which goes first, so neither always runs on a warmer process.
+    const order = round % 2 ? ["without", "with"] : ["with", "without"];
+    const created = {};
+    for (const which of order) {
+      const inputs = which === "with" ? named : unnamed;
+      created[which] = await measure(`create (${which} appNamespace)`, () => provider.create(inputs));
+    }
+    const { id, outs } = created.with;
+    await measure("diff, nothing changed", () => provider.diff(id, outs, named));
+    await measure("read (refresh, health re-test)", () => provider.read(id, outs));
+    await measure("read (healthCheckOnRefresh: false)", () =>
+      provider.read(id, { ...outs, healthCheckOnRefresh: false }),
+    );
+    const renamed = { ...named, name: `bench ${round}` };
+    const updated = await measure("update (rename)", () => provider.update(id, outs, renamed));
+    await measure("update (baseUrl change, re-test)", () =>
+      provider.update(id, updated.outs, { ...renamed, baseUrl: mcp.url.replace("127.0.0.1", "localhost") }),
+    );
+    await measure("delete (revoke)", () => provider.delete(id, outs));
+    await measure("delete again (already revoked)", () => provider.delete(id, outs));
+    await provider.delete(created.without.id, created.without.outs);
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  for (const [op, { calls, ms }] of samples) {
+    rows.push([
+      `provider ${op}`,
+      `${calls.length} API calls`,
+      `${calls.join(", ") || "none"}; median ${median(ms).toFixed(2)} ms (${ms.length} runs)`,
+    ]);
+  }
+  const ratio =
+    median(samples.get("create (without appNamespace)").ms) /
+    median(samples.get("create (with appNamespace)").ms);
+  rows.push([
+    "ratio: create without / with appNamespace",
+    `${ratio.toFixed(2)}x`,
+    "median latency, interleaved in one run (the extra list call)",
+  ]);
 } finally {
   await client.close();
   await emulator.close();
