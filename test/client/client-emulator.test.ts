@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "../../src/emulator";
 import { CopassClient } from "../../src/client/client";
 import type { CopassClientOptions } from "../../src/client/api";
-import { isCopassError, type CopassError } from "../../src/client/errors";
+import { failure } from "./failure";
 import type { RegisterUserMcpRequest } from "../../src/client/types";
 
 const KEY_A = "olk_tenant_a_0123456789";
@@ -38,15 +38,6 @@ function makeClient(options: Partial<CopassClientOptions> = {}, url = emulator.u
 
 function registration(over: Partial<RegisterUserMcpRequest> = {}): RegisterUserMcpRequest {
   return { name: "crm", base_url: mcp.url, auth_kind: "bearer", token: MCP_TOKEN, ...over };
-}
-
-async function failure(p: Promise<unknown>): Promise<CopassError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isCopassError(err)) throw new Error(`expected a CopassError, got ${String(err)}`);
-  return err;
 }
 
 /**

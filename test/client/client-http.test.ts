@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { CopassClient } from "../../src/client/client";
 import type { AttemptEvent, CopassClientOptions } from "../../src/client/api";
-import { CopassConfigError, isCopassError, type CopassError } from "../../src/client/errors";
+import { CopassConfigError } from "../../src/client/errors";
+import { failure } from "./failure";
 import { drop, json, scriptedServer, type Script, type ScriptedServer } from "./scripted-server";
 
 const API_KEY = "olk_test_key_1234567890";
@@ -43,15 +44,6 @@ async function setup(script: Script, options: Partial<CopassClientOptions> = {})
     ...options,
   });
   return { server, client, events };
-}
-
-async function failure(p: Promise<unknown>): Promise<CopassError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isCopassError(err)) throw new Error(`expected a CopassError, got ${String(err)}`);
-  return err;
 }
 
 describe("CopassClient over HTTP (scripted server)", () => {
