@@ -131,10 +131,10 @@ export class CopassClient implements CopassApi {
     let lostOne = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#outcome(registerSpec(sandboxId, body));
+        return withSourceId(await this.#outcome(registerSpec(sandboxId, body)));
       } catch (error) {
         if (!isCopassError(error)) throw error;
-        const ambiguous = isAmbiguousFailure(error);
+        const ambiguous = isAmbiguousFailure(error) || outcomeUnknown(error);
         // A namespace conflict right after a lost attempt is most likely that attempt's own source.
         const conflictAfterLoss = lostOne && error.code === "COPASS_CONFLICT";
         let provenNotCommitted = false;
@@ -493,6 +493,25 @@ function unreconciled(error: CopassError, listError: unknown): CopassError {
       cause: listError,
     },
   );
+}
+
+/**
+ * A register that got a 2xx without a usable answer (not JSON, wrong shape, empty body, no
+ * `data_source_id`) did commit, and one that failed below HTTP with an error we do not classify
+ * (an invalid response from the server, a content-length mismatch) may have: either way the id is
+ * lost unless a listing finds it. The failure stays non-transient, so it is never POSTed again.
+ */
+function outcomeUnknown(error: CopassError): boolean {
+  return error.code === "COPASS_BAD_RESPONSE" || (error.code === "COPASS_HTTP" && error.status === undefined);
+}
+
+/** A register 2xx must name the source it created (reference §1.0); one that does not lost it. */
+function withSourceId(result: UserMcpResult): UserMcpResult {
+  if (result.data_source_id) return result;
+  throw new CopassBadResponseError("Copass register failed: a 2xx answer without a data_source_id", {
+    operation: "register",
+    attempts: 1,
+  });
 }
 
 function failureOfError(error: CopassError): Failure {

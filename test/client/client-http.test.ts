@@ -301,6 +301,22 @@ describe("CopassClient over HTTP (scripted server)", () => {
     expect(server.seen[0]!.url).toBe("/copass/api/v1/storage/sandboxes/sb_1/sources/ds_1");
   });
 
+  it("never follows a redirect (the key would go wherever Location points)", async () => {
+    const elsewhere = await scriptedServer((_n, _req, res) => json(res, 200, SOURCE));
+    try {
+      const { server, client } = await setup((_n, _req, res) => {
+        res.writeHead(307, { location: `${elsewhere.url}/api/v1/storage/sandboxes/sb_1/sources/ds_1` });
+        res.end();
+      });
+      const err = await failure(client.getSource("sb_1", "ds_1"));
+      expect(err).toMatchObject({ code: "COPASS_HTTP", status: 307 });
+      expect(server.seen).toHaveLength(1);
+      expect(elsewhere.seen).toHaveLength(0);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it("refuses an empty API key, naming both ways to set it", () => {
     expect(() => new CopassClient({ apiUrl: "https://api.copass.id", apiKey: "" })).toThrow(
       /copass:apiKey.*COPASS_API_KEY/,
@@ -360,6 +376,41 @@ describe("registerUserMcpReconciled (scripted server)", () => {
       /the source may have been created, and listing to check failed: Copass list failed/,
     );
     expect(server.seen.map((r) => r.method)).toEqual(["POST", "GET", "GET"]);
+  });
+
+  it("lists instead of losing the id when a register 2xx has an empty body, and adopts the source", async () => {
+    const { server, client } = await setup((_n, req, res) => {
+      if (req.method === "POST") return res.writeHead(200).end();
+      return json(res, 200, { sources: [SOURCE], count: 1 });
+    });
+    const out = await client.registerUserMcpReconciled("sb_1", { ...REGISTER, app_namespace: "crm" });
+    expect(out).toMatchObject({ data_source_id: "ds_1", status: "active" });
+    expect(server.seen.map((r) => r.method)).toEqual(["POST", "GET"]);
+  });
+
+  it("reconciles a register 2xx whose body is not JSON, and never POSTs it again", async () => {
+    const { server, client } = await setup((_n, req, res) => {
+      if (req.method === "POST") return res.writeHead(200).end("<html>ok</html>");
+      return json(res, 200, { sources: [], count: 0 });
+    });
+    const err = await failure(
+      client.registerUserMcpReconciled("sb_1", { ...REGISTER, app_namespace: "crm" }),
+    );
+    expect(err.code).toBe("COPASS_BAD_RESPONSE");
+    expect(server.seen.map((r) => r.method)).toEqual(["POST", "GET"]);
+  });
+
+  it("reconciles a register whose answer is not valid HTTP (the server may have committed)", async () => {
+    const { server, client } = await setup((_n, req, res) => {
+      if (req.method === "POST") {
+        res.socket?.end("HTTP/1.1 2OO OK\r\n\r\n");
+        return;
+      }
+      return json(res, 200, { sources: [SOURCE], count: 1 });
+    });
+    const out = await client.registerUserMcpReconciled("sb_1", { ...REGISTER, app_namespace: "crm" });
+    expect(out.data_source_id).toBe("ds_1");
+    expect(server.seen.map((r) => r.method)).toEqual(["POST", "GET"]);
   });
 
   it("surfaces a conflict with a source that is not ours after a lost attempt", async () => {
