@@ -60,7 +60,14 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): EmulatorOp
       },
     }));
   } catch (err) {
-    // parseArgs messages name the flag ("Unknown option '--x'", "Option '--port <value>' argument missing").
+    // parseArgs messages name the flag ("Unknown option '--x'", "Option '--port <value>' argument missing"),
+    // except for a stray positional, whose message quotes the value: often a key given without
+    // --api-key (`--api-key k1 k2`), so it must not reach stderr.
+    if ((err as { code?: unknown }).code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+      throw new CliUsageError(
+        "copass-emulator takes no positional arguments; give each API key with its own --api-key. Run copass-emulator --help for the options.",
+      );
+    }
     const message = err instanceof Error ? err.message : String(err);
     throw new CliUsageError(`${message}. Run copass-emulator --help for the options.`);
   }

@@ -67,6 +67,20 @@ export function writeFileAtomic(file: string, content: string, mode: number): vo
   }
 }
 
+/**
+ * Parses a JSON file without quoting it: V8's SyntaxError messages carry a slice of the text
+ * (`Unexpected token 's', ..."auth": supersecre"...`), which for the vault is a token, and the CLI
+ * prints the start-up error on stderr.
+ */
+function readJson(file: string): unknown {
+  const text = fs.readFileSync(file, "utf8");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${file} is not valid JSON; restore it from a backup or pick another --data-file`);
+  }
+}
+
 export function vaultFileOf(dataFile: string): string {
   return `${dataFile}.vault.json`;
 }
@@ -76,13 +90,18 @@ export function filePersistence(dataFile: string): Persistence {
   return {
     load() {
       if (!fs.existsSync(dataFile)) return undefined;
-      const state = JSON.parse(fs.readFileSync(dataFile, "utf8")) as PersistedState;
-      if (state.version !== 1 || typeof state.sandboxes !== "object") {
+      const state = readJson(dataFile) as PersistedState;
+      if (
+        typeof state !== "object" ||
+        state === null ||
+        state.version !== 1 ||
+        typeof state.sandboxes !== "object"
+      ) {
         throw new Error(
           `${dataFile} is not a copass-emulator data file (version 1); move it away or pick another --data-file`,
         );
       }
-      const vault = fs.existsSync(vaultFile) ? (JSON.parse(fs.readFileSync(vaultFile, "utf8")) as Vault) : {};
+      const vault = fs.existsSync(vaultFile) ? (readJson(vaultFile) as Vault) : {};
       return { state, vault };
     },
     save(state, vault) {

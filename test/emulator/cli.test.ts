@@ -50,7 +50,7 @@ describe("parseCliArgs", () => {
     ],
     ["an unknown flag", ["--api-key", "k", "--verbose"], "--verbose"],
     ["a flag without its value", ["--api-key"], "--api-key"],
-    ["a positional argument", ["--api-key", "k", "serve"], "serve"],
+    ["a positional argument", ["--api-key", "k", "serve"], "takes no positional arguments"],
     ["an empty admin key", ["--api-key", "k", "--admin-key", ""], "--admin-key must not be empty"],
   ])("refuses %s with a message naming the flag", (_name, argv, fragment) => {
     expect(() => parseCliArgs(argv, {})).toThrow(fragment);
@@ -70,6 +70,21 @@ describe("main", () => {
     expect(out).toEqual([]);
     expect(err).toHaveLength(1);
     expect(err[0]).toContain("--port");
+    expect(err.join("")).not.toContain(API_KEY);
+  });
+
+  it("never echoes a stray positional on stderr (a second key given without --api-key)", async () => {
+    const err: string[] = [];
+    const result = await main(
+      ["--api-key", "olk_first_key_0001", API_KEY],
+      {},
+      {
+        stdout: () => undefined,
+        stderr: (l) => err.push(l),
+      },
+    );
+    expect(result).toEqual({ exitCode: 2 });
+    expect(err).toEqual([expect.stringContaining("give each API key with its own --api-key")]);
     expect(err.join("")).not.toContain(API_KEY);
   });
 

@@ -78,6 +78,19 @@ describe("file persistence", () => {
     fs.writeFileSync(dataFile, JSON.stringify({ hello: "world" }));
     expect(() => filePersistence(dataFile).load()).toThrow("pick another --data-file");
   });
+
+  it("refuses a corrupt vault file without quoting it (V8's JSON error would show a token's start)", () => {
+    fs.writeFileSync(dataFile, JSON.stringify({ version: 1, sandboxes: {} }));
+    fs.writeFileSync(`${dataFile}.vault.json`, `{"user_mcp/ds_1/auth": ${TOKEN}}`);
+    let message = "";
+    try {
+      filePersistence(dataFile).load();
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain("is not valid JSON");
+    expect(message).not.toContain(TOKEN.slice(0, 8));
+  });
 });
 
 describe("writeFileAtomic", () => {
