@@ -317,13 +317,15 @@ export class Store {
     } catch (err) {
       result = { ok: false as const, reason: err instanceof Error ? err.message : "health check failed" };
     }
-    // A revoke, delete or PATCH that landed while the probe ran wins: the result is stale.
+    // A revoke, delete or PATCH (a token rotation included) that landed while the probe ran wins:
+    // the result is stale.
     const live = this.state.sandboxes[row.sandbox_id]?.sources[row.data_source_id] as unknown as
       SourceRow | undefined;
     if (
       live !== row ||
       row.status === "disconnected" ||
-      JSON.stringify(row.adapter_config) !== configBefore
+      JSON.stringify(row.adapter_config) !== configBefore ||
+      this.vault[vaultKey(row.data_source_id)] !== token
     ) {
       return;
     }

@@ -164,6 +164,20 @@ describe("revoke", () => {
   });
 });
 
+describe("a probe still running when the token is rotated", () => {
+  it("does not overwrite the status with a result obtained with the old token", async () => {
+    let release: (r: ProbeResult) => void = () => undefined;
+    const slow = new Store({ probe: () => new Promise((resolve) => (release = resolve)) });
+    const pending = slow.register(API_KEY, SB, body());
+    const [row] = slow.list(API_KEY, SB, {});
+    const id = row?.data_source_id ?? "";
+    slow.patch(API_KEY, SB, id, { token: ROTATED_TOKEN });
+    release({ ok: false, reason: "MCP server answered HTTP 401" });
+    await pending;
+    expect(slow.get(API_KEY, SB, id).health_error).not.toBe("MCP server answered HTTP 401");
+  });
+});
+
 describe("tenancy", () => {
   it("gives a sandbox to the first key that uses it and hides it from the others", async () => {
     const { data_source_id: id } = await store.register(API_KEY, SB, body());
