@@ -458,8 +458,13 @@ export function stripUndefined<T>(value: T): T {
  * or the output-only keys the resource seeds) are dropped; the host re-adds `__provider`. A
  * property holding an unknown anywhere skips its rule and is passed through unchanged. Returns at
  * most one failure per property, the first zod reports.
+ *
+ * A property that is `null` at the top level counts as absent: the SDK serializes a secret Output
+ * that resolved to `undefined` (the resource wraps every `token` in `pulumi.secret`) as a secret
+ * `null`, and the engine hands the provider that `null` in plaintext.
  */
-export function checkInputs(news: Record<string, unknown>): CheckOutcome {
+export function checkInputs(raw: Record<string, unknown>): CheckOutcome {
+  const news = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== null));
   const unknownKeys = FIELD_NAMES.filter((name) => containsUnknown(news[name]));
   const schema =
     unknownKeys.length === 0

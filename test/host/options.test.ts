@@ -124,6 +124,16 @@ describe("UserMcpSource under mocks", () => {
     expect(shared.token).toBe(args.token);
   });
 
+  it("sends a token Output that resolves to undefined as a secret null (check reads it as absent)", async () => {
+    const { token: _t, ...rest } = args;
+    const r = await create("undefined-token-output", {
+      ...rest,
+      authKind: "none",
+      token: pulumi.output(undefined as unknown as string),
+    }).registeredP;
+    expect(r.inputs.token).toEqual({ [secretSig]: "1b47061264138c4ac30d75fd1eb44270", value: null });
+  });
+
   it("sends no token key when authKind is none", async () => {
     const { token: _t, ...rest } = args;
     const r = await create("no-token", { ...rest, authKind: "none" }).registeredP;

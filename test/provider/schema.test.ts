@@ -43,6 +43,17 @@ describe("check: defaults", () => {
     expect(Object.keys(result.inputs)).not.toContain("authHeader");
   });
 
+  it("takes a top-level null as absent (a secret Output that resolved to undefined arrives as null)", () => {
+    const none = checkInputs({ ...valid, authKind: "none", token: null, appNamespace: null });
+    expect(none.failures).toEqual([]);
+    expect(Object.keys(none.inputs)).not.toContain("token");
+    expect(Object.keys(none.inputs)).not.toContain("appNamespace");
+    // Absent, so the bearer rule names what is missing rather than a type error.
+    expect(checkInputs({ ...valid, token: null }).failures).toEqual([
+      { property: "token", reason: expect.stringContaining("token is required when authKind is bearer") },
+    ]);
+  });
+
   it("accepts http for loopback hosts", () => {
     for (const baseUrl of [
       "http://localhost:8080/mcp",
