@@ -51,14 +51,20 @@ function sameToolSet(a: unknown, b: unknown): boolean {
   return canonical([...a].sort()) === canonical([...b].sort());
 }
 
-/** Whether the desired value of `name` in `news` differs from the recorded one in `olds`. */
+/**
+ * Whether the desired value of `name` in `news` differs from the recorded one in `olds`. A
+ * defaulted field missing from `olds` (state written by an older version, which the installed
+ * provider must still read) was recorded as its default, which is also the server's: without this,
+ * state lacking `ingestToolCalls` would plan a replacement of a source nobody changed.
+ */
 export function fieldChanged(name: FieldName, olds: Props, news: Props): boolean {
   const wanted = news[name];
   if (containsUnknown(wanted)) return true;
   if (name === "appNamespace" && wanted === undefined) return false;
+  const recorded = olds[name] ?? (FIELDS[name] as { default?: unknown }).default;
   // The allowlist is a set: a server that reorders it must not look like drift.
-  if (name === "allowedTools") return !sameToolSet(olds[name], wanted);
-  return canonical(olds[name]) !== canonical(wanted);
+  if (name === "allowedTools") return !sameToolSet(recorded, wanted);
+  return canonical(recorded) !== canonical(wanted);
 }
 
 /** Desired fields that changed (create-only ones aside), in table order. */

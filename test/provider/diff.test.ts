@@ -147,6 +147,21 @@ describe("diff", () => {
     expect(diff(outs(patch, status), news)).toEqual(expected);
   });
 
+  it("reads a defaulted field missing from older state as its default (no replace, no PATCH)", () => {
+    const older = outs();
+    for (const key of ["ingestToolCalls", "rateCapPerMinute", "webhookRateCapPerMinute", "healthPolicy"]) {
+      delete older[key];
+    }
+    const news = { ...inputs() } as Record<string, unknown>;
+    delete news.appNamespace;
+    expect(diff(older, news)).toEqual(none);
+    expect(patchBody(older, inputs())).toEqual({});
+    // A real change of such a field is still one.
+    expect(diff(older, { ...news, ingestToolCalls: [{ name: "pull" }] }).replaces).toEqual([
+      "ingestToolCalls",
+    ]);
+  });
+
   it("ignores __provider and the outputs-only keys", () => {
     const news = {
       ...inputs(),
