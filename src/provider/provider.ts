@@ -96,21 +96,32 @@ function failure(operation: string, subject: string, error: unknown, secrets: st
   return wrapped;
 }
 
+/** The outputs of an init-failed step, plus the `__provider` the engine needs to call us again. */
+export type InitFailedProperties = SourceOutputs & { __provider?: string };
+
 /**
  * "Created (or updated) but failed to initialize": the host turns an error with `id`,
  * `properties` and `reasons` into ErrorResourceInitFailed, and the engine keeps the resource in
  * state with these outputs.
+ *
+ * The host adds `__provider` to the outputs of a successful step but not to these, and the engine
+ * stores them as they are; read and delete find the provider code only in the stored outputs. So
+ * the properties carry the request's `__provider` themselves, or the next `pulumi refresh` or
+ * `pulumi destroy` of the source would fail before reaching us.
  */
 export class SourceInitError extends Error {
   readonly reasons: string[];
+  readonly properties: InitFailedProperties;
   constructor(
     readonly id: string,
-    readonly properties: SourceOutputs,
+    outs: SourceOutputs,
     reason: string,
+    providerText?: unknown,
   ) {
     super(reason);
     this.name = "SourceInitError";
     this.reasons = [reason];
+    this.properties = typeof providerText === "string" ? { ...outs, __provider: providerText } : outs;
   }
 }
 
@@ -139,6 +150,16 @@ function checked(inputs: Props, operation: string): NormalizedInputs {
 
 // --- health --------------------------------------------------------------------------------------
 
+/**
+ * Health with the call's secrets cut out of `healthError`. The reason is the MCP server's answer
+ * relayed by Copass and is stored under a key that is not secret, so a server that echoes the
+ * credential it was sent would otherwise put the token in state in plaintext.
+ */
+function scrubbed(health: HealthState, secrets: string[]): HealthState {
+  if (health.healthError === null) return health;
+  return { ...health, healthError: redact(health.healthError, secrets) };
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -152,6 +173,7 @@ async function settleHealth(
   first: HealthState,
   policy: HealthPolicy,
   timeoutSeconds: number,
+  secrets: string[],
 ): Promise<{ health: HealthState; verdict: "ok" | "fail" | "warn" }> {
   const started = Date.now();
   let health = first;
@@ -165,7 +187,7 @@ async function settleHealth(
     );
     if (decision.kind !== "retest") return { health, verdict: decision.kind };
     await sleep(decision.delayMs);
-    health = healthFromOutcome(await api.testUserMcp(sandboxId, id), health);
+    health = scrubbed(healthFromOutcome(await api.testUserMcp(sandboxId, id), health), secrets);
   }
 }
 
@@ -185,6 +207,7 @@ function enforceHealth(
   outs: SourceOutputs,
   timeoutSeconds: number,
   secrets: string[],
+  providerText: unknown,
 ): void {
   const health: HealthState = {
     status: outs.status,
@@ -196,6 +219,7 @@ function enforceHealth(
       outs.dataSourceId,
       outs,
       redact(unhealthyReason(verb, outs.dataSourceId, health, timeoutSeconds), secrets),
+      providerText,
     );
   }
   if (verdict === "warn") {
@@ -283,18 +307,20 @@ export const provider = {
       throw new Error(redact(`Copass create of ${subject} failed: ${why}`, secrets));
     }
 
-    let outs = buildOutputs(inputs, id, healthFromOutcome(outcome), inputs.appNamespace ?? id);
+    const registered = scrubbed(healthFromOutcome(outcome), secrets);
+    let outs = buildOutputs(inputs, id, registered, inputs.appNamespace ?? id);
     try {
       const { health, verdict } = await settleHealth(
         api,
         inputs.sandboxId,
         id,
-        healthFromOutcome(outcome),
+        registered,
         inputs.healthPolicy,
         inputs.healthTimeoutSeconds,
+        secrets,
       );
       outs = buildOutputs(inputs, id, health, inputs.appNamespace ?? id);
-      enforceHealth(verdict, "created", outs, inputs.healthTimeoutSeconds, secrets);
+      enforceHealth(verdict, "created", outs, inputs.healthTimeoutSeconds, secrets, raw.__provider);
     } catch (error) {
       if (error instanceof SourceInitError) throw error;
       // The source exists: never lose it from state because a re-test failed.
@@ -302,6 +328,7 @@ export const provider = {
         id,
         outs,
         failure("health re-test", describe(id, inputs.sandboxId), error, secrets).message,
+        raw.__provider,
       );
     }
     return { id, outs };
@@ -325,10 +352,10 @@ export const provider = {
     const secrets = secretsOf(prior.token);
     try {
       const source = await api.getSource(sandboxId, id);
-      let health = healthFromSource(source);
+      let health = scrubbed(healthFromSource(source), secrets);
       if (prior.healthCheckOnRefresh !== false && source.status !== "disconnected") {
         try {
-          health = healthFromOutcome(await api.testUserMcp(sandboxId, id), health);
+          health = scrubbed(healthFromOutcome(await api.testUserMcp(sandboxId, id), health), secrets);
         } catch (error) {
           // Revoked between the GET and the test: report it as such.
           if (!isRevoked(error)) throw error;
@@ -367,7 +394,10 @@ export const provider = {
     const secrets = secretsOf(news.token, prior.token);
     if (Object.keys(body).length > 0) {
       try {
-        health = healthFromOutcome(await api.patchUserMcp(news.sandboxId, id, body), health);
+        health = scrubbed(
+          healthFromOutcome(await api.patchUserMcp(news.sandboxId, id, body), health),
+          secrets,
+        );
       } catch (error) {
         throw failure("update", subject, error, secrets);
       }
@@ -375,7 +405,7 @@ export const provider = {
     let outs = buildOutputs(news, id, health, namespace);
     if (!retest) return { outs };
     try {
-      const first = healthFromOutcome(await api.testUserMcp(news.sandboxId, id), health);
+      const first = scrubbed(healthFromOutcome(await api.testUserMcp(news.sandboxId, id), health), secrets);
       const settled = await settleHealth(
         api,
         news.sandboxId,
@@ -383,13 +413,19 @@ export const provider = {
         first,
         news.healthPolicy,
         news.healthTimeoutSeconds,
+        secrets,
       );
       outs = buildOutputs(news, id, settled.health, namespace);
-      enforceHealth(settled.verdict, "updated", outs, news.healthTimeoutSeconds, secrets);
+      enforceHealth(settled.verdict, "updated", outs, news.healthTimeoutSeconds, secrets, raw.__provider);
     } catch (error) {
       if (error instanceof SourceInitError) throw error;
       // The PATCH (if any) landed: keep the new config in state rather than the old.
-      throw new SourceInitError(id, outs, failure("health re-test", subject, error, secrets).message);
+      throw new SourceInitError(
+        id,
+        outs,
+        failure("health re-test", subject, error, secrets).message,
+        raw.__provider,
+      );
     }
     return { outs };
   },

@@ -192,6 +192,43 @@ describe("UserMcpSource lifecycle", () => {
       await destroy(host, failed.state);
     });
 
+    it("require: a source that failed to initialize can still be refreshed and destroyed", async () => {
+      // The host adds no `__provider` to an init-failed step's properties, and the engine stores
+      // them as outputs; Read and Delete find the provider code only there.
+      const sb = "sb_require_then_destroy";
+      const created = await up(host, undefined, program(sb, { token: WRONG, healthTimeoutSeconds: 0 })).catch(
+        (e) => e,
+      );
+      expect(created).toBeInstanceOf(InitFailed);
+      const failedCreate = (created as InitFailed).state;
+      seenStates.push(failedCreate);
+      expect(typeof failedCreate.outputs.__provider).toBe("string");
+      const read = await refresh(host, failedCreate);
+      expect(read?.outputs).toMatchObject({ status: "error", token: WRONG });
+
+      // An update whose re-test fails under require is recorded the same way.
+      const healthy = (await up(host, undefined, program(`${sb}_update`))).state;
+      const updated = await up(
+        host,
+        healthy,
+        program(`${sb}_update`, { token: WRONG, healthTimeoutSeconds: 0 }),
+      ).catch((e) => e);
+      expect(updated).toBeInstanceOf(InitFailed);
+      const failedUpdate = (updated as InitFailed).state;
+      seenStates.push(failedUpdate);
+      expect(failedUpdate.outputs).toMatchObject({ token: WRONG, status: "error" });
+      expect(typeof failedUpdate.outputs.__provider).toBe("string");
+
+      await destroy(host, read!);
+      await destroy(host, failedUpdate);
+      for (const [s, id] of [
+        [sb, failedCreate.id],
+        [`${sb}_update`, failedUpdate.id],
+      ]) {
+        expect((await api("GET", `/${s}/sources/${id}`)).body.status).toBe("disconnected");
+      }
+    });
+
     it.each(["warn", "ignore"])("%s: succeeds with status error and the health error", async (policy) => {
       const sb = `sb_${policy}`;
       const label = `create (unhealthy, ${policy})`;
@@ -421,6 +458,14 @@ describe("UserMcpSource lifecycle", () => {
       expect(failure, JSON.stringify(failures)).toBeDefined();
       expect(failure!.reason.toLowerCase()).toContain(property.toLowerCase());
       for (const s of ALL_SECRETS) expect(JSON.stringify(failures)).not.toContain(s);
+    });
+
+    it("takes a null token (a secret Output that resolved to undefined) as no token", async () => {
+      // resource.ts wraps token in pulumi.secret; an Output resolving to undefined then reaches
+      // the engine as a secret null, which the provider receives as plain null.
+      const planned = await plan(host, undefined, program("sb_check", { authKind: "none", token: null }));
+      expect(planned.step.op).toBe("create");
+      expect(planned.inputs).not.toHaveProperty("token");
     });
 
     it("lets unknown values (computed by another resource during preview) pass", async () => {

@@ -232,11 +232,43 @@ describe("create", () => {
   it("becomes healthy during the re-tests under require", async () => {
     await mcp.stop();
     const inputs = await checked({ healthTimeoutSeconds: 10 });
-    setTimeout(() => void mcp.start(), 300);
+    // Start the server once register has answered (its one-shot check failed), not after a fixed
+    // delay: a register slower than the delay under load would find the server up and skip the
+    // re-tests this test is about.
+    const registered = (async () => {
+      while (!calls().includes("register")) await new Promise((r) => setTimeout(r, 10));
+      await mcp.start();
+    })();
     const { outs } = await provider.create(inputs);
+    await registered;
     expect((outs as Props).status).toBe("active");
     expect(calls()[0]).toBe("register");
     expect(calls()).toContain("test");
+  });
+
+  it("the init-failed properties carry the request's __provider (read and delete need it in state)", async () => {
+    const inputs = await checked({ baseUrl: UNREACHABLE, healthTimeoutSeconds: 0 });
+    const error = (await captureError(
+      provider.create({ ...inputs, __provider: "serialized shim text" }),
+    )) as SourceInitError;
+    expect(error).toBeInstanceOf(SourceInitError);
+    expect(error.properties.__provider).toBe("serialized shim text");
+    expect(hasUndefined(error.properties)).toBe(false);
+  });
+
+  it("cuts the token out of a health error that echoes it (healthError is not a secret output)", async () => {
+    const { CopassClient } = await import("../../src/client/client");
+    vi.spyOn(CopassClient.prototype, "registerUserMcpReconciled").mockImplementation(async () => ({
+      data_source_id: "ds_echo",
+      status: "error",
+      name: "CRM tools",
+      ingestion_mode: "user_mcp",
+      health_error: `401 from MCP server: bad credential Bearer ${TOKEN}`,
+    }));
+    const { outs } = await provider.create(await checked({ healthPolicy: "ignore" }));
+    expect((outs as Props).healthError).toContain("401 from MCP server");
+    expect((outs as Props).healthError).not.toContain(TOKEN);
+    expect((outs as Props).token).toBe(TOKEN);
   });
 
   it("warn: succeeds with status error and one warning line without secrets", async () => {
@@ -365,12 +397,16 @@ describe("update", () => {
 
   it("a baseUrl change that breaks health fails under require, keeping the new config", async () => {
     const { id, outs } = await created();
-    const error = (await captureError(
-      provider.update(id, outs, await checked({ baseUrl: UNREACHABLE, healthTimeoutSeconds: 0 })),
-    )) as SourceInitError;
+    // As the host calls it: the new inputs carry __provider.
+    const news = {
+      ...(await checked({ baseUrl: UNREACHABLE, healthTimeoutSeconds: 0 })),
+      __provider: "shim",
+    };
+    const error = (await captureError(provider.update(id, outs, news))) as SourceInitError;
     expect(error).toBeInstanceOf(SourceInitError);
     expect(error.id).toBe(id);
     expect(error.properties).toMatchObject({ baseUrl: UNREACHABLE, status: "error" });
+    expect(error.properties.__provider).toBe("shim");
     expect(calls()).toEqual(["patch", "test"]);
   });
 });

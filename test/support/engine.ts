@@ -5,7 +5,11 @@
  */
 import { HostError, type DiffResult, type Host, type Props } from "./pulumi-host";
 
-/** What the engine keeps for one resource. `__provider` is left out; the host client adds it back. */
+/**
+ * What the engine keeps for one resource, `__provider` included exactly where the host returned
+ * it: the engine sends these back verbatim (olds of Diff and Update, properties of Read and
+ * Delete), and the host finds the provider code only there.
+ */
 export interface State {
   id: string;
   inputs: Props;
@@ -53,10 +57,11 @@ export function withoutProvider(p: Props): Props {
 async function createStep(host: Host, inputs: Props): Promise<State> {
   try {
     const r = await host.create(inputs);
-    return { id: r.id, inputs, outputs: withoutProvider(r.properties) };
+    return { id: r.id, inputs, outputs: r.properties };
   } catch (e) {
     if (e instanceof HostError && e.initFailed) {
-      const state = { id: e.initFailed.id, inputs, outputs: withoutProvider(e.initFailed.properties) };
+      // The engine stores the error's properties as they came: the host adds no `__provider`.
+      const state = { id: e.initFailed.id, inputs, outputs: e.initFailed.properties };
       throw new InitFailed(state, e);
     }
     throw e;
@@ -71,7 +76,7 @@ export async function plan(
 ): Promise<{ inputs: Props; step: UpStep }> {
   const checked = await host.check(prior?.inputs ?? {}, program);
   if (checked.failures.length > 0) throw new CheckFailed(checked.failures);
-  const inputs = withoutProvider(checked.inputs);
+  const inputs = checked.inputs;
   if (!prior) return { inputs, step: { op: "create" } };
   const diff = await host.diff(prior.id, prior.outputs, inputs);
   if (diff.replaces.length > 0) return { inputs, step: { op: "replace", diff } };
@@ -90,11 +95,11 @@ export async function up(host: Host, prior: State | undefined, program: Props): 
     case "update": {
       try {
         const r = await host.update(prior!.id, prior!.outputs, inputs);
-        return { step, state: { id: prior!.id, inputs, outputs: withoutProvider(r.properties) } };
+        return { step, state: { id: prior!.id, inputs, outputs: r.properties } };
       } catch (e) {
         if (e instanceof HostError && e.initFailed) {
           const f = e.initFailed;
-          throw new InitFailed({ id: f.id, inputs, outputs: withoutProvider(f.properties) }, e);
+          throw new InitFailed({ id: f.id, inputs, outputs: f.properties }, e);
         }
         throw e;
       }
@@ -117,8 +122,8 @@ export async function refresh(host: Host, prior: State): Promise<State | undefin
   if (!r.id) return undefined;
   return {
     id: r.id,
-    outputs: withoutProvider(r.properties),
-    inputs: r.inputs ? withoutProvider(r.inputs) : prior.inputs,
+    outputs: r.properties,
+    inputs: r.inputs ?? prior.inputs,
   };
 }
 

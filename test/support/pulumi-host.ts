@@ -8,8 +8,11 @@
  * - `captureProviderText()` runs a tiny program under `pulumi.runtime.setMocks` in that folder and
  *   returns the `__provider` text the SDK serialized, which the engine would store in state.
  * - `startHost()` spawns the consumer's `@pulumi/pulumi/cmd/dynamic-provider` and returns a client
- *   whose methods take and return plain JS objects. Like the engine, it adds `__provider` to every
- *   request, calls Configure first, and decodes "created but failed to initialize" errors.
+ *   whose methods take and return plain JS objects. Like the SDK, it adds `__provider` to the
+ *   program's inputs (check's news; create's and the new inputs of diff and update, which the
+ *   engine takes from check's answer); stored state (olds, read's and delete's properties) goes
+ *   as given, `__provider` or not, as the engine sends what it stored. It calls Configure first
+ *   and decodes "created but failed to initialize" errors.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readdir, rm, writeFile, access } from "node:fs/promises";
@@ -385,7 +388,10 @@ export async function startHost(consumerDir: string, opts: HostOptions = {}): Pr
   );
   const timeoutMs = opts.callTimeoutMs ?? 120_000;
 
-  const withProvider = (p: Props): Props => ({ ...plain(p), __provider: providerText });
+  /** Program inputs: the SDK always adds `__provider`, and check's answer carries it on. */
+  const withProvider = (p: Props): Props => ({ __provider: providerText, ...plain(p) });
+  /** Stored state: exactly what the engine kept (an init-failed step may have no `__provider`). */
+  const stored = (p: Props): Props => plain(p);
   const struct = (p: Props): any => s.Struct.fromJavaScript(p);
 
   function call<T>(method: string, req: any): Promise<T> {
@@ -442,7 +448,7 @@ export async function startHost(consumerDir: string, opts: HostOptions = {}): Pr
     async check(olds, news) {
       const req = new s.provproto.CheckRequest();
       req.setUrn(`urn:pulumi:dev::${project}::pulumi-nodejs:dynamic/copass:UserMcpSource::r`);
-      req.setOlds(struct(Object.keys(olds).length === 0 ? {} : withProvider(olds)));
+      req.setOlds(struct(stored(olds)));
       req.setNews(struct(withProvider(news)));
       const resp: any = await call("check", req);
       return {
@@ -456,7 +462,7 @@ export async function startHost(consumerDir: string, opts: HostOptions = {}): Pr
     async diff(id, olds, news) {
       const req = new s.provproto.DiffRequest();
       req.setId(id);
-      req.setOlds(struct(withProvider(olds)));
+      req.setOlds(struct(stored(olds)));
       req.setNews(struct(withProvider(news)));
       const resp: any = await call("diff", req);
       return {
@@ -476,8 +482,8 @@ export async function startHost(consumerDir: string, opts: HostOptions = {}): Pr
     async read(id, props, inputs) {
       const req = new s.provproto.ReadRequest();
       req.setId(id);
-      req.setProperties(struct(withProvider(props)));
-      if (inputs) req.setInputs(struct(withProvider(inputs)));
+      req.setProperties(struct(stored(props)));
+      if (inputs) req.setInputs(struct(stored(inputs)));
       const resp: any = await call("read", req);
       return {
         id: resp.getId(),
@@ -489,7 +495,7 @@ export async function startHost(consumerDir: string, opts: HostOptions = {}): Pr
     async update(id, olds, news) {
       const req = new s.provproto.UpdateRequest();
       req.setId(id);
-      req.setOlds(struct(withProvider(olds)));
+      req.setOlds(struct(stored(olds)));
       req.setNews(struct(withProvider(news)));
       const resp: any = await call("update", req);
       return { properties: resp.getProperties()?.toJavaScript() ?? {} };
@@ -498,7 +504,7 @@ export async function startHost(consumerDir: string, opts: HostOptions = {}): Pr
     async delete(id, props) {
       const req = new s.provproto.DeleteRequest();
       req.setId(id);
-      req.setProperties(struct(withProvider(props)));
+      req.setProperties(struct(stored(props)));
       await call("delete", req);
     },
 
