@@ -395,6 +395,22 @@ describe("update", () => {
     }
   });
 
+  it("an appNamespace another source holds fails plainly (old state kept), naming the conflict", async () => {
+    const { id, outs } = await created({ appNamespace: "crm_mine" });
+    await created({ appNamespace: "crm_taken" });
+    const error = (await captureError(
+      provider.update(id, outs, await checked({ appNamespace: "crm_taken", name: "renamed" })),
+    )) as Error;
+    // Not an init-failed error: the engine keeps the prior outputs, which still match Copass.
+    expect(error).not.toBeInstanceOf(SourceInitError);
+    expect(error.message).toContain(id);
+    expect(error.message).toContain("namespace");
+    expect(error.message).not.toContain(TOKEN);
+    const server = (await api("GET", `/${id}`)).body;
+    expect(server.name).toBe("CRM tools");
+    expect((server.adapter_config as Props).app_namespace).toBe("crm_mine");
+  });
+
   it("a baseUrl change that breaks health fails under require, keeping the new config", async () => {
     const { id, outs } = await created();
     // As the host calls it: the new inputs carry __provider.
