@@ -29,6 +29,7 @@ import {
 import { findRegisteredSource, outcomeFromSource } from "./reconcile";
 import { checkApiUrl } from "./url";
 import {
+  backoffMs,
   decideRetry,
   failureFromErrorCode,
   parseRetryAfter,
@@ -140,11 +141,9 @@ export class CopassClient implements CopassApi {
         let provenNotCommitted = false;
         if (ambiguous || conflictAfterLoss) {
           lostOne = lostOne || ambiguous;
-          const { sources } = await this.listSources(sandboxId, { provider: "user_mcp" }).catch(
-            (listError: unknown) => {
-              throw unreconciled(error, listError);
-            },
-          );
+          const { sources } = await this.#listToReconcile(sandboxId).catch((listError: unknown) => {
+            throw unreconciled(error, listError);
+          });
           const mine = findRegisteredSource(sources, body, idsBefore);
           if (mine) return outcomeFromSource(mine);
           provenNotCommitted = true;
@@ -165,6 +164,23 @@ export class CopassClient implements CopassApi {
           throw error;
         }
         await sleep(decision.delayMs);
+      }
+    }
+  }
+
+  /**
+   * The listing that tells whether a lost register committed. Its failure leaves that open and the
+   * source, if any, unknown to state, so it is tried harder than an ordinary list: each round has
+   * the list's own retries (429, 502–504, network, timeout), and a round that still fails on the
+   * server's side (a 500 included) is followed by another, up to `maxAttempts` rounds.
+   */
+  async #listToReconcile(sandboxId: string): Promise<SourceList> {
+    for (let round = 1; ; round++) {
+      try {
+        return await this.listSources(sandboxId, { provider: "user_mcp" });
+      } catch (error) {
+        if (!isAmbiguousFailure(error) || round >= this.#policy.maxAttempts) throw error;
+        await sleep(backoffMs(round, this.#policy, Math.random()));
       }
     }
   }

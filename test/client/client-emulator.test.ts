@@ -316,6 +316,17 @@ describe("registerUserMcpReconciled: create is never duplicated", () => {
     expect(sources[0]!.data_source_id).toBe(out.data_source_id);
   });
 
+  it("keeps listing through server errors to find a committed register (a 500 is not retried elsewhere)", async () => {
+    const sb = newSandbox();
+    emulator.faults.inject({ operation: "register", action: { kind: "commit-then-drop" } });
+    emulator.faults.inject({ operation: "list", action: { kind: "status", status: 500 }, times: 2 });
+    const out = await client.registerUserMcpReconciled(sb, registration({ app_namespace: "crm-list-500" }));
+    expect(out).toMatchObject({ status: "active", name: "crm" });
+    expect(ops()).toEqual(["register:commit-then-drop", "list:status", "list:status", "list"]);
+    const { sources } = await client.listSources(sb);
+    expect(sources.map((s) => s.data_source_id)).toEqual([out.data_source_id]);
+  });
+
   it.each([
     {
       name: "with an explicit app_namespace",

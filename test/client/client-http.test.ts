@@ -375,7 +375,8 @@ describe("registerUserMcpReconciled (scripted server)", () => {
     expect(err.message).toMatch(
       /the source may have been created, and listing to check failed: Copass list failed/,
     );
-    expect(server.seen.map((r) => r.method)).toEqual(["POST", "GET", "GET"]);
+    // maxAttempts 2: two rounds of the reconciling listing, each a list with its own 2 attempts.
+    expect(server.seen.map((r) => r.method)).toEqual(["POST", "GET", "GET", "GET", "GET"]);
   });
 
   it("lists instead of losing the id when a register 2xx has an empty body, and adopts the source", async () => {
