@@ -17,7 +17,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { CopassApi } from "../client/api";
 import { CopassClient } from "../client/client";
 import { isCopassError, redact } from "../client/errors";
-import type { UserMcpResult } from "../client/types";
+import type { DataSource, UserMcpResult } from "../client/types";
 import {
   readConfigValues,
   resolveSettings,
@@ -37,10 +37,12 @@ import {
   type SourceOutputs,
 } from "./outputs";
 import {
+  FIELDS,
   FIELD_NAMES,
   checkInputs,
   patchBodyOf,
   registerBody,
+  type FieldName,
   type HealthPolicy,
   type NormalizedInputs,
 } from "./schema";
@@ -123,6 +125,10 @@ export class SourceInitError extends Error {
     this.reasons = [reason];
     this.properties = typeof providerText === "string" ? { ...outs, __provider: providerText } : outs;
   }
+}
+
+function isConflict(error: unknown): boolean {
+  return isCopassError(error) && error.code === "COPASS_CONFLICT";
 }
 
 function isNotFound(error: unknown): boolean {
@@ -235,31 +241,84 @@ function enforceHealth(
 
 // --- create helpers ------------------------------------------------------------------------------
 
-/**
- * Adoption: the non-disconnected user_mcp source of the sandbox with this `appNamespace`, taken
- * over by PATCHing the whole desired config and the token, then re-tested. Returns undefined when
- * there is none (create then registers). `ingestToolCalls` cannot be patched: when the existing
- * source's differ, adoption stops before changing anything, with an error naming the two ways out
- * (a silent adoption would record config the program does not want, and a silent replacement would
- * drop a source the user asked to keep).
- */
-async function adopt(api: CopassApi, inputs: NormalizedInputs): Promise<UserMcpResult | undefined> {
+/** The non-disconnected user_mcp source of the sandbox holding this `appNamespace`, if any. */
+async function holderOfNamespace(api: CopassApi, inputs: NormalizedInputs): Promise<DataSource | undefined> {
   const { sources } = await api.listSources(inputs.sandboxId, { provider: "user_mcp" });
-  const found = sources.find(
+  return sources.find(
     (s) => s.status !== "disconnected" && s.adapter_config?.app_namespace === inputs.appNamespace,
   );
+}
+
+/** The API fields (token aside: never readable) in which `source` differs from the program. */
+function differingFields(source: DataSource, inputs: NormalizedInputs): FieldName[] {
+  const existing = outputsFromSource(source, inputs as unknown as Props, healthFromSource(source));
+  return FIELD_NAMES.filter(
+    (name) =>
+      FIELDS[name].wire !== null &&
+      name !== "token" &&
+      fieldChanged(name, existing as unknown as Props, inputs as unknown as Props),
+  );
+}
+
+/** Takes `source` over: PATCHes the whole desired config and the token, then re-tests it. */
+async function takeOver(
+  api: CopassApi,
+  inputs: NormalizedInputs,
+  source: DataSource,
+): Promise<UserMcpResult> {
+  await api.patchUserMcp(inputs.sandboxId, source.data_source_id, patchBodyOf(inputs, FIELD_NAMES));
+  return api.testUserMcp(inputs.sandboxId, source.data_source_id);
+}
+
+/**
+ * Adoption (adoptExisting): the source holding this `appNamespace`, taken over. Returns undefined
+ * when there is none (create then registers). `ingestToolCalls` cannot be patched: when the
+ * existing source's differ, adoption stops before changing anything, with an error naming the two
+ * ways out (a silent adoption would record config the program does not want, and a silent
+ * replacement would drop a source the user asked to keep).
+ */
+async function adopt(api: CopassApi, inputs: NormalizedInputs): Promise<UserMcpResult | undefined> {
+  const found = await holderOfNamespace(api, inputs);
   if (!found) return undefined;
-  const id = found.data_source_id;
-  const existing = outputsFromSource(found, inputs as unknown as Props, healthFromSource(found));
-  if (fieldChanged("ingestToolCalls", existing as unknown as Props, inputs as unknown as Props)) {
+  if (differingFields(found, inputs).includes("ingestToolCalls")) {
     throw new Error(
-      `adoptExisting found ${describe(id, inputs.sandboxId)} with appNamespace ${String(inputs.appNamespace)}, ` +
+      `adoptExisting found ${describe(found.data_source_id, inputs.sandboxId)} with appNamespace ${String(inputs.appNamespace)}, ` +
         "but its ingestToolCalls differ and cannot be changed in place: set ingestToolCalls to the existing " +
         "source's, or revoke that source so a new one is registered",
     );
   }
-  await api.patchUserMcp(inputs.sandboxId, id, patchBodyOf(inputs, FIELD_NAMES));
-  return api.testUserMcp(inputs.sandboxId, id);
+  return takeOver(api, inputs, found);
+}
+
+/**
+ * A register refused with namespace_conflict. The program names the source by its `appNamespace`,
+ * so a holder whose every API field equals the program's is this program's source — in practice
+ * one an earlier create registered before its answer was lost and it could not find it again
+ * (DESIGN §2: nothing orphaned). It is taken back, with a warning. A holder that differs in any
+ * field belongs to something else: the error names it and the two ways out, and nothing changes.
+ */
+async function takeBackOnConflict(
+  api: CopassApi,
+  inputs: NormalizedInputs,
+  conflict: unknown,
+): Promise<UserMcpResult> {
+  const holder = await holderOfNamespace(api, inputs);
+  if (!holder) throw conflict; // freed in the meantime; the next up registers it
+  const id = holder.data_source_id;
+  const differing = differingFields(holder, inputs);
+  if (differing.length > 0) {
+    throw new Error(
+      `appNamespace ${String(inputs.appNamespace)} is already held by ${describe(id, inputs.sandboxId)}, ` +
+        `whose ${differing.join(", ")} differ from this program's: set adoptExisting: true to take that ` +
+        "source over, or choose another appNamespace",
+    );
+  }
+  console.warn(
+    `warning: took back Copass ${describe(id, inputs.sandboxId)}: it holds appNamespace ` +
+      `${String(inputs.appNamespace)} with exactly this program's configuration (most likely registered ` +
+      "by an earlier create whose answer was lost)",
+  );
+  return takeOver(api, inputs, holder);
 }
 
 // --- the provider --------------------------------------------------------------------------------
@@ -297,7 +356,12 @@ export const provider = {
     let outcome: UserMcpResult | undefined;
     try {
       if (inputs.adoptExisting) outcome = await adopt(api, inputs);
-      outcome ??= await api.registerUserMcpReconciled(inputs.sandboxId, registerBody(inputs));
+      outcome ??= await api
+        .registerUserMcpReconciled(inputs.sandboxId, registerBody(inputs))
+        .catch((error: unknown) => {
+          if (!isConflict(error) || inputs.appNamespace === undefined) throw error;
+          return takeBackOnConflict(api, inputs, error);
+        });
     } catch (error) {
       throw failure("create", subject, error, secrets);
     }

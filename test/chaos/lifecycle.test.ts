@@ -24,13 +24,6 @@ import {
 
 const h = useHarness();
 
-/** The signature of the orphaned-namespace defect (see the deterministic test at the end). */
-function isOrphanedNamespace(first: Error, again: Error): boolean {
-  return (
-    /may have been created/.test(first.message) && (again as { code?: unknown }).code === "COPASS_CONFLICT"
-  );
-}
-
 /** Full outputs: every desired field as the program has it, the id, and no undefined anywhere. */
 function expectFullOutputs(outs: Props, desired: Props, id: string, context: string): void {
   expect(undefinedPaths(outs), `undefined in outputs: ${context}`).toEqual([]);
@@ -80,13 +73,6 @@ describe.concurrent("chaos: the provider under a hostile network", () => {
           // Failure: the next `pulumi up` runs create again, without faults.
           const again = await attempt(() => provider.create(inputs));
           expectNoSecretLeak(again, `second create after ${context}`);
-          if (!again.ok && explicit && isOrphanedNamespace(first.error, again.error)) {
-            // KNOWN DEFECT, pinned by the deterministic test at the end of this file: the lost
-            // source holds the namespace, so the next create is refused. Still never a duplicate.
-            // Remove this branch once that test passes.
-            expect(await h.liveSources(sandbox), context).toHaveLength(1);
-            return;
-          }
           expect(again.ok, `second create after ${context}: ${again.ok ? "" : again.error.message}`).toBe(
             true,
           );
@@ -305,30 +291,42 @@ describe.concurrent("chaos: the provider under a hostile network", () => {
   );
 
   /*
-   * DEFECT (found by the register property above; src/ left to its owner): with an explicit
-   * appNamespace, a register whose response is lost after the server committed, followed by a
-   * failed listing, leaves a source that no later `pulumi up` takes back. The first create fails
-   * saying "the source may have been created"; the next create, without faults, POSTs again, is
-   * refused with namespace_conflict by the very source the first one created, and fails; every
-   * later `up` fails the same way until someone sets adoptExisting or revokes the source by hand.
-   * The source is orphaned (DESIGN §2, "nothing orphaned"). Minimal schedule: register
-   * commit-then-drop ×1, then list HTTP 500 ×1 (500 is not retried, so one is enough).
+   * Regression (found by the register property above): with an explicit appNamespace, a register
+   * whose answer was lost after the server committed, while every listing that could find it
+   * failed, left a source no later `pulumi up` took back — the next create met namespace_conflict
+   * from that very source, forever (DESIGN §2, "nothing orphaned"). Now the reconciling listing
+   * retries through server errors, and a create refused by a holder with exactly the program's
+   * configuration takes it back. The schedule below fails all four listing rounds.
    */
-  it("a create whose POST committed while the reconciling list failed is taken back by the next create", async () => {
+  it("a create whose POST committed while every reconciling listing failed is taken back by the next create", async () => {
     const sandbox = h.nextSandbox("orphan");
+    const inputs = await h.checkedProgram({ sandboxId: sandbox, appNamespace: "crm" });
+    h.arm(sandbox, [
+      { operation: "register", action: { kind: "commit-then-drop" }, times: 1 },
+      { operation: "list", action: { kind: "status", status: 500 }, times: 4 },
+    ]);
+
+    // `pulumi up` #1: the POST committed, its answer was lost, every listing to check failed.
+    await expect(provider.create(inputs)).rejects.toThrow(/may have been created/);
+    await h.disarm(sandbox);
+    expect(await h.liveSources(sandbox)).toHaveLength(1);
+
+    // `pulumi up` #2, no faults: the lost source is taken back, and it is the one in state.
+    const [lost] = await h.liveSources(sandbox);
+    const { id } = await provider.create(inputs);
+    expect(id).toBe(lost!.data_source_id);
+    expect((await h.liveSources(sandbox)).map((s) => s.data_source_id)).toEqual([id]);
+  });
+
+  it("one failed reconciling listing no longer loses a committed register", async () => {
+    const sandbox = h.nextSandbox("relist");
     const inputs = await h.checkedProgram({ sandboxId: sandbox, appNamespace: "crm" });
     h.arm(sandbox, [
       { operation: "register", action: { kind: "commit-then-drop" }, times: 1 },
       { operation: "list", action: { kind: "status", status: 500 }, times: 1 },
     ]);
-
-    // `pulumi up` #1: the POST committed, its answer was lost, the listing to check failed.
-    await expect(provider.create(inputs)).rejects.toThrow(/may have been created/);
-    expect(await h.liveSources(sandbox)).toHaveLength(1);
-
-    // `pulumi up` #2, no faults: one source for the program, and it is in state. (Taking the
-    // lost one over, or revoking it and registering anew, would both do.)
     const { id } = await provider.create(inputs);
+    await h.disarm(sandbox);
     expect((await h.liveSources(sandbox)).map((s) => s.data_source_id)).toEqual([id]);
   });
 });

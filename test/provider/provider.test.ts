@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "../../src/emulator";
 import { provider, resetProviderState, SourceInitError } from "../../src/provider/provider";
-import { UNKNOWN } from "../../src/provider/schema";
+import { UNKNOWN, registerBody, type NormalizedInputs } from "../../src/provider/schema";
 
 type Props = Record<string, unknown>;
 
@@ -256,7 +256,7 @@ describe("create", () => {
     expect(hasUndefined(error.properties)).toBe(false);
   });
 
-  it("cuts the token out of a health error that echoes it (healthError is not a secret output)", async () => {
+  it("cuts the token out of a health error that echoes it (mocked register: the emulator never echoes one)", async () => {
     const { CopassClient } = await import("../../src/client/client");
     vi.spyOn(CopassClient.prototype, "registerUserMcpReconciled").mockImplementation(async () => ({
       data_source_id: "ds_echo",
@@ -346,6 +346,47 @@ describe("adoption", () => {
     )) as Error;
     expect(error.message).toContain("ingestToolCalls");
     expect(calls()).toEqual(["list"]);
+  });
+});
+
+describe("a register refused with namespace_conflict (no adoptExisting)", () => {
+  it("takes back a holder with exactly the program's configuration, with a warning", async () => {
+    const inputs = await checked({ appNamespace: "crm_lost" });
+    // What an earlier create whose answer was lost left behind: the program's own source.
+    const lost = await api("POST", "/user-mcp", registerBody(inputs as NormalizedInputs));
+    emulator.clearRequestLog();
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+
+    const { id, outs } = await provider.create(inputs);
+    expect(id).toBe(lost.body.data_source_id);
+    expect(calls()).toEqual(["register", "list", "patch", "test"]);
+    expect((outs as Props).status).toBe("active");
+    expect(await sourcesInSandbox()).toHaveLength(1);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toContain(`took back Copass source ${id}`);
+    expect(String(warn.mock.calls[0]![0])).not.toContain(TOKEN);
+  });
+
+  it("refuses a holder that differs, naming it, the differing fields and adoptExisting, and changes nothing", async () => {
+    const other = await api("POST", "/user-mcp", {
+      name: "someone else's",
+      base_url: UNREACHABLE,
+      auth_kind: "none",
+      app_namespace: "crm_taken",
+    });
+    emulator.clearRequestLog();
+
+    const error = (await captureError(
+      provider.create(await checked({ appNamespace: "crm_taken" })),
+    )) as Error;
+    expect(error.message).toContain(String(other.body.data_source_id));
+    expect(error.message).toMatch(/whose name, baseUrl, authKind differ/);
+    expect(error.message).toContain("adoptExisting: true");
+    expect(error.message).not.toContain(TOKEN);
+    expect(calls()).toEqual(["register", "list"]);
+    const [holder] = await sourcesInSandbox();
+    expect(holder).toMatchObject({ name: "someone else's", status: "error" });
+    expect(await sourcesInSandbox()).toHaveLength(1);
   });
 });
 
