@@ -17,6 +17,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { CopassApi } from "../client/api";
 import { CopassClient } from "../client/client";
 import { isCopassError, redact } from "../client/errors";
+import { sleep } from "../client/retry";
 import type { DataSource, UserMcpResult } from "../client/types";
 import {
   readConfigValues,
@@ -165,8 +166,6 @@ function scrubbed(health: HealthState, secrets: string[]): HealthState {
   if (health.healthError === null) return health;
   return { ...health, healthError: redact(health.healthError, secrets) };
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Re-tests under `require` with backoff until `active` or the timeout (health.ts decides), and

@@ -13,3 +13,11 @@ export function checkedInputs(token: string, patch: Record<string, unknown> = {}
   if (!result.ok) throw new Error(JSON.stringify(result.failures));
   return result.inputs;
 }
+
+/** Whether `undefined` sits anywhere in `value` (protobuf Struct, and so the host, rejects it). */
+export function hasUndefined(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (Array.isArray(value)) return value.some(hasUndefined);
+  if (typeof value === "object" && value !== null) return Object.values(value).some(hasUndefined);
+  return false;
+}

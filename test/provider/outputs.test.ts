@@ -9,7 +9,7 @@ import {
   outputsFromSource,
 } from "../../src/provider/outputs";
 import type { NormalizedInputs } from "../../src/provider/schema";
-import { checkedInputs } from "./fixtures";
+import { checkedInputs, hasUndefined } from "./fixtures";
 
 const TOKEN = "tok-secret-123456";
 const ID = "ds_01";
@@ -43,13 +43,6 @@ function source(adapter: Record<string, unknown>, extra: Partial<DataSource> = {
     },
     ...extra,
   };
-}
-
-function hasUndefined(value: unknown): boolean {
-  if (value === undefined) return true;
-  if (Array.isArray(value)) return value.some(hasUndefined);
-  if (typeof value === "object" && value !== null) return Object.values(value).some(hasUndefined);
-  return false;
 }
 
 const healthy = { status: "active", healthError: null, ingestionMode: "user_mcp" };

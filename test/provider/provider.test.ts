@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "../../src/emulator";
 import { provider, resetProviderState, SourceInitError } from "../../src/provider/provider";
+import { hasUndefined } from "./fixtures";
 import { UNKNOWN, registerBody, type NormalizedInputs } from "../../src/provider/schema";
 
 type Props = Record<string, unknown>;
@@ -100,13 +101,6 @@ async function captureError(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error("expected a rejection");
-}
-
-function hasUndefined(value: unknown): boolean {
-  if (value === undefined) return true;
-  if (Array.isArray(value)) return value.some(hasUndefined);
-  if (typeof value === "object" && value !== null) return Object.values(value).some(hasUndefined);
-  return false;
 }
 
 describe("the module contract", () => {
