@@ -55,20 +55,22 @@ export interface RetryOptions {
   jitter?: Jitter;
 }
 
+/** Per-call options. */
+export interface CallOptions {
+  /** Aborts the call, its retries and the waits between them (a deadline: `AbortSignal.timeout`). */
+  signal?: AbortSignal;
+}
+
 export interface CopassApi {
   /**
    * POST …/sources/user-mcp, exactly once: never retried blindly, since Copass has no idempotency
-   * key and a retried create can duplicate the source (reference §4.5).
+   * key and a retried create can duplicate the source (reference §4.5). `createOnce`
+   * (create-once.ts) is the register that survives a lost answer.
    */
   registerUserMcp(sandboxId: string, body: RegisterUserMcpRequest): Promise<UserMcpResult>;
-  /**
-   * Register with reconciliation: when the POST fails ambiguously (network error, timeout, 5xx),
-   * list the sandbox's user_mcp sources and adopt the one this request created, if any, before
-   * trying again. Leaves exactly one source whatever the network does.
-   */
-  registerUserMcpReconciled(sandboxId: string, body: RegisterUserMcpRequest): Promise<UserMcpResult>;
   patchUserMcp(sandboxId: string, sourceId: string, body: PatchUserMcpRequest): Promise<UserMcpResult>;
-  testUserMcp(sandboxId: string, sourceId: string): Promise<UserMcpResult>;
+  /** `signal` is a deadline for the whole call, its retries and the waits between them included. */
+  testUserMcp(sandboxId: string, sourceId: string, options?: CallOptions): Promise<UserMcpResult>;
   revokeUserMcp(sandboxId: string, sourceId: string): Promise<UserMcpResult>;
   getSource(sandboxId: string, sourceId: string): Promise<DataSource>;
   listSources(sandboxId: string, query?: ListSourcesQuery): Promise<SourceList>;

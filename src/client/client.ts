@@ -11,7 +11,7 @@
  */
 import { Agent, interceptors, type Dispatcher } from "undici";
 import type { ZodType } from "zod";
-import type { AttemptEvent, CopassApi, CopassClientOptions } from "./api";
+import type { AttemptEvent, CallOptions, CopassApi, CopassClientOptions } from "./api";
 import {
   CopassBadResponseError,
   CopassConfigError,
@@ -26,7 +26,6 @@ import {
   isCopassError,
   redact,
 } from "./errors";
-import { findRegisteredSource, outcomeFromSource } from "./reconcile";
 import { checkApiUrl } from "./url";
 import {
   backoffMs,
@@ -66,6 +65,8 @@ interface CallSpec<T> {
   schema: ZodType<T>;
   /** Secrets of this request (the MCP token) to redact besides the key and encryption token. */
   secrets?: (string | undefined)[];
+  /** Ends the call, its retries and the waits between them included (a deadline). */
+  signal?: AbortSignal;
 }
 
 export class CopassClient implements CopassApi {
@@ -113,78 +114,6 @@ export class CopassClient implements CopassApi {
     }
   }
 
-  /**
-   * Register so that a lost response never leaves a duplicate (see reconcile.ts for the matching).
-   * API calls: with `app_namespace`, 1 on the happy path (the POST), 2 after a committed-but-lost
-   * POST (POST, list); without it, 2 on the happy path (snapshot list, POST) and 3 after a
-   * committed-but-lost POST (list, POST, list). A lost POST that did not commit costs one list and
-   * is then sent again under the retry policy's backoff, up to `maxAttempts` POSTs in all.
-   */
-  async registerUserMcpReconciled(sandboxId: string, body: RegisterUserMcpRequest): Promise<UserMcpResult> {
-    const idsBefore =
-      body.app_namespace === undefined
-        ? new Set(
-            (await this.listSources(sandboxId, { provider: "user_mcp" })).sources.map(
-              (s) => s.data_source_id,
-            ),
-          )
-        : undefined;
-    let lostOne = false;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return withSourceId(await this.#outcome(registerSpec(sandboxId, body)));
-      } catch (error) {
-        if (!isCopassError(error)) throw error;
-        const ambiguous = isAmbiguousFailure(error) || outcomeUnknown(error);
-        // A namespace conflict right after a lost attempt is most likely that attempt's own source.
-        const conflictAfterLoss = lostOne && error.code === "COPASS_CONFLICT";
-        let provenNotCommitted = false;
-        if (ambiguous || conflictAfterLoss) {
-          lostOne = lostOne || ambiguous;
-          const { sources } = await this.#listToReconcile(sandboxId).catch((listError: unknown) => {
-            throw unreconciled(error, listError);
-          });
-          const mine = findRegisteredSource(sources, body, idsBefore);
-          if (mine) return outcomeFromSource(mine);
-          provenNotCommitted = true;
-        }
-        const decision = decideRetry(
-          {
-            attempt,
-            failure: failureOfError(error),
-            operation: "register",
-            retryAfterMs: error.retryAfterMs,
-            provenNotCommitted,
-          },
-          this.#policy,
-        );
-        this.#onAttempt?.({ operation: "register", attempt, failure: failureOfError(error), decision });
-        if (!decision.retry) {
-          error.attempts = attempt;
-          throw error;
-        }
-        await sleep(decision.delayMs);
-      }
-    }
-  }
-
-  /**
-   * The listing that tells whether a lost register committed. Its failure leaves that open and the
-   * source, if any, unknown to state, so it is tried harder than an ordinary list: each round has
-   * the list's own retries (429, 502–504, network, timeout), and a round that still fails on the
-   * server's side (a 500 included) is followed by another, up to `maxAttempts` rounds.
-   */
-  async #listToReconcile(sandboxId: string): Promise<SourceList> {
-    for (let round = 1; ; round++) {
-      try {
-        return await this.listSources(sandboxId, { provider: "user_mcp" });
-      } catch (error) {
-        if (!isAmbiguousFailure(error) || round >= this.#policy.maxAttempts) throw error;
-        await sleep(backoffMs(round, this.#policy, Math.random()));
-      }
-    }
-  }
-
   patchUserMcp(sandboxId: string, sourceId: string, body: PatchUserMcpRequest): Promise<UserMcpResult> {
     return this.#outcome({
       operation: "patch",
@@ -196,12 +125,13 @@ export class CopassClient implements CopassApi {
     });
   }
 
-  testUserMcp(sandboxId: string, sourceId: string): Promise<UserMcpResult> {
+  testUserMcp(sandboxId: string, sourceId: string, options: CallOptions = {}): Promise<UserMcpResult> {
     return this.#outcome({
       operation: "test",
       method: "POST",
       path: `${sourcePath(sandboxId, sourceId)}/user-mcp/test`,
       schema: userMcpResultSchema,
+      signal: options.signal,
     });
   }
 
@@ -244,12 +174,16 @@ export class CopassClient implements CopassApi {
     });
   }
 
-  /** Closes the keep-alive connections. The client may be used again afterwards (a new Agent). */
+  /**
+   * Closes the keep-alive connections. The client may be used again afterwards (a new Agent).
+   * Never rejects: callers release a replaced client without awaiting it (the provider's host
+   * exits on an unhandled rejection), and a socket that fails to close cleanly leaks nothing.
+   */
   async close(): Promise<void> {
     const agent = this.#agent;
     this.#agent = undefined;
     this.#retrying = undefined;
-    if (agent) await agent.close();
+    await agent?.close().catch(() => undefined);
   }
 
   // --- transport ----------------------------------------------------------------------------------
@@ -314,7 +248,9 @@ export class CopassClient implements CopassApi {
       method: spec.method,
       headers,
       body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+      signal: spec.signal,
     };
+    const signal = spec.signal;
     if (repeatable) {
       request.retryOptions = {
         retry(err: Error, _ctx: unknown, cb: (result?: Error | null) => void) {
@@ -324,9 +260,18 @@ export class CopassClient implements CopassApi {
           const retryAfterMs = parseRetryAfter(resHeaders?.["retry-after"]);
           const decision = decideRetry({ attempt, failure, operation, retryAfterMs }, policy);
           onAttempt?.({ operation, attempt, failure, decision });
-          if (!decision.retry) return cb(err);
+          // The deadline covers the retries and the waits between them, not only one attempt.
+          if (!decision.retry || signal?.aborted) return cb(err);
           attempt++;
-          setTimeout(() => cb(null), decision.delayMs);
+          const onAbort = () => {
+            clearTimeout(timer);
+            cb(err);
+          };
+          const timer = setTimeout(() => {
+            signal?.removeEventListener("abort", onAbort);
+            cb(null);
+          }, decision.delayMs);
+          signal?.addEventListener("abort", onAbort, { once: true });
         },
       };
     }
@@ -337,6 +282,12 @@ export class CopassClient implements CopassApi {
       response = await (repeatable ? retrying : bare).request(request);
       text = await response.body.text();
     } catch (error) {
+      if (signal?.aborted) {
+        throw new CopassTimeoutError(`Copass ${operation} failed: no answer before the caller's deadline`, {
+          operation,
+          attempts: attempt,
+        });
+      }
       const failure = failureFromErrorCode((error as { code?: string }).code);
       throw this.#transportError(error, failure, operation, attempt, spec.secrets);
     }
@@ -488,46 +439,6 @@ function formatDetail(detail: unknown): string | undefined {
 
 function tries(attempts: number): string {
   return attempts > 1 ? ` (after ${attempts} attempts)` : "";
-}
-
-/**
- * The register error when the listing that should reconcile it failed too: same class (so still
- * ambiguous to the caller), message saying the source may exist, the listing error as cause.
- */
-function unreconciled(error: CopassError, listError: unknown): CopassError {
-  const Class = error.constructor as typeof CopassError;
-  const why = listError instanceof Error ? listError.message : String(listError);
-  return new Class(
-    `${error.message}; the source may have been created, and listing to check failed: ${why}`,
-    {
-      operation: error.operation,
-      status: error.status,
-      apiError: error.apiError,
-      detail: error.detail,
-      retryAfterMs: error.retryAfterMs,
-      attempts: error.attempts,
-      cause: listError,
-    },
-  );
-}
-
-/**
- * A register that got a 2xx without a usable answer (not JSON, wrong shape, empty body, no
- * `data_source_id`) did commit, and one that failed below HTTP with an error we do not classify
- * (an invalid response from the server, a content-length mismatch) may have: either way the id is
- * lost unless a listing finds it. The failure stays non-transient, so it is never POSTed again.
- */
-function outcomeUnknown(error: CopassError): boolean {
-  return error.code === "COPASS_BAD_RESPONSE" || (error.code === "COPASS_HTTP" && error.status === undefined);
-}
-
-/** A register 2xx must name the source it created (reference §1.0); one that does not lost it. */
-function withSourceId(result: UserMcpResult): UserMcpResult {
-  if (result.data_source_id) return result;
-  throw new CopassBadResponseError("Copass register failed: a 2xx answer without a data_source_id", {
-    operation: "register",
-    attempts: 1,
-  });
 }
 
 function failureOfError(error: CopassError): Failure {

@@ -22,6 +22,7 @@ export type CopassErrorCode =
   | "COPASS_NETWORK"
   | "COPASS_TIMEOUT"
   | "COPASS_BAD_RESPONSE"
+  | "COPASS_CREATE_UNCERTAIN"
   | "COPASS_HTTP";
 
 export interface CopassErrorData {
@@ -151,13 +152,5 @@ export function isAmbiguousFailure(error: unknown): boolean {
   return error.code === "COPASS_NETWORK" || error.code === "COPASS_TIMEOUT" || error.code === "COPASS_SERVER";
 }
 
-const REDACTED = "[redacted]";
-
-/** Replaces every occurrence of each secret (of 4+ characters) in `text` with `[redacted]`. */
-export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join(REDACTED);
-  }
-  return out;
-}
+/** The package's one `redact` (src/redact.ts), re-exported for the client's public surface. */
+export { redact } from "../redact";

@@ -1,7 +1,7 @@
 /** Public surface of the Copass client folder: the client, its contract, errors, policy, wire types. */
 export { CopassClient } from "./client";
 export { checkApiUrl, isLoopbackHost } from "./url";
-export type { AttemptEvent, CopassApi, CopassClientOptions, RetryOptions } from "./api";
+export type { AttemptEvent, CallOptions, CopassApi, CopassClientOptions, RetryOptions } from "./api";
 export * from "./errors";
 export {
   DEFAULT_RETRY_POLICY,
@@ -17,5 +17,14 @@ export {
   type RetryInput,
   type RetryPolicy,
 } from "./retry";
-export { findRegisteredSource, outcomeFromSource } from "./reconcile";
+export {
+  CopassCreateUncertainError,
+  createOnce,
+  fateOf,
+  outcomeFromSource,
+  sameAsRequest,
+  type CreateOnceOptions,
+  type Created,
+  type RegisterFate,
+} from "./create-once";
 export * from "./types";

@@ -10,6 +10,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { ProbeFn, ProbeTarget } from "./probe";
 import { memoryPersistence, type PersistedState, type Persistence, type Vault } from "./persistence";
+import { redact } from "../redact";
 import {
   checkConfig,
   parsePatchBody,
@@ -103,15 +104,6 @@ export function isoformat(d: Date): string {
 
 export function hashKey(apiKey: string): string {
   return createHash("sha256").update(apiKey).digest("hex");
-}
-
-/** Replaces every occurrence of the secret (raw and URL-encoded) so a reason can be stored. */
-export function redact(text: string, secret: string | undefined): string {
-  if (!secret) return text;
-  let out = text.split(secret).join("[redacted]");
-  const encoded = encodeURIComponent(secret);
-  if (encoded !== secret) out = out.split(encoded).join("[redacted]");
-  return out;
 }
 
 const vaultKey = (id: string) => `user_mcp/${id}/auth`;
@@ -330,7 +322,7 @@ export class Store {
       return;
     }
     row.status = result.ok ? "active" : "error";
-    row.health_error = result.ok ? null : redact(result.reason, token).slice(0, 500);
+    row.health_error = result.ok ? null : redact(result.reason, [token]).slice(0, 500);
     row.updated_at = isoformat(this.now());
     this.save();
   }

@@ -12,6 +12,8 @@
  * - `appNamespace` absent from the program means "keep the server's": the API cannot clear it.
  * - `allowedTools` removed (back to "all tools") plans a replace: PATCH treats `null` as omitted,
  *   so the list cannot be cleared in place.
+ * - `deleteBeforeReplace` only for a replacement that stays in the same sandbox and keeps an explicit
+ *   namespace; a sandbox move is create-before-delete (no outage; a failed create keeps the old).
  * - Health drift: last status not `active` and `healthPolicy` not `ignore` → an update that
  *   re-tests; `disconnected` (revoked out of band, terminal) → `replaces: ["status"]`, so the
  *   preview says the source is registered again.
@@ -93,8 +95,15 @@ export function diff(olds: Props, news: Props): DiffResult {
   return {
     changes: changed.length > 0 || replaces.length > 0 || drift,
     replaces,
-    // Copass keeps namespaces unique among active sources: the old one must go first.
-    deleteBeforeReplace: replaces.length > 0 && explicitNamespace && news.appNamespace === olds.appNamespace,
+    // Copass keeps namespaces unique among a sandbox's active sources: a replacement in the same
+    // sandbox with the same namespace needs the old one gone first. A move to another sandbox
+    // creates the new source first, so the old one keeps working until it exists (and stays if the
+    // create fails).
+    deleteBeforeReplace:
+      replaces.length > 0 &&
+      explicitNamespace &&
+      news.appNamespace === olds.appNamespace &&
+      !changed.includes("sandboxId"),
   };
 }
 

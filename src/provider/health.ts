@@ -1,7 +1,7 @@
 /**
  * The health decision of create, update and read (DESIGN §2), pure: given the last status and the
- * policy, go on, re-test after a delay, fail the step, or warn. The loop that sleeps and calls
- * `POST …/test` lives in provider.ts.
+ * policy, go on, re-test after a delay, fail the step, or warn. The wait that sleeps and calls
+ * `POST …/test` with the time left as a deadline lives in health-wait.ts.
  */
 import type { HealthPolicy } from "./schema";
 

@@ -13,6 +13,7 @@
 import { z } from "zod";
 import type { PatchUserMcpRequest, RegisterUserMcpRequest } from "../client/types";
 import { isLoopbackHost } from "../client/url";
+import { MIN_REDACTABLE_LENGTH } from "../redact";
 
 /** The engine's placeholder for a value not known until apply (pulumi `runtime.unknownValue`). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -186,12 +187,18 @@ export const FIELDS = {
     change: "update-then-retest",
     secret: true,
     required: false,
-    rule: 'secret string; required iff `authKind != "none"`, forbidden otherwise',
+    rule: 'secret string of at least 4 characters; required iff `authKind != "none"`, forbidden otherwise',
     defaultDoc: "—",
     description: "Credential for the MCP server; always stored as a secret. Rotating it updates in place.",
+    // Shorter tokens cannot be cut out of the MCP server's error text (redact.ts), so a server that
+    // echoes one would put it in healthError in plaintext.
     schema: z
       .string({ error: "token must be a string: the MCP server's credential" })
-      .min(1, { error: "token must not be empty: pass the MCP server's credential, or use authKind none" }),
+      .min(MIN_REDACTABLE_LENGTH, {
+        error:
+          `token must be at least ${MIN_REDACTABLE_LENGTH} characters (a shorter one could not be kept out of ` +
+          "error messages and healthError): pass the MCP server's full credential, or use authKind none",
+      }),
   }),
   authHeader: field({
     wire: "auth_header",

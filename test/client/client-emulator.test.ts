@@ -1,7 +1,7 @@
 /**
  * The client against the real emulator (src/emulator) and a real sample MCP server: every
  * endpoint, every error subtype as the emulator produces it, tenant isolation, secrets, health,
- * persistence, and "create is never duplicated" with committed-then-dropped register responses.
+ * persistence. "Create is never duplicated" is test/client/create-once.test.ts.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -294,91 +294,5 @@ describe("persistence", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe("registerUserMcpReconciled: create is never duplicated", () => {
-  it.each([
-    {
-      name: "with an explicit app_namespace",
-      ns: "crm-lost" as string | undefined,
-      calls: ["register:commit-then-drop", "list"],
-    },
-    { name: "without an app_namespace", ns: undefined, calls: ["list", "register:commit-then-drop", "list"] },
-  ])("commit-then-drop $name leaves exactly one source", async ({ ns, calls }) => {
-    const sb = newSandbox();
-    emulator.faults.inject({ operation: "register", action: { kind: "commit-then-drop" } });
-    const out = await client.registerUserMcpReconciled(sb, registration(ns ? { app_namespace: ns } : {}));
-    expect(out).toMatchObject({ status: "active", name: "crm" });
-    expect(ops()).toEqual(calls);
-    const { sources } = await client.listSources(sb);
-    expect(sources).toHaveLength(1);
-    expect(sources[0]!.data_source_id).toBe(out.data_source_id);
-  });
-
-  it("keeps listing through server errors to find a committed register (a 500 is not retried elsewhere)", async () => {
-    const sb = newSandbox();
-    emulator.faults.inject({ operation: "register", action: { kind: "commit-then-drop" } });
-    emulator.faults.inject({ operation: "list", action: { kind: "status", status: 500 }, times: 2 });
-    const out = await client.registerUserMcpReconciled(sb, registration({ app_namespace: "crm-list-500" }));
-    expect(out).toMatchObject({ status: "active", name: "crm" });
-    expect(ops()).toEqual(["register:commit-then-drop", "list:status", "list:status", "list"]);
-    const { sources } = await client.listSources(sb);
-    expect(sources.map((s) => s.data_source_id)).toEqual([out.data_source_id]);
-  });
-
-  it.each([
-    {
-      name: "with an explicit app_namespace",
-      ns: "crm-drop" as string | undefined,
-      calls: ["register:drop", "list", "register"],
-    },
-    { name: "without an app_namespace", ns: undefined, calls: ["list", "register:drop", "list", "register"] },
-  ])("a dropped POST that did not commit is sent again $name, once", async ({ ns, calls }) => {
-    const sb = newSandbox();
-    emulator.faults.inject({ operation: "register", action: { kind: "drop" } });
-    const out = await client.registerUserMcpReconciled(sb, registration(ns ? { app_namespace: ns } : {}));
-    expect(out.status).toBe("active");
-    expect(ops()).toEqual(calls);
-    expect((await client.listSources(sb)).sources).toHaveLength(1);
-  });
-
-  it("costs one call on the happy path with a namespace, two without", async () => {
-    await client.registerUserMcpReconciled(newSandbox(), registration({ app_namespace: "happy" }));
-    expect(ops()).toEqual(["register"]);
-    emulator.clearRequestLog();
-    await client.registerUserMcpReconciled(newSandbox(), registration());
-    expect(ops()).toEqual(["list", "register"]);
-  });
-
-  it("adopts its own source when the retry after a timed-out POST meets namespace_conflict", async () => {
-    // The first POST is slow: the client times out (~0.4–1 s, undici's timer resolution) and lists
-    // before the server commits at 1.1 s, so the listing proves nothing; the retry, 1 s later,
-    // then hits the namespace the first POST took meanwhile. That conflict means "look it up".
-    const sb = newSandbox();
-    emulator.faults.inject({ operation: "register", action: { kind: "delay", ms: 1_100 } });
-    const slow = makeClient({ requestTimeoutMs: 400, retry: { minDelayMs: 1_000, jitter: "none" } });
-    const out = await slow.registerUserMcpReconciled(sb, registration({ app_namespace: "slow" }));
-    const { sources } = await client.listSources(sb);
-    expect(sources).toHaveLength(1);
-    expect(out.data_source_id).toBe(sources[0]!.data_source_id);
-    // Two POSTs (the slow one committed, the retry refused), two listings by the client and the
-    // check above; the log orders entries by completion, so compare sorted.
-    expect(
-      emulator
-        .requestLog()
-        .filter((e) => e.path.includes(`/${sb}/`))
-        .map((e) => `${e.operation}:${e.status}`)
-        .sort(),
-    ).toEqual(["list:200", "list:200", "list:200", "register:200", "register:400"]);
-  });
-
-  it("reports a conflict with somebody else's source instead of adopting it", async () => {
-    const sb = newSandbox();
-    await client.registerUserMcp(sb, registration({ app_namespace: "taken", name: "billing" }));
-    emulator.clearRequestLog();
-    const err = await failure(client.registerUserMcpReconciled(sb, registration({ app_namespace: "taken" })));
-    expect(err.code).toBe("COPASS_CONFLICT");
-    expect(ops()).toEqual(["register"]);
   });
 });

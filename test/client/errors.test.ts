@@ -170,8 +170,13 @@ describe("redact", () => {
       secrets: ["olk_AAAA", undefined, "mcp_BBBB"],
       out: "both [redacted] [redacted]",
     },
-    // Secrets shorter than 4 characters would redact ordinary words; they are skipped.
-    { text: "the abc", secrets: ["abc", ""], out: "the abc" },
+    // URL-encoded and JSON-escaped echoes are cut out too.
+    { text: "GET /mcp?t=a%2Fb%20c%3D", secrets: ["a/b c="], out: "GET /mcp?t=[redacted]" },
+    { text: 'body {"t":"q\\"uote"}', secrets: ['q"uote'], out: 'body {"t":"[redacted]"}' },
+    // A secret shorter than 4 characters cannot be cut out of words: a text containing it is
+    // withheld whole; a text without it is left alone; an empty secret is no secret.
+    { text: "401: bad token xy", secrets: ["xy"], out: "[message withheld: it may contain a secret]" },
+    { text: "401: bad token", secrets: ["q7", ""], out: "401: bad token" },
   ])("redact($text) = $out", ({ text, secrets, out }) => {
     expect(redact(text, secrets)).toBe(out);
   });

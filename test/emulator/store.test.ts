@@ -5,7 +5,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ProbeResult, ProbeTarget } from "../../src/emulator/probe";
 import { memoryPersistence, type Persistence } from "../../src/emulator/persistence";
-import { isoformat, redact, Store, StoreError } from "../../src/emulator/store";
+import { isoformat, Store, StoreError } from "../../src/emulator/store";
+import { redact } from "../../src/redact";
 import { API_KEY, OTHER_KEY, ROTATED_TOKEN, TOKEN } from "./helpers";
 
 const SB = "sb_1";
@@ -208,6 +209,6 @@ describe("helpers", () => {
   });
 
   it("redact leaves text alone when there is no secret", () => {
-    expect(redact("connection refused", undefined)).toBe("connection refused");
+    expect(redact("connection refused", [undefined])).toBe("connection refused");
   });
 });

@@ -61,10 +61,22 @@ describe("diff", () => {
       none,
     ],
     [
-      "replace keeping an explicit namespace → delete before replace",
+      "replace in the same sandbox keeping an explicit namespace → delete before replace",
+      { appNamespace: "crm" },
+      { appNamespace: "crm", ingestToolCalls: [{ name: "pull" }] },
+      { changes: true, replaces: ["ingestToolCalls"], deleteBeforeReplace: true },
+    ],
+    [
+      "sandbox move keeping the namespace → create first (no outage; a failed create keeps the old)",
       { appNamespace: "crm" },
       { appNamespace: "crm", sandboxId: "sb_2" },
-      { changes: true, replaces: ["sandboxId"], deleteBeforeReplace: true },
+      { changes: true, replaces: ["sandboxId"], deleteBeforeReplace: false },
+    ],
+    [
+      "sandbox move and ingestToolCalls change keeping the namespace → create first",
+      { appNamespace: "crm" },
+      { appNamespace: "crm", sandboxId: "sb_2", ingestToolCalls: [{ name: "pull" }] },
+      { changes: true, replaces: ["sandboxId", "ingestToolCalls"], deleteBeforeReplace: false },
     ],
     [
       "replace changing the namespace → create first",
@@ -180,7 +192,7 @@ describe("diff", () => {
         name: fc.string({ minLength: 1, maxLength: 40 }),
         baseUrl: fc.constantFrom("https://mcp.example.com/mcp", "http://127.0.0.1:8080/mcp", "https://x.io"),
         auth: fc.constantFrom("bearer", "header_token", "none"),
-        token: fc.string({ minLength: 1, maxLength: 20 }),
+        token: fc.string({ minLength: 4, maxLength: 20 }),
         appNamespace: fc.option(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), { nil: undefined }),
         allowedTools: fc.option(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 8 }), { maxLength: 4 }), {
           nil: undefined,

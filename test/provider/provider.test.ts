@@ -252,7 +252,7 @@ describe("create", () => {
 
   it("cuts the token out of a health error that echoes it (mocked register: the emulator never echoes one)", async () => {
     const { CopassClient } = await import("../../src/client/client");
-    vi.spyOn(CopassClient.prototype, "registerUserMcpReconciled").mockImplementation(async () => ({
+    vi.spyOn(CopassClient.prototype, "registerUserMcp").mockImplementation(async () => ({
       data_source_id: "ds_echo",
       status: "error",
       name: "CRM tools",
@@ -320,6 +320,27 @@ describe("adoption", () => {
     expect(await sourcesInSandbox()).toHaveLength(1);
   });
 
+  it("records the listed source's data_source_id, even when the test answer carries none (mocked test)", async () => {
+    const existing = await api("POST", "/user-mcp", {
+      name: "made by hand",
+      base_url: UNREACHABLE,
+      auth_kind: "none",
+      app_namespace: "crm_adopt_id",
+    });
+    const { CopassClient } = await import("../../src/client/client");
+    // A test answer without data_source_id: the reference leaves the field nullable.
+    vi.spyOn(CopassClient.prototype, "testUserMcp").mockImplementation(async () => ({
+      data_source_id: null,
+      status: "active",
+      health_error: null,
+    }));
+    const { id, outs } = await provider.create(
+      await checked({ appNamespace: "crm_adopt_id", adoptExisting: true }),
+    );
+    expect(id).toBe(existing.body.data_source_id);
+    expect((outs as Props).dataSourceId).toBe(existing.body.data_source_id);
+  });
+
   it("registers when nothing has the namespace", async () => {
     const { outs } = await provider.create(await checked({ appNamespace: "crm_fresh", adoptExisting: true }));
     expect(calls()).toEqual(["list", "register"]);
@@ -344,44 +365,39 @@ describe("adoption", () => {
 });
 
 describe("a register refused with namespace_conflict (no adoptExisting)", () => {
-  it("takes back a holder with exactly the program's configuration, with a warning", async () => {
-    const inputs = await checked({ appNamespace: "crm_lost" });
-    // What an earlier create whose answer was lost left behind: the program's own source.
-    const lost = await api("POST", "/user-mcp", registerBody(inputs as NormalizedInputs));
-    emulator.clearRequestLog();
-    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+  it.each([
+    ["exactly the program's configuration (another stack of this project)", "same"],
+    ["a different configuration", "different"],
+  ])(
+    "refuses a holder with %s, naming it, the causes and the ways out, and changes nothing",
+    async (_name, kind) => {
+      const inputs = await checked({ appNamespace: "crm_taken" });
+      const body =
+        kind === "same"
+          ? registerBody(inputs as NormalizedInputs)
+          : { name: "someone else's", base_url: UNREACHABLE, auth_kind: "none", app_namespace: "crm_taken" };
+      const holder = await api("POST", "/user-mcp", body);
+      const holderId = String(holder.body.data_source_id);
+      const before = (await api("GET", `/${holderId}`)).body;
+      emulator.clearRequestLog();
 
-    const { id, outs } = await provider.create(inputs);
-    expect(id).toBe(lost.body.data_source_id);
-    expect(calls()).toEqual(["register", "list", "patch", "test"]);
-    expect((outs as Props).status).toBe("active");
-    expect(await sourcesInSandbox()).toHaveLength(1);
-    expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0]![0])).toContain(`took back Copass source ${id}`);
-    expect(String(warn.mock.calls[0]![0])).not.toContain(TOKEN);
-  });
-
-  it("refuses a holder that differs, naming it, the differing fields and adoptExisting, and changes nothing", async () => {
-    const other = await api("POST", "/user-mcp", {
-      name: "someone else's",
-      base_url: UNREACHABLE,
-      auth_kind: "none",
-      app_namespace: "crm_taken",
-    });
-    emulator.clearRequestLog();
-
-    const error = (await captureError(
-      provider.create(await checked({ appNamespace: "crm_taken" })),
-    )) as Error;
-    expect(error.message).toContain(String(other.body.data_source_id));
-    expect(error.message).toMatch(/whose name, baseUrl, authKind differ/);
-    expect(error.message).toContain("adoptExisting: true");
-    expect(error.message).not.toContain(TOKEN);
-    expect(calls()).toEqual(["register", "list"]);
-    const [holder] = await sourcesInSandbox();
-    expect(holder).toMatchObject({ name: "someone else's", status: "error" });
-    expect(await sourcesInSandbox()).toHaveLength(1);
-  });
+      const error = (await captureError(provider.create(inputs))) as Error;
+      expect(error).not.toBeInstanceOf(SourceInitError);
+      expect(error).not.toHaveProperty("id");
+      expect(error).not.toHaveProperty("properties");
+      expect(error.message).toContain(holderId);
+      expect(error.message).toContain(`status ${String(before.status)}`);
+      expect(error.message).toContain("another stack or person owns");
+      expect(error.message).toContain("interrupted after Copass registered it");
+      expect(error.message).toContain("adoptExisting: true");
+      expect(error.message).toContain("choose another appNamespace");
+      expect(error.message).not.toContain(TOKEN);
+      // Only the refused register and one read-only listing: no PATCH, no test.
+      expect(calls()).toEqual(["register", "list"]);
+      expect((await api("GET", `/${holderId}`)).body).toEqual(before);
+      expect(await sourcesInSandbox()).toHaveLength(1);
+    },
+  );
 });
 
 describe("update", () => {
@@ -573,5 +589,73 @@ describe("delete", () => {
     expect(error.message).toContain(id);
     expect(error.message).not.toContain(TOKEN);
     expect(error.message).not.toContain(API_KEY);
+  });
+});
+
+describe("bounded health wait (slow POST …/test)", () => {
+  it.each(["create", "update"])(
+    "an unhealthy %s under require ends within healthTimeoutSeconds + 1 s although each test takes 8 s",
+    async (step) => {
+      const prior = step === "update" ? await created() : undefined;
+      emulator.faults.inject({ operation: "test", action: { kind: "delay", ms: 8_000 }, times: Infinity });
+      const inputs = await checked({ baseUrl: UNREACHABLE, healthTimeoutSeconds: 2 });
+      const started = Date.now();
+      const error = await captureError(
+        prior ? provider.update(prior.id, prior.outs, inputs) : provider.create(inputs),
+      );
+      const elapsed = Date.now() - started;
+      expect(error).toBeInstanceOf(SourceInitError);
+      expect((error as Error).message).toContain("not healthy after 2s");
+      expect(elapsed).toBeLessThan(3_000);
+      expect(elapsed).toBeGreaterThanOrEqual(step === "update" ? 1_900 : 400);
+    },
+  );
+});
+
+describe("a create whose register may have committed late, without appNamespace", () => {
+  it("fails as 'may have been created' naming appNamespace, sends one register, records nothing", async () => {
+    await configureWith({
+      "copass:apiUrl": emulator.url,
+      "copass:apiKey": API_KEY,
+      "copass:requestTimeoutSeconds": "1",
+    });
+    emulator.faults.inject({ operation: "register", action: { kind: "delay", ms: 2_500 } });
+    const error = (await captureError(provider.create(await checked({ appNamespace: undefined })))) as Error;
+    expect(error).not.toBeInstanceOf(SourceInitError);
+    expect(error.message).toContain("may have been created");
+    expect(error.message).toContain("appNamespace");
+    expect((error as { code?: unknown }).code).toBe("COPASS_CREATE_UNCERTAIN");
+    for (let i = 0; i < 100 && !calls().includes("register"); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(calls().filter((op) => op === "register")).toHaveLength(1);
+    expect(await sourcesInSandbox()).toHaveLength(1);
+  });
+});
+
+describe("a replaced client", () => {
+  it("whose close() rejects never becomes an unhandled rejection (the host would exit)", async () => {
+    const { CopassClient } = await import("../../src/client/client");
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", listener);
+    try {
+      await provider.create(await checked());
+      const close = vi
+        .spyOn(CopassClient.prototype, "close")
+        .mockImplementation(() => Promise.reject(new Error("agent refused to close")));
+      // New settings (another timeout): the next call replaces, and closes, the client.
+      await configureWith({
+        "copass:apiUrl": emulator.url,
+        "copass:apiKey": API_KEY,
+        "copass:requestTimeoutSeconds": "7",
+      });
+      await provider.create(await checked({ appNamespace: `crm_${sandboxCounter}_b` }));
+      expect(close).toHaveBeenCalledTimes(1);
+      // Give a rejection the turns it needs to be reported.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", listener);
+    }
   });
 });

@@ -65,6 +65,14 @@ describe("check: defaults", () => {
     }
   });
 
+  it("accepts a token of 4 characters, the shortest redact can cut out of a message", () => {
+    expect(checkInputs({ ...valid, token: "abcd" }).failures).toEqual([]);
+    const short = checkInputs({ ...valid, token: "abc" }).failures;
+    expect(short).toEqual([{ property: "token", reason: expect.stringContaining("at least 4 characters") }]);
+    expect(short[0]!.reason).toContain("healthError");
+    expect(short[0]!.reason).not.toContain("abc");
+  });
+
   it("accepts header_token with a header name, and none without a token", () => {
     expect(checkInputs({ ...valid, authKind: "header_token", authHeader: "X-Api-Key" }).failures).toEqual([]);
     expect(checkInputs({ ...valid, authKind: "none", token: undefined }).failures).toEqual([]);
@@ -91,6 +99,8 @@ const bad: [string, Record<string, unknown>, string][] = [
   ["authKind unknown", { authKind: "basic" }, "authKind"],
   ["token missing for bearer", { token: undefined }, "token"],
   ["token empty", { token: "" }, "token"],
+  // Shorter than redact can cut out of an MCP server's error text (src/redact.ts).
+  ["token of 3 characters", { token: "abc" }, "token"],
   ["token not a string", { token: 42 }, "token"],
   ["token with authKind none", { authKind: "none" }, "token"],
   ["authHeader missing for header_token", { authKind: "header_token" }, "authHeader"],

@@ -1,0 +1,71 @@
+/**
+ * The errors the provider throws to Pulumi. Every message names the operation and the source and
+ * goes through `redact` with the secrets known to the call; none contains a token or the API key.
+ *
+ * Two kinds, and the difference matters to the engine:
+ * - `failure(…)`: a plain error. The step fails and nothing is recorded in state. For anything that
+ *   happens before a source is ours (a refused register, a taken namespace, a bad config).
+ * - `SourceInitError`: "created (or updated) but failed to initialize". The host turns an error
+ *   with `id`, `properties` and `reasons` into ErrorResourceInitFailed, and the engine keeps the
+ *   resource in state with those outputs. Only for a source this stack registered or adopted.
+ */
+import { isCopassError } from "../client/errors";
+import { redact } from "../redact";
+import type { SourceOutputs } from "./outputs";
+
+export function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** An error for Pulumi: operation, subject, cause; redacted; keeps the client's `code`. */
+export function failure(operation: string, subject: string, error: unknown, secrets: string[]): Error {
+  const wrapped = new Error(redact(`Copass ${operation} of ${subject} failed: ${reasonOf(error)}`, secrets));
+  Object.assign(wrapped, {
+    code: isCopassError(error) ? error.code : ((error as { code?: unknown })?.code ?? null),
+  });
+  return wrapped;
+}
+
+/** The outputs of an init-failed step, plus the `__provider` the engine needs to call us again. */
+export type InitFailedProperties = SourceOutputs & { __provider?: string };
+
+/**
+ * "Created (or updated) but failed to initialize" (see the header).
+ *
+ * The host adds `__provider` to the outputs of a successful step but not to these, and the engine
+ * stores them as they are; read and delete find the provider code only in the stored outputs. So
+ * the properties carry the request's `__provider` themselves, or the next `pulumi refresh` or
+ * `pulumi destroy` of the source would fail before reaching us.
+ */
+export class SourceInitError extends Error {
+  readonly reasons: string[];
+  readonly properties: InitFailedProperties;
+  constructor(
+    readonly id: string,
+    outs: SourceOutputs,
+    reason: string,
+    providerText?: unknown,
+  ) {
+    super(reason);
+    this.name = "SourceInitError";
+    this.reasons = [reason];
+    this.properties = typeof providerText === "string" ? { ...outs, __provider: providerText } : outs;
+  }
+}
+
+export function isConflict(error: unknown): boolean {
+  return isCopassError(error) && error.code === "COPASS_CONFLICT";
+}
+
+export function isNotFound(error: unknown): boolean {
+  return isCopassError(error) && error.code === "COPASS_NOT_FOUND";
+}
+
+/** A 400 `source_revoked`: the source is disconnected, which is terminal. */
+export function isRevoked(error: unknown): boolean {
+  return isCopassError(error) && error.code === "COPASS_VALIDATION" && error.apiError === "source_revoked";
+}
+
+export function describe(id: string, sandboxId: unknown): string {
+  return `source ${id} in sandbox ${String(sandboxId)}`;
+}
