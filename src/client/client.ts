@@ -22,18 +22,15 @@ import {
   CopassValidationError,
   NAMESPACE_CONFLICT,
   errorClassForStatus,
-  isAmbiguousFailure,
   isCopassError,
   redact,
 } from "./errors";
 import { checkApiUrl } from "./url";
 import {
-  backoffMs,
   decideRetry,
   failureFromErrorCode,
   parseRetryAfter,
   resolvePolicy,
-  sleep,
   type Failure,
   type RetryPolicy,
 } from "./retry";
