@@ -293,12 +293,13 @@ describe.concurrent("chaos: the provider under a hostile network", () => {
   /*
    * Regression (found by the register property above): with an explicit appNamespace, a register
    * whose answer was lost after the server committed, while every listing that could find it
-   * failed, left a source no later `pulumi up` took back — the next create met namespace_conflict
-   * from that very source, forever (DESIGN §2, "nothing orphaned"). Now the reconciling listing
-   * retries through server errors, and a create refused by a holder with exactly the program's
-   * configuration takes it back. The schedule below fails all four listing rounds.
+   * failed, left a source that no later create could register over (namespace_conflict from that
+   * very source). The reconciling listing now retries through server errors; when even that
+   * fails, the next create is refused naming the source and the way to take it over (adoption is
+   * explicit: a holder that looks like ours may be another stack's, DESIGN §2), and adoptExisting
+   * takes it over. The schedule below fails all four listing rounds.
    */
-  it("a create whose POST committed while every reconciling listing failed is taken back by the next create", async () => {
+  it("a create whose POST committed while every reconciling listing failed is refused next time, then adopted on request", async () => {
     const sandbox = h.nextSandbox("orphan");
     const inputs = await h.checkedProgram({ sandboxId: sandbox, appNamespace: "crm" });
     h.arm(sandbox, [
@@ -311,9 +312,13 @@ describe.concurrent("chaos: the provider under a hostile network", () => {
     await h.disarm(sandbox);
     expect(await h.liveSources(sandbox)).toHaveLength(1);
 
-    // `pulumi up` #2, no faults: the lost source is taken back, and it is the one in state.
+    // `pulumi up` #2, no faults: refused, naming the source and adoptExisting; nothing changes.
     const [lost] = await h.liveSources(sandbox);
-    const { id } = await provider.create(inputs);
+    await expect(provider.create(inputs)).rejects.toThrow(
+      new RegExp(`${lost!.data_source_id}[\\s\\S]*adoptExisting: true`),
+    );
+    // `pulumi up` #3 with adoptExisting: the lost source is taken over, and it is the one in state.
+    const { id } = await provider.create({ ...inputs, adoptExisting: true });
     expect(id).toBe(lost!.data_source_id);
     expect((await h.liveSources(sandbox)).map((s) => s.data_source_id)).toEqual([id]);
   });

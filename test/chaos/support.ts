@@ -133,7 +133,8 @@ function harmless(sandbox: string, operation: Op): { method: string; path: strin
 /**
  * Starts the emulator and the MCP server once for the file and configures the provider against
  * them. Request timeout 2 s (env, read at call time); programs default to
- * `healthTimeoutSeconds: 1`, which bounds the health re-tests.
+ * `healthTimeoutSeconds: 5`, which bounds the whole health wait: each re-test gets only the time
+ * left, so a budget of 1 s failed healthy sources whose probe took over 1 s on a loaded machine.
  */
 export function useHarness(): Harness {
   let emulator: Emulator | undefined;
@@ -247,7 +248,7 @@ export function useHarness(): Harness {
         baseUrl: started(mcp, "the MCP server").url,
         authKind: "bearer",
         token: TOKEN,
-        healthTimeoutSeconds: 1,
+        healthTimeoutSeconds: 5,
       };
       // An undefined value in `patch` means "as the base program has it".
       for (const [k, v] of Object.entries(patch)) if (v !== undefined) program[k] = v;

@@ -323,3 +323,28 @@ describe("CopassClient over HTTP (scripted server)", () => {
     );
   });
 });
+
+describe("a call with a deadline (AbortSignal)", () => {
+  it("ends a slow answer at the deadline, not at the request timeout", async () => {
+    const { client } = await setup((_n, _req, res) => {
+      setTimeout(() => json(res, 200, OUTCOME), 5_000).unref();
+    });
+    const started = Date.now();
+    const err = await failure(client.testUserMcp("sb_1", "ds_1", { signal: AbortSignal.timeout(300) }));
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(err.code).toBe("COPASS_TIMEOUT");
+    expect(err.message).toContain("deadline");
+  });
+
+  it("covers the retries and the waits between them: a deadline inside a backoff ends the call", async () => {
+    // 503 asks for a retry after 3 s; the deadline (400 ms) falls inside that wait.
+    const { server, client } = await setup((_n, _req, res) => json(res, 503, {}, { "retry-after": "3" }), {
+      retry: { minDelayMs: 20, maxDelayMs: 5_000 },
+    });
+    const started = Date.now();
+    const err = await failure(client.testUserMcp("sb_1", "ds_1", { signal: AbortSignal.timeout(400) }));
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(err.code).toBe("COPASS_TIMEOUT");
+    expect(server.seen).toHaveLength(1);
+  });
+});

@@ -273,35 +273,40 @@ describe("UserMcpSource lifecycle", () => {
 
   describe("replacement", () => {
     it.each([
-      ["sandboxId", { sandboxId: "sb_replace_other" }],
-      ["ingestToolCalls", { ingestToolCalls: [{ name: "search_accounts", arguments: { q: "a" } }] }],
-    ])("a change to %s replaces, deleting first when appNamespace is kept", async (field, change) => {
-      const sb = `sb_replace_${field}`;
-      const withNs = program(sb, { appNamespace: `ns_${field}` });
-      const { state } = await counted("create (healthy, with appNamespace)", () =>
-        up(host, undefined, withNs),
-      );
-      expect(calls["create (healthy, with appNamespace)"]).toEqual(["register"]);
+      // A move to another sandbox: the namespace is free there, so the new source comes first.
+      ["sandboxId", { sandboxId: "sb_replace_other" }, false],
+      // Same sandbox, same namespace: Copass keeps it unique, so the old source must go first.
+      ["ingestToolCalls", { ingestToolCalls: [{ name: "search_accounts", arguments: { q: "a" } }] }, true],
+    ])(
+      "a change to %s replaces (delete first: %s when appNamespace is kept)",
+      async (field, change, first) => {
+        const sb = `sb_replace_${field}`;
+        const withNs = program(sb, { appNamespace: `ns_${field}` });
+        const { state } = await counted("create (healthy, with appNamespace)", () =>
+          up(host, undefined, withNs),
+        );
+        expect(calls["create (healthy, with appNamespace)"]).toEqual(["register"]);
 
-      // Diff with an explicit, unchanged appNamespace: delete before create (namespaces are unique).
-      const planned = await counted(`diff (replace ${field})`, () =>
-        plan(host, state, { ...withNs, ...change }),
-      );
-      expect(calls[`diff (replace ${field})`]).toEqual([]);
-      expect(planned.step.op).toBe("replace");
-      expect(planned.step.op === "replace" && planned.step.diff.replaces).toEqual([field]);
-      expect(planned.step.op === "replace" && planned.step.diff.deleteBeforeReplace).toBe(true);
+        const planned = await counted(`diff (replace ${field})`, () =>
+          plan(host, state, { ...withNs, ...change }),
+        );
+        expect(calls[`diff (replace ${field})`]).toEqual([]);
+        expect(planned.step.op).toBe("replace");
+        expect(planned.step.op === "replace" && planned.step.diff.replaces).toEqual([field]);
+        expect(planned.step.op === "replace" && planned.step.diff.deleteBeforeReplace).toBe(first);
 
-      // Without an explicit appNamespace the server picks a fresh one: create before delete is fine.
-      const noNs = await plan(host, state, { ...program(sb), ...change });
-      expect(noNs.step.op === "replace" && noNs.step.diff.deleteBeforeReplace).toBe(false);
+        // Without an explicit appNamespace the server picks a fresh one: create before delete is fine.
+        const noNs = await plan(host, state, { ...program(sb), ...change });
+        expect(noNs.step.op === "replace" && noNs.step.diff.deleteBeforeReplace).toBe(false);
 
-      // Replace (delete, then create), and the namespace is free again for the new source.
-      const replaced = await counted(`replace (${field})`, () => up(host, state, { ...withNs, ...change }));
-      expect(replaced.state.id).not.toBe(state.id);
-      expect(replaced.state.outputs).toMatchObject({ status: "active", appNamespace: `ns_${field}` });
-      await destroy(host, replaced.state);
-    });
+        // Replace, and the namespace is held by the new source.
+        const replaced = await counted(`replace (${field})`, () => up(host, state, { ...withNs, ...change }));
+        expect(calls[`replace (${field})`]).toEqual(first ? ["revoke", "register"] : ["register", "revoke"]);
+        expect(replaced.state.id).not.toBe(state.id);
+        expect(replaced.state.outputs).toMatchObject({ status: "active", appNamespace: `ns_${field}` });
+        await destroy(host, replaced.state);
+      },
+    );
   });
 
   it("shows health drift on refresh, plans an update, and heals once the server is back", async () => {
