@@ -3,7 +3,7 @@
 //
 //   1. GET one source: requests/s and p50/p95 latency (2 000 requests, concurrency 8).
 //   2. Register with a live MCP health check (initialize + tools/list): p50/p95 (60 registers).
-//   3. registerUserMcpReconciled: API calls (from the emulator's request log) on the happy path
+//   3. createOnce (a create is never duplicated): API calls (from the emulator's request log) on the happy path
 //      and after a committed-then-dropped POST, with and without an explicit app_namespace.
 //   4. The provider's lifecycle operations in-process (dist/provider/provider.js, what Pulumi's
 //      host calls through the shim): API calls and median latency of each, over LIFECYCLE_ROUNDS
@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
 
 const require = createRequire(import.meta.url);
-const { CopassClient } = require("../dist/client/index.js");
+const { CopassClient, createOnce } = require("../dist/client/index.js");
 const { startEmulator, startMcpServer } = require("../dist/emulator/index.js");
 const { provider } = require("../dist/provider/provider.js");
 
@@ -80,7 +80,7 @@ try {
     `p50 ${reg.p50.toFixed(2)} ms, p95 ${reg.p95.toFixed(2)} ms`,
   ]);
 
-  // 3. API calls of registerUserMcpReconciled.
+  // 3. API calls of createOnce.
   const cases = [
     { label: "happy path, explicit app_namespace", ns: "crm", fault: undefined },
     { label: "happy path, no app_namespace", ns: undefined, fault: undefined },
@@ -94,13 +94,17 @@ try {
     emulator.faults.reset();
     emulator.clearRequestLog();
     if (c.fault) emulator.faults.inject({ operation: "register", action: { kind: c.fault } });
-    await client.registerUserMcpReconciled(sb, body(c.ns ? { app_namespace: c.ns } : {}));
+    // Without a namespace a dropped POST fails "may have been created" (no second POST): counted too.
+    const outcome = await createOnce(client, sb, body(c.ns ? { app_namespace: c.ns } : {})).then(
+      () => "created",
+      (e) => e.code,
+    );
     const calls = emulator.requestLog().map((e) => (e.fault ? `${e.operation}(${e.fault})` : e.operation));
     const { count } = await client.listSources(sb);
     rows.push([
-      `registerUserMcpReconciled: ${c.label}`,
+      `createOnce: ${c.label}`,
       `${calls.length} API calls`,
-      `${calls.join(", ")}; sources: ${count}`,
+      `${calls.join(", ")}; ${outcome}; sources: ${count}`,
     ]);
   }
 

@@ -13,8 +13,9 @@
  * - `register`: NEVER repeated blindly. Copass has no idempotency key and, without an explicit
  *   `app_namespace`, nothing on the server refuses a second copy, so a retried POST whose first
  *   response was lost duplicates the source (reference §4.5). Register is retried only by
- *   `registerUserMcpReconciled`, and only once a listing proved the lost attempt did not commit
- *   (`provenNotCommitted`), or after a 429, which the server sends without doing the work.
+ *   `createOnce` (create-once.ts), and only when the failed attempt provably was not processed
+ *   (`provenNotCommitted`: it never left, a listing with an app_namespace proved it, or a 429,
+ *   which the server sends without doing the work).
  *
  * Why undici's RetryHandler is used (client.ts), and where it is not enough:
  * undici 7's `interceptors.retry` handles re-dispatching the same request on the same Agent and

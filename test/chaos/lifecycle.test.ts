@@ -84,7 +84,7 @@ describe.concurrent("chaos: the provider under a hostile network", () => {
             expect(live, context).toEqual([again.value.id]);
           } else {
             /*
-             * Without a namespace the designed guarantee is per call (src/client/reconcile.ts): a lost
+             * Without a namespace the designed guarantee is per call (src/client/create-once.ts): a lost
              * POST is recognised only against the snapshot listed before it, within the same create.
              * When the POST committed and every listing that could have found it failed, create says
              * so ("the source may have been created") and gives up; the next create cannot tell that

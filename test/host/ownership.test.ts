@@ -284,6 +284,7 @@ describe("a slow POST …/test (8 s per answer)", () => {
         const elapsed = Date.now() - started;
         expect((error as HostError).initFailed, error.message).toBeDefined();
         expect(error.message).toContain("not healthy after 2s");
+        console.log(`slow POST …/test: the unhealthy ${step} ended after ${elapsed} ms (budget 2 s)`);
         expect(elapsed).toBeLessThan(3_000);
         seenStates.push({
           id: (error as HostError).initFailed!.id,

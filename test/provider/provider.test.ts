@@ -58,7 +58,9 @@ function program(patch: Props = {}): Props {
     authKind: "bearer",
     token: TOKEN,
     appNamespace: `crm_${sandboxCounter}`,
-    healthTimeoutSeconds: 1,
+    // Bounds the whole health wait, the first re-test of an update included: room for a healthy
+    // probe on a loaded machine. Tests about unhealthy sources set their own.
+    healthTimeoutSeconds: 5,
     __provider: "serialized shim text",
     ...patch,
   };
