@@ -10,9 +10,13 @@
  * - Failures after the request may have reached Copass are reconciled by listing the sandbox's
  *   user_mcp sources:
  *   - with an `app_namespace`, the namespace identifies the source: a live row holding it with
- *     every field Copass returns equal to the request is ours; no holder at all proves the POST did
- *     not commit, and sending it again cannot duplicate (Copass refuses a second holder); a holder
- *     that differs means our POST was refused and the namespace belongs to someone else;
+ *     every field Copass returns equal to the request, created after the first POST was sent, is
+ *     ours; no holder at all proves the POST did not commit, and sending it again cannot duplicate
+ *     (Copass refuses a second holder); a holder that differs, or that existed before the POST,
+ *     means our POST was refused and the namespace belongs to someone else (a conflict). "Existed
+ *     before" matters because another stack's source can equal the request in every field Copass
+ *     shows (a copy of the project: only the token differs, and it is never shown); taking it
+ *     would give one source two owners;
  *   - without one, nothing on the server refuses a second copy, so a second register is NEVER sent:
  *     the rows that were not in a snapshot listed before the POST and equal the request in every
  *     field are the candidates. Exactly one is the source; none fails the create as "may have been
@@ -28,7 +32,13 @@
  * the emulator without Pulumi.
  */
 import type { CopassApi } from "./api";
-import { CopassBadResponseError, CopassError, isCopassError, type CopassErrorData } from "./errors";
+import {
+  CopassBadResponseError,
+  CopassConflictError,
+  CopassError,
+  isCopassError,
+  type CopassErrorData,
+} from "./errors";
 import {
   DEFAULT_RETRY_POLICY,
   backoffMs,
@@ -79,6 +89,8 @@ export async function createOnce(
 ): Promise<Created> {
   const policy = options.policy ?? DEFAULT_RETRY_POLICY;
   const namespace = body.app_namespace;
+  // Before the first POST can have reached Copass: a row created earlier is not this call's.
+  const firstSentAt = Date.now();
   const before =
     namespace === undefined
       ? new Set((await listUserMcp(api, sandboxId)).map((s) => s.data_source_id))
@@ -109,13 +121,17 @@ export async function createOnce(
         (row) => row.provider === "user_mcp" && !RETIRED_STATUSES.includes(row.status),
       );
       const mine = live.filter(
-        (row) => sameAsRequest(row, body) && (before === undefined || !before.has(row.data_source_id)),
+        (row) =>
+          sameAsRequest(row, body) &&
+          (before === undefined || !before.has(row.data_source_id)) &&
+          !createdBefore(row, firstSentAt),
       );
       if (mine.length === 1) return { id: mine[0]!.data_source_id, outcome: outcomeFromSource(mine[0]!) };
       if (mine.length > 1) throw several(error, mine);
       if (namespace === undefined) throw mayHaveBeenCreated(error);
       // Someone else holds the namespace: our POST was refused (or will be), never committed.
-      if (live.some((row) => row.adapter_config?.app_namespace === namespace)) throw error;
+      const holder = live.find((row) => row.adapter_config?.app_namespace === namespace);
+      if (holder) throw heldByAnother(error, holder, namespace);
       provenNotCommitted = true;
     }
     const failure = failureOf(error);
@@ -280,6 +296,22 @@ function canonical(value: unknown): string {
   );
 }
 
+/**
+ * How far Copass's clock may run behind ours. A row created more than this before our first POST
+ * was sent cannot be that POST's; within it, a row counts as ours (a clock skew under two minutes
+ * is the norm with NTP, and the case it leaves open needs another stack to register the same
+ * namespace with the same configuration within that window and our answer to be lost). A clock
+ * far ahead of Copass's errs on the safe side: the create fails as a conflict, naming the holder,
+ * and `adoptExisting` takes it over.
+ */
+export const CLOCK_SKEW_MS = 120_000;
+
+/** Whether `row` provably existed before `sentAtMs` (our clock); false when it has no timestamp. */
+export function createdBefore(row: DataSource, sentAtMs: number): boolean {
+  const created = Date.parse(row.created_at ?? "");
+  return Number.isFinite(created) && created < sentAtMs - CLOCK_SKEW_MS;
+}
+
 /** The register outcome equivalent to a row found by listing. */
 export function outcomeFromSource(row: DataSource): UserMcpResult {
   return {
@@ -326,6 +358,18 @@ function several(error: CopassError, rows: DataSource[]): CopassCreateUncertainE
       "want and declare the one you keep with appNamespace and adoptExisting: true",
     dataOf(error),
     ids,
+  );
+}
+
+/**
+ * A lost register whose namespace turned out to be held by a row it did not create: a conflict (as
+ * Copass would have answered), so the caller reports the holder and changes nothing.
+ */
+function heldByAnother(error: CopassError, holder: DataSource, namespace: string): CopassConflictError {
+  return new CopassConflictError(
+    `${error.message}; listing afterwards found app_namespace ${namespace} held by source ` +
+      `${holder.data_source_id}, which this request did not create`,
+    dataOf(error),
   );
 }
 

@@ -7,7 +7,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "../../src/emulator";
 import { CopassClient } from "../../src/client/client";
 import type { CopassApi, CopassClientOptions } from "../../src/client/api";
-import { createOnce, fateOf, sameAsRequest } from "../../src/client/create-once";
+import {
+  CLOCK_SKEW_MS,
+  createOnce,
+  createdBefore,
+  fateOf,
+  sameAsRequest,
+} from "../../src/client/create-once";
 import {
   CopassNetworkError,
   CopassRateLimitedError,
@@ -288,8 +294,53 @@ describe("createOnce over HTTP (scripted server)", () => {
     const err = await failure(
       createOnce(client, "sb_1", { ...REGISTER, app_namespace: "crm" }, { policy: FAST }),
     );
-    expect(err.code).toBe("COPASS_NETWORK");
+    expect(err.code).toBe("COPASS_CONFLICT");
+    expect(err.message).toContain("held by source ds_x");
     expect(methods()).toEqual(["POST", "GET"]);
+  });
+
+  it("with a namespace, an identical holder that existed before the lost POST is a conflict, never ours (another stack's copy)", async () => {
+    // A copy of the project: every field Copass shows equals the request; only the token (never
+    // shown) differs. Created an hour before our POST, it cannot be our POST's source.
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    const other = row("ds_a", { app_namespace: "crm" }, { created_at: hourAgo });
+    const { client } = await setup((_n, req, res) => {
+      if (req.method === "GET") return json(res, 200, { sources: [other], count: 1 });
+      return drop(res);
+    });
+    const err = await failure(
+      createOnce(client, "sb_1", { ...REGISTER, app_namespace: "crm" }, { policy: FAST }),
+    );
+    expect(err.code).toBe("COPASS_CONFLICT");
+    expect(err.message).toContain("held by source ds_a");
+    expect(err.message).not.toContain(MCP_TOKEN);
+    expect(methods()).toEqual(["POST", "GET"]);
+  });
+
+  it("with a namespace, an identical holder created after the POST was sent is ours", async () => {
+    const justNow = new Date().toISOString();
+    const mine = row("ds_1", { app_namespace: "crm" }, { created_at: justNow });
+    const { client } = await setup((_n, req, res) => {
+      if (req.method === "GET") return json(res, 200, { sources: [mine], count: 1 });
+      return drop(res);
+    });
+    const out = await createOnce(client, "sb_1", { ...REGISTER, app_namespace: "crm" }, { policy: FAST });
+    expect(out.id).toBe("ds_1");
+    expect(methods()).toEqual(["POST", "GET"]);
+  });
+});
+
+describe("createdBefore: a row older than the first POST (beyond clock skew) is not that POST's", () => {
+  const sent = Date.parse("2026-11-27T12:00:00Z");
+  it.each<[string, string | null | undefined, boolean]>([
+    ["an hour before", "2026-11-27T11:00:00.000000+00:00", true],
+    ["just beyond the skew allowance", new Date(sent - CLOCK_SKEW_MS - 1).toISOString(), true],
+    ["within the skew allowance", new Date(sent - CLOCK_SKEW_MS + 1_000).toISOString(), false],
+    ["after the POST", "2026-11-27T12:00:01.5+00:00", false],
+    ["no timestamp", undefined, false],
+    ["an unreadable timestamp", "yesterday", false],
+  ])("%s -> %s", (_name, createdAt, expected) => {
+    expect(createdBefore(row("ds_1", {}, { created_at: createdAt }), sent)).toBe(expected);
   });
 });
 
