@@ -9,7 +9,11 @@ export default defineConfig({
     pool: "forks",
     // Packs the package and installs it into throwaway consumer projects for test/host (once per run).
     globalSetup: ["test/globalSetup.host.ts"],
-    // The JSON report feeds the "N passed, N failed" line that .ci/run prints last.
-    reporters: ["default", ["json", { outputFile: ".tmp/vitest-report.json" }]],
+    // The JSON report feeds the "N passed, N failed" line that .ci/run prints last; each row of
+    // `npm run test:matrix` names its own (.tmp/vitest-report-matrix-<row>.json).
+    reporters: [
+      "default",
+      ["json", { outputFile: process.env.COPASS_TEST_REPORT || ".tmp/vitest-report.json" }],
+    ],
   },
 });

@@ -3,7 +3,9 @@
  * for the portability test), shared with the host tests through `provide`/`inject`.
  *
  * The work (~build + two offline npm installs) is skipped when the run is filtered to files that
- * are not host tests, so unit-test runs do not pay for it.
+ * are not host tests, so unit-test runs do not pay for it. `npm run test:matrix` installs one
+ * consumer per SDK version itself and passes it in `COPASS_TEST_CONSUMER`: that folder is A, and
+ * B is "" (the matrix runs no test that needs two projects).
  */
 import type { TestProject } from "vitest/node";
 import { installConsumer, packPackage, removeTemp } from "./support/pulumi-host";
@@ -13,7 +15,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** Consumer project folder with pulumi-copass installed ("" when host tests do not run). */
     copassConsumerA: string;
-    /** A second, independent consumer project folder. */
+    /** A second, independent consumer project folder ("" when COPASS_TEST_CONSUMER gives A). */
     copassConsumerB: string;
   }
 }
@@ -28,6 +30,12 @@ function hostTestsSelected(project: TestProject): boolean {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (!hostTestsSelected(project)) {
     project.provide("copassConsumerA", "");
+    project.provide("copassConsumerB", "");
+    return async () => {};
+  }
+  const given = process.env.COPASS_TEST_CONSUMER;
+  if (given) {
+    project.provide("copassConsumerA", given);
     project.provide("copassConsumerB", "");
     return async () => {};
   }

@@ -19,6 +19,7 @@ let hostA: Host;
 let hostB: Host;
 
 beforeAll(async () => {
+  if (!consumerB) throw new Error("needs a second consumer project: run it without COPASS_TEST_CONSUMER");
   emulator = await startEmulator({ apiKeys: [API_KEY] });
   mcp = await startMcpServer({ auth: { kind: "bearer", token: TOKEN } });
   // Settings from the environment this time (DESIGN §3's fallback), as a CI runner would set them.

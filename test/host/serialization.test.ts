@@ -5,7 +5,7 @@
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { captureProviderText, type Capture } from "../support/pulumi-host";
+import { bareDynamicResourceStderr, captureProviderText, type Capture } from "../support/pulumi-host";
 
 const token = "tok_SERIALIZE_7f3a9c_do_not_leak";
 const apiKey = "olk_SERIALIZE_KEY_41c2e8_do_not_leak";
@@ -53,6 +53,13 @@ describe("the serialized provider", () => {
     for (const m of ["configure", "check", "diff", "create", "read", "update", "delete"]) {
       expect(typeof provider[m], m).toBe("function");
     }
+  });
+
+  it("adds nothing to the program's stderr that a bare dynamic resource does not print", async () => {
+    // On Node 26 the SDK's serializer prints an FFI ExperimentalWarning for any dynamic provider
+    // (README, troubleshooting); whatever this Node prints, the package must not add to it.
+    const pid = (text: string) => text.replace(/\(node:\d+\)/g, "(node:PID)");
+    expect(pid(capture.stderr)).toBe(pid(await bareDynamicResourceStderr(consumer)));
   });
 
   it("uses the dynamic type token of DESIGN §1", () => {

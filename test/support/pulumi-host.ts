@@ -7,6 +7,8 @@
  *   `exports` map, a `require("pulumi-copass/provider")` resolved from the program's folder).
  * - `captureProviderText()` runs a tiny program under `pulumi.runtime.setMocks` in that folder and
  *   returns the `__provider` text the SDK serialized, which the engine would store in state.
+ * - The SDK version installed and the Node that runs the program and the host come from
+ *   `COPASS_TEST_PULUMI_VERSION` and `COPASS_TEST_NODE` (`npm run test:matrix` sets them per row).
  * - `startHost()` spawns the consumer's `@pulumi/pulumi/cmd/dynamic-provider` and returns a client
  *   whose methods take and return plain JS objects. Like the SDK, it adds `__provider` to the
  *   program's inputs (check's news; create's and the new inputs of diff and update, which the
@@ -40,8 +42,25 @@ function findRepoRoot(from: string): string {
   throw new Error(`no pulumi-copass package.json above ${from}`);
 }
 
-/** The SDK version the consumer installs: the last release that supports Node 20 (DESIGN §4). */
-export const pulumiVersion = "3.248.0";
+/**
+ * The `@pulumi/pulumi` version the consumer projects install: `COPASS_TEST_PULUMI_VERSION`, else
+ * 3.248.0, the oldest release the peer range claims and the last that supports Node 20 (DESIGN §4).
+ * `npm run test:matrix` sets it per row.
+ */
+export const pulumiVersion = process.env.COPASS_TEST_PULUMI_VERSION || "3.248.0";
+
+/**
+ * The Node binary that runs Pulumi's side, as `pulumi` would run it on the user's machine: the
+ * program whose closure serializer writes `__provider`, and the dynamic-provider host.
+ * `COPASS_TEST_NODE`, else the Node running the tests. `npm run test:matrix` sets it per row.
+ */
+export const hostNode = process.env.COPASS_TEST_NODE || process.execPath;
+
+/** The `@pulumi/pulumi` version installed in a consumer project. */
+export function installedPulumiVersion(consumerDir: string): string {
+  const pkg = path.join(consumerDir, "node_modules", "@pulumi", "pulumi", "package.json");
+  return (JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version;
+}
 
 /** Secret envelope signature and value, as in Pulumi's RPC layer. */
 const secretSig = "4dabf18193072939515e22adb298388d";
@@ -194,6 +213,8 @@ export interface Capture {
   providerIsSecret: boolean;
   /** The resource's type token. */
   type: string;
+  /** What the program wrote to stderr: Node's and Pulumi's warnings land in the user's output. */
+  stderr: string;
 }
 
 const captureProgram = `
@@ -224,17 +245,46 @@ res.id.apply(() => {
 });
 `;
 
+/** The same under mocks with a bare dynamic provider and nothing of ours. */
+const bareProgram = `
+"use strict";
+const pulumi = require("@pulumi/pulumi");
+pulumi.runtime.setMocks(
+  {
+    newResource(args) { return { id: args.name + "-id", state: args.inputs }; },
+    call() { throw new Error("no calls expected"); },
+  },
+  "copass-capture", "dev", false,
+);
+const res = new pulumi.dynamic.Resource({ create: async () => ({ id: "bare" }) }, "bare", {});
+res.id.apply(() => process.stdout.write("{}"));
+`;
+
+/** Writes `program` into the consumer folder and runs it with the host's Node; fails on a non-zero exit. */
+async function runProgram(consumerDir: string, name: string, program: string, env: NodeJS.ProcessEnv) {
+  const file = path.join(consumerDir, name);
+  await writeFile(file, program);
+  const r = await run(hostNode, [file], { cwd: consumerDir, env, timeoutMs: 120_000 });
+  if (r.code !== 0) throw describeFailure(`the program ${name}`, r);
+  return r;
+}
+
 /** Runs a program under mocks in the consumer folder and returns the serialized provider. */
 export async function captureProviderText(consumerDir: string, opts: CaptureOptions = {}): Promise<Capture> {
-  const file = path.join(consumerDir, "capture-provider.js");
-  await writeFile(file, captureProgram);
   const env = cleanEnv({
     CAPTURE_TOKEN: opts.token ?? "capture-token-not-a-secret",
     ...(opts.apiKey === undefined ? {} : { COPASS_API_KEY: opts.apiKey }),
   });
-  const r = await run(process.execPath, [file], { cwd: consumerDir, env, timeoutMs: 120_000 });
-  if (r.code !== 0) throw describeFailure("the capture program", r);
-  return JSON.parse(r.stdout) as Capture;
+  const r = await runProgram(consumerDir, "capture-provider.js", captureProgram, env);
+  return { ...(JSON.parse(r.stdout) as Omit<Capture, "stderr">), stderr: r.stderr };
+}
+
+/**
+ * The stderr of a program whose one resource is a bare dynamic resource: what Pulumi's serializer
+ * prints for any dynamic provider on this Node (on Node 26, an FFI ExperimentalWarning).
+ */
+export async function bareDynamicResourceStderr(consumerDir: string): Promise<string> {
+  return (await runProgram(consumerDir, "capture-bare.js", bareProgram, cleanEnv())).stderr;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,7 +407,7 @@ export async function startHost(consumerDir: string, opts: HostOptions = {}): Pr
     "dynamic-provider",
     "index.js",
   );
-  const child: ChildProcess = spawn(process.execPath, [hostMain, "127.0.0.1:1"], {
+  const child: ChildProcess = spawn(hostNode, [hostMain, "127.0.0.1:1"], {
     cwd: consumerDir,
     env: cleanEnv({
       PULUMI_NODEJS_PROJECT: project,
