@@ -27,17 +27,13 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".."
 const tmpDir = path.join(repoRoot, ".tmp");
 
 /**
- * The rows. `node` is a version spec of the node binary package: the first row pins the floor of
- * `engines.node` (undici 7 needs 20.18.1) with the floor of the peer range (3.248.0, the last SDK
- * that supports Node 20); the others take the newest release of their line. "latest" is the
+ * The rows (scripts/matrix.json, which test/compatibility.test.ts holds against package.json and
+ * the README). `node` is a version spec of the node binary package: the first row pins the floor
+ * of `engines.node` (undici 7 needs 20.18.1) with the floor of the peer range (3.248.0, the last
+ * SDK that supports Node 20); the others take the newest release of their line. "latest" is the
  * newest 3.x of `@pulumi/pulumi`, resolved when the script runs.
  */
-const ROWS = [
-  { id: "node20", node: "20.18.1", sdk: "3.248.0" },
-  { id: "node22", node: "22", sdk: "latest" },
-  { id: "node24", node: "24", sdk: "latest" },
-  { id: "node26", node: "26", sdk: "latest" },
-];
+const ROWS = JSON.parse(readFileSync(path.join(repoRoot, "scripts", "matrix.json"), "utf8")).rows;
 
 /** The host-over-gRPC tests each row runs: the lifecycle (create … init-failed) and the serialization gate. */
 const TEST_FILES = ["test/host/lifecycle.test.ts", "test/host/serialization.test.ts"];
