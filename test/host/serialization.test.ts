@@ -5,7 +5,14 @@
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { bareDynamicResourceStderr, captureProviderText, type Capture } from "../support/pulumi-host";
+import { execFileSync } from "node:child_process";
+import {
+  bareDynamicResourceStderr,
+  captureProviderText,
+  hostNode,
+  pulumiVersion,
+  type Capture,
+} from "../support/pulumi-host";
 
 const token = "tok_SERIALIZE_7f3a9c_do_not_leak";
 const apiKey = "olk_SERIALIZE_KEY_41c2e8_do_not_leak";
@@ -15,6 +22,11 @@ describe("the serialized provider", () => {
   let capture: Capture;
   beforeAll(async () => {
     capture = await captureProviderText(consumer, { token, apiKey });
+  });
+
+  it("is written by the Node the run asked for (COPASS_TEST_NODE)", () => {
+    expect(capture.nodeVersion).toBe(execFileSync(hostNode, ["--version"], { encoding: "utf8" }).trim());
+    console.log(`serialized by @pulumi/pulumi ${pulumiVersion} on Node ${capture.nodeVersion}`);
   });
 
   it("is at most 2 KB", () => {

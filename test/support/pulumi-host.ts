@@ -215,6 +215,8 @@ export interface Capture {
   type: string;
   /** What the program wrote to stderr: Node's and Pulumi's warnings land in the user's output. */
   stderr: string;
+  /** `process.version` of the Node that ran the program (`hostNode`). */
+  nodeVersion: string;
 }
 
 const captureProgram = `
@@ -241,7 +243,9 @@ res.id.apply(() => {
   let p = r.inputs.__provider;
   const isSecret = typeof p === "object" && p !== null && "${secretSig}" in p;
   if (isSecret) p = p.value;
-  process.stdout.write(JSON.stringify({ providerText: p, providerIsSecret: isSecret, type: r.type }));
+  process.stdout.write(
+    JSON.stringify({ providerText: p, providerIsSecret: isSecret, type: r.type, nodeVersion: process.version }),
+  );
 });
 `;
 
