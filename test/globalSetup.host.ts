@@ -1,9 +1,9 @@
 /**
  * Packs the package once per run and installs it into two throwaway consumer projects (A, and B
- * for the portability test), shared with the host tests through `provide`/`inject`.
+ * for the portability test), shared with the host and package tests through `provide`/`inject`.
  *
  * The work (~build + two offline npm installs) is skipped when the run is filtered to files that
- * are not host tests, so unit-test runs do not pay for it.
+ * are neither host nor package tests, so unit-test runs do not pay for it.
  */
 import type { TestProject } from "vitest/node";
 import { installConsumer, packPackage, removeTemp } from "./support/pulumi-host";
@@ -15,20 +15,25 @@ declare module "vitest" {
     copassConsumerA: string;
     /** A second, independent consumer project folder. */
     copassConsumerB: string;
+    /** The tarball `npm pack` made, installed in both consumers ("" when not packed). */
+    copassTarball: string;
   }
 }
 
-function hostTestsSelected(project: TestProject): boolean {
+function packedTestsSelected(project: TestProject): boolean {
   // `filenamePattern` is the CLI filter (`vitest run test/host`); undefined means every file.
   const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern;
   if (!filters || filters.length === 0) return true;
-  return filters.some((f) => f.includes("host") || "test/host/".includes(f.replace(/^\.\//, "")));
+  return filters.some((f) =>
+    ["host", "package"].some((dir) => f.includes(dir) || `test/${dir}/`.includes(f.replace(/^\.\//, ""))),
+  );
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  if (!hostTestsSelected(project)) {
+  if (!packedTestsSelected(project)) {
     project.provide("copassConsumerA", "");
     project.provide("copassConsumerB", "");
+    project.provide("copassTarball", "");
     return async () => {};
   }
   const started = Date.now();
@@ -37,6 +42,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.stderr.write(`[host setup] packed and installed twice in ${Date.now() - started} ms\n`);
   project.provide("copassConsumerA", a);
   project.provide("copassConsumerB", b);
+  project.provide("copassTarball", tgz);
   return async () => {
     await Promise.all([removeTemp(a), removeTemp(b), removeTemp(path.dirname(tgz))]);
   };
