@@ -143,12 +143,12 @@ function closure(packages: Record<string, LockEntry>, roots: string[]): Set<stri
   return seen;
 }
 
-/** Bytes on disk under a folder (files only; symlinks not followed). */
+/** Bytes of a package's own files (symlinks not followed; nested packages are counted apart). */
 function diskBytes(dir: string): number {
   let total = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) total += diskBytes(p);
+    if (entry.isDirectory() && entry.name !== "node_modules") total += diskBytes(p);
     else if (entry.isFile()) total += statSync(p).size;
   }
   return total;
