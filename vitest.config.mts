@@ -1,6 +1,16 @@
+import * as path from "node:path";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  resolve: {
+    // The emulator (packages/emulator) imports the provider's client and redact by package name;
+    // tests run it from source, so those names resolve to the sources too (one copy, no build).
+    // Paths are relative to the root, where npm runs vitest.
+    alias: [
+      { find: /^pulumi-copass\/client$/, replacement: path.resolve("src/client/index.ts") },
+      { find: /^pulumi-copass\/redact$/, replacement: path.resolve("src/redact.ts") },
+    ],
+  },
   test: {
     include: ["test/**/*.test.ts"],
     // Tests start real servers and Pulumi's provider host; 2-core CI machines need headroom.

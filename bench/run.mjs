@@ -13,7 +13,7 @@ import { performance } from "node:perf_hooks";
 
 const require = createRequire(import.meta.url);
 const { CopassClient, createOnce } = require("../dist/client/index.js");
-const { startEmulator, startMcpServer } = require("../dist/emulator/index.js");
+const { startEmulator, startMcpServer } = require("copass-emulator");
 const { provider } = require("../dist/provider/provider.js");
 
 const GETS = 2_000;

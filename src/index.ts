@@ -1,14 +1,16 @@
 /**
- * Public API of `pulumi-copass`: the `UserMcpSource` resource and its argument types.
- * The provider itself is the `pulumi-copass/provider` entry point, loaded by the shim at call time.
+ * Public API of `pulumi-copass`: the `UserMcpSource` resource and its argument and output types.
+ * Nothing here reaches zod's declarations, so a program type-checks under Pulumi's template
+ * tsconfig (no esModuleInterop, no skipLibCheck). The Copass REST client is the
+ * `pulumi-copass/client` entry point; the provider, `pulumi-copass/provider`, is loaded by the
+ * shim at call time.
  */
 export { UserMcpSource } from "./resource";
 export type {
   UserMcpSourceArgs,
+  UserMcpSourceStatus,
   UserMcpAuthKind,
   UserMcpHealthPolicy,
   UserMcpDeletionPolicy,
   UserMcpIngestToolCall,
 } from "./resource";
-// The Copass REST client, its errors (match on `code`) and wire types.
-export * from "./client";

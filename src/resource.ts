@@ -6,10 +6,17 @@
  * `pulumi import` does not work for dynamic resources; use `adoptExisting` instead.
  */
 import * as pulumi from "@pulumi/pulumi";
+// Type-only and zod-free (see ./client/vocabulary): this file's declarations are the public API.
+import type { AuthKind, KnownStatus } from "./client/vocabulary";
 import { providerShim } from "./provider/shim";
 
 /** How Copass authenticates to the MCP server. */
-export type UserMcpAuthKind = "bearer" | "header_token" | "none";
+export type UserMcpAuthKind = AuthKind;
+/**
+ * The source's status: the ones Copass documents, `unknown` when an answer carried none, and any
+ * other string a newer API sends (`string & {}` keeps the named ones in editor completion).
+ */
+export type UserMcpSourceStatus = KnownStatus | "unknown" | (string & {});
 /** What a failed health check does to `create` and `update`. */
 export type UserMcpHealthPolicy = "require" | "warn" | "ignore";
 /** What `delete` does at Copass. */
@@ -105,8 +112,8 @@ export class UserMcpSource extends pulumi.dynamic.Resource {
   declare readonly adoptExisting: pulumi.Output<boolean>;
   /** The Copass `data_source_id` (also the resource id). */
   declare readonly dataSourceId: pulumi.Output<string>;
-  /** `active`, `error` or `disconnected`. */
-  declare readonly status: pulumi.Output<string>;
+  /** `active` when the last health check passed; `error`, `disconnected`, … otherwise. */
+  declare readonly status: pulumi.Output<UserMcpSourceStatus>;
   /** Why the last health check failed; `null` when healthy. */
   declare readonly healthError: pulumi.Output<string | null>;
   /** How Copass ingests from the source (`user_mcp`); `null` when the server did not say. */

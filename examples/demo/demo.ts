@@ -7,7 +7,7 @@
  *
  * `runDemo` is also run by test/host/demo.test.ts, so the walkthrough in the README cannot rot.
  */
-import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "../../src/emulator";
+import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "copass-emulator";
 import { destroy, plan, refresh, up, type State } from "../../test/support/engine";
 import {
   packAndInstall,

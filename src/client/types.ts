@@ -6,12 +6,9 @@
  */
 import { z } from "zod";
 
-/** Known source statuses; the API may return others, so `status` is typed as an open string. */
-export const KNOWN_STATUSES = ["active", "error", "paused", "disconnected", "archived"] as const;
-export type KnownStatus = (typeof KNOWN_STATUSES)[number];
+import { AUTH_KINDS, KNOWN_STATUSES, type AuthKind, type KnownStatus } from "./vocabulary";
 
-export const AUTH_KINDS = ["bearer", "header_token", "none"] as const;
-export type AuthKind = (typeof AUTH_KINDS)[number];
+export { AUTH_KINDS, KNOWN_STATUSES, type AuthKind, type KnownStatus };
 
 export interface IngestToolCall {
   name: string;

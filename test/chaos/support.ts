@@ -20,7 +20,7 @@ import {
   type Emulator,
   type FaultAction,
   type SampleMcpServer,
-} from "../../src/emulator";
+} from "../../packages/emulator/src";
 import { provider, resetProviderState } from "../../src/provider/provider";
 
 export type Props = Record<string, unknown>;

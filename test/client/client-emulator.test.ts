@@ -1,5 +1,5 @@
 /**
- * The client against the real emulator (src/emulator) and a real sample MCP server: every
+ * The client against the real emulator (packages/emulator) and a real sample MCP server: every
  * endpoint, every error subtype as the emulator produces it, tenant isolation, secrets, health,
  * persistence. "Create is never duplicated" is test/client/create-once.test.ts.
  */
@@ -7,7 +7,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "../../src/emulator";
+import {
+  startEmulator,
+  startMcpServer,
+  type Emulator,
+  type SampleMcpServer,
+} from "../../packages/emulator/src";
 import { CopassClient } from "../../src/client/client";
 import type { CopassClientOptions } from "../../src/client/api";
 import { failure } from "./failure";

@@ -4,7 +4,12 @@
  * failures a loopback socket cannot produce on demand and then recover from — a fake `CopassApi`.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "../../src/emulator";
+import {
+  startEmulator,
+  startMcpServer,
+  type Emulator,
+  type SampleMcpServer,
+} from "../../packages/emulator/src";
 import { CopassClient } from "../../src/client/client";
 import type { CopassApi, CopassClientOptions } from "../../src/client/api";
 import {

@@ -4,15 +4,16 @@
  * stdout, exit codes, signals, and that neither stream ever carries a key or a token.
  *
  * dist/ is built by others too, so the CLI is compiled here into a private folder under .tmp/
- * (tsc on src/emulator/cli.ts and its imports) rather than trusting a possibly stale dist/.
+ * (tsc on packages/emulator/src/cli.ts and its imports, the provider's client included through
+ * the project's `paths`) rather than trusting a possibly stale dist/.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMcpServer } from "../../src/emulator";
-import { main, parseCliArgs } from "../../src/emulator/cli";
+import { startMcpServer } from "../../packages/emulator/src";
+import { main, parseCliArgs } from "../../packages/emulator/src/cli";
 import { ADMIN_KEY, API_KEY, ROTATED_TOKEN, TOKEN } from "./helpers";
 
 const ROOT = path.join(__dirname, "../..");
@@ -124,14 +125,24 @@ describe("the copass-emulator process", () => {
       tsconfig,
       JSON.stringify({
         extends: path.join(ROOT, "tsconfig.json"),
-        compilerOptions: { outDir: buildDir, rootDir: path.join(ROOT, "src"), declaration: false },
+        compilerOptions: { outDir: buildDir, rootDir: ROOT, declaration: false },
         include: [],
-        files: [path.join(ROOT, "src/emulator/cli.ts")],
+        files: [path.join(ROOT, "packages/emulator/src/cli.ts")],
       }),
     );
     const tsc = path.join(ROOT, "node_modules/typescript/bin/tsc");
     execFileSync(process.execPath, [tsc, "-p", tsconfig], { cwd: ROOT });
-    cli = path.join(buildDir, "emulator/cli.js");
+    cli = path.join(buildDir, "packages/emulator/src/cli.js");
+    // The compiled CLI requires "pulumi-copass/client" and "pulumi-copass/redact"; point them at
+    // the private copies compiled alongside (found first when Node walks up from the CLI) rather
+    // than the shared dist/.
+    const link = path.join(buildDir, "node_modules/pulumi-copass");
+    fs.mkdirSync(link, { recursive: true });
+    fs.writeFileSync(
+      path.join(link, "client.js"),
+      'module.exports = require("../../src/client/index.js");\n',
+    );
+    fs.writeFileSync(path.join(link, "redact.js"), 'module.exports = require("../../src/redact.js");\n');
   }, 120_000);
   afterAll(() => {
     fs.rmSync(buildDir, { recursive: true, force: true });

@@ -4,7 +4,7 @@
  * `:revoked` a revoked one, `:doomed` one that a row deletes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Emulator } from "../../src/emulator";
+import type { Emulator } from "../../packages/emulator/src";
 import { API_KEY, base, call, registerBody, startTestEmulator, TOKEN } from "./helpers";
 
 let emulator: Emulator;

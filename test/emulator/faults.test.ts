@@ -3,8 +3,8 @@
  * endpoints that let another process (the CLI's users) inject the same rules.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Emulator, FaultRule } from "../../src/emulator";
-import { checkFaultRule, FaultSet, matches } from "../../src/emulator/faults";
+import type { Emulator, FaultRule } from "../../packages/emulator/src";
+import { checkFaultRule, FaultSet, matches } from "../../packages/emulator/src/faults";
 import { ADMIN_KEY, base, call, countSources, registerBody, startTestEmulator } from "./helpers";
 
 describe("FaultSet matching", () => {

@@ -5,8 +5,8 @@
 import * as http from "node:http";
 import type { Socket } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startMcpServer, type Emulator, type SampleMcpServer } from "../../src/emulator";
-import { createMcpProbe, describeProbeError } from "../../src/emulator/probe";
+import { startMcpServer, type Emulator, type SampleMcpServer } from "../../packages/emulator/src";
+import { createMcpProbe, describeProbeError } from "../../packages/emulator/src/probe";
 import { base, call, registerBody, startTestEmulator, TOKEN } from "./helpers";
 
 let emulator: Emulator;

@@ -1,5 +1,5 @@
 /** Shared fixtures of the emulator tests: a started emulator and a small fetch wrapper. */
-import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator";
+import { startEmulator, type Emulator, type EmulatorOptions } from "../../packages/emulator/src";
 
 export const API_KEY = "olk_test_tenant_a";
 export const OTHER_KEY = "olk_test_tenant_b";

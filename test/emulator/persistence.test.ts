@@ -6,8 +6,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startMcpServer, type Emulator, type SampleMcpServer } from "../../src/emulator";
-import { filePersistence, writeFileAtomic } from "../../src/emulator/persistence";
+import { startMcpServer, type Emulator, type SampleMcpServer } from "../../packages/emulator/src";
+import { filePersistence, writeFileAtomic } from "../../packages/emulator/src/persistence";
 import { base, call, registerBody, ROTATED_TOKEN, startTestEmulator, TOKEN } from "./helpers";
 
 let dir: string;

@@ -4,7 +4,7 @@
  * in persistence.test.ts.) Every response is collected, then scanned once for both tokens.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMcpServer, type Emulator, type SampleMcpServer } from "../../src/emulator";
+import { startMcpServer, type Emulator, type SampleMcpServer } from "../../packages/emulator/src";
 import { ADMIN_KEY, base, call, registerBody, ROTATED_TOKEN, startTestEmulator, TOKEN } from "./helpers";
 
 let emulator: Emulator;

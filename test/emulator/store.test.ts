@@ -3,9 +3,9 @@
  * recording stub (a mock, said so here), so each test sees exactly which credential would be sent.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import type { ProbeResult, ProbeTarget } from "../../src/emulator/probe";
-import { memoryPersistence, type Persistence } from "../../src/emulator/persistence";
-import { isoformat, Store, StoreError } from "../../src/emulator/store";
+import type { ProbeResult, ProbeTarget } from "../../packages/emulator/src/probe";
+import { memoryPersistence, type Persistence } from "../../packages/emulator/src/persistence";
+import { isoformat, Store, StoreError } from "../../packages/emulator/src/store";
 import { redact } from "../../src/redact";
 import { API_KEY, OTHER_KEY, ROTATED_TOKEN, TOKEN } from "./helpers";
 

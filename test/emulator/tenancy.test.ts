@@ -3,7 +3,7 @@
  * sees 404 for it and for each of its sources, and cannot change them.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Emulator } from "../../src/emulator";
+import type { Emulator } from "../../packages/emulator/src";
 import { base, call, countSources, OTHER_KEY, registerBody, startTestEmulator } from "./helpers";
 
 let emulator: Emulator;

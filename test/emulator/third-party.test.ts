@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as net from "node:net";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Emulator } from "../../src/emulator";
+import type { Emulator } from "../../packages/emulator/src";
 import { base, call, registerBody, startTestEmulator } from "./helpers";
 
 const ENTRY = path.join(

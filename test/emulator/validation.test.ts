@@ -4,7 +4,7 @@
  * and never echo an input value.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Emulator } from "../../src/emulator";
+import type { Emulator } from "../../packages/emulator/src";
 import { base, call, countSources, registerBody, startTestEmulator, TOKEN } from "./helpers";
 
 let emulator: Emulator;

@@ -7,7 +7,12 @@
  * fixes them and printed at the end.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "../../src/emulator";
+import {
+  startEmulator,
+  startMcpServer,
+  type Emulator,
+  type SampleMcpServer,
+} from "../../packages/emulator/src";
 import { CheckFailed, InitFailed, destroy, plan, refresh, up, type State } from "../support/engine";
 import {
   HostError,

@@ -12,7 +12,12 @@
  * host process; the interrupted create uses a second host, killed mid-create as a Ctrl-C would.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "../../src/emulator";
+import {
+  startEmulator,
+  startMcpServer,
+  type Emulator,
+  type SampleMcpServer,
+} from "../../packages/emulator/src";
 import { InitFailed, destroy, plan, refresh, up, type State } from "../support/engine";
 import { HostError, secret, startHost, type Host, type Props } from "../support/pulumi-host";
 

@@ -4,7 +4,12 @@
  * state (`__provider` included) may point into A's folder.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "../../src/emulator";
+import {
+  startEmulator,
+  startMcpServer,
+  type Emulator,
+  type SampleMcpServer,
+} from "../../packages/emulator/src";
 import { destroy, refresh, up, type State } from "../support/engine";
 import { startHost, type Host } from "../support/pulumi-host";
 

@@ -3,7 +3,12 @@
  * server. API calls are counted through the emulator's request log; each step clears it first.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "../../src/emulator";
+import {
+  startEmulator,
+  startMcpServer,
+  type Emulator,
+  type SampleMcpServer,
+} from "../../packages/emulator/src";
 import { provider, resetProviderState, SourceInitError } from "../../src/provider/provider";
 import { hasUndefined } from "./fixtures";
 import { UNKNOWN, registerBody, type NormalizedInputs } from "../../src/provider/schema";

@@ -148,7 +148,10 @@ export async function packPackage(): Promise<string> {
     );
   }
   const dest = await mkdtemp(path.join(os.tmpdir(), "copass-pack-"));
-  const pack = await run("npm", ["pack", "--pack-destination", dest, "--silent"], { cwd: repoRoot });
+  // --ignore-scripts: the build above is the one `prepack` would run, with its failures tolerated.
+  const pack = await run("npm", ["pack", "--ignore-scripts", "--pack-destination", dest, "--silent"], {
+    cwd: repoRoot,
+  });
   if (pack.code !== 0) throw describeFailure("npm pack", pack);
   const tgz = (await readdir(dest)).find((f) => f.endsWith(".tgz"));
   if (!tgz) throw new Error(`npm pack wrote no tarball to ${dest}`);

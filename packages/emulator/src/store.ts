@@ -10,7 +10,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { ProbeFn, ProbeTarget } from "./probe";
 import { memoryPersistence, type PersistedState, type Persistence, type Vault } from "./persistence";
-import { redact } from "../redact";
+// The provider package's one redact (DESIGN §6), shared so both cut secrets out the same way.
+import { redact } from "pulumi-copass/redact";
 import {
   checkConfig,
   parsePatchBody,

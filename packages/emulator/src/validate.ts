@@ -10,8 +10,8 @@
  *
  * Pure functions: no state, no HTTP.
  */
-import { AUTH_KINDS, type AuthKind } from "../client/types";
-import { isLoopbackHost } from "../client/url";
+// Shared with the provider (one definition of each): the provider package's client subpath.
+import { AUTH_KINDS, isLoopbackHost, type AuthKind } from "pulumi-copass/client";
 
 export { AUTH_KINDS, type AuthKind };
 

@@ -1,4 +1,4 @@
-/** Public entry of `pulumi-copass/emulator`: the local Copass-compatible API and a sample MCP server. */
+/** Public entry of `copass-emulator`: the local Copass-compatible API and a sample MCP server. */
 export type {
   Emulator,
   EmulatorFaults,
