@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 // Type-only and zod-free (see ./client/vocabulary): this file's declarations are the public API.
 import type { AuthKind, KnownStatus } from "./client/vocabulary";
 import { providerShim } from "./provider/shim";
+import { FIELD_NAMES, SECRET_FIELDS } from "./provider/schema";
 
 /** How Copass authenticates to the MCP server. */
 export type UserMcpAuthKind = AuthKind;
@@ -30,61 +31,86 @@ export interface UserMcpIngestToolCall {
   readonly arguments?: Record<string, unknown>;
 }
 
-/** Inputs of {@link UserMcpSource} (DESIGN §1). */
+/**
+ * Inputs of {@link UserMcpSource} (DESIGN §1): one member per entry of the field table
+ * (src/provider/schema.ts). The JSDoc of each is generated from the table by `npm run docs`.
+ */
 export interface UserMcpSourceArgs {
-  /** Sandbox the source belongs to. Non-empty. Required. Changing it **replaces** the source. */
+  /**
+   * Copass sandbox the source belongs to. Rule: non-empty string (a path segment: no whitespace, `/`, `?` or
+   * `#`). Required. Changing it **replaces** the source.
+   */
   readonly sandboxId: pulumi.Input<string>;
-  /** Display name, 1–255 characters. Required. Updated in place. */
+  /** Display name of the source. Rule: 1–255 characters. Required. Updated in place. */
   readonly name: pulumi.Input<string>;
   /**
-   * URL of the MCP server: absolute `https` URL, no trailing slash, no userinfo; `http` only for
-   * loopback hosts. Required. Updated in place, then health is re-tested.
+   * URL of the MCP server (its full MCP endpoint). Rule: absolute https URL, no trailing slash, no userinfo,
+   * no query; `http` only for loopback hosts. Required. Updated in place, then health is re-tested.
    */
   readonly baseUrl: pulumi.Input<string>;
-  /** `bearer`, `header_token` or `none`. Required. Updated in place, then health is re-tested. */
+  /**
+   * How Copass authenticates to the MCP server. Rule: `bearer` | `header_token` | `none`. Required. Updated
+   * in place, then health is re-tested.
+   */
   readonly authKind: pulumi.Input<UserMcpAuthKind>;
   /**
-   * Credential for the MCP server. Required when `authKind` is not `none`, forbidden when it is.
-   * Always stored as a secret, even when passed as a plain string. Rotating it updates in place,
-   * then health is re-tested.
+   * Credential for the MCP server, sent only when it changes. Rule: secret string of at least 4 characters;
+   * required iff `authKind != "none"`, forbidden otherwise. Optional. Updated in place, then health is
+   * re-tested. Always stored as a secret, even when passed as a plain string.
    */
   readonly token?: pulumi.Input<string>;
   /**
-   * HTTP header name that carries `token`. Required iff `authKind` is `header_token`. Updated in
-   * place, then health is re-tested.
+   * Header that carries the token when `authKind` is `header_token`. Rule: HTTP header-name syntax; required
+   * iff `authKind` is `header_token`. Optional. Updated in place, then health is re-tested.
    */
   readonly authHeader?: pulumi.Input<string>;
   /**
-   * Tool-name prefix, at most 64 characters of `[A-Za-z0-9_-]`, unique among the sandbox's active
-   * sources. Defaults to the source id (chosen by the server). Updated in place.
+   * Tool-name prefix, unique among the sandbox's active sources; the server uses the source id when absent.
+   * Rule: ≤64 chars of `[A-Za-z0-9_-]`. Default: server uses the id. Updated in place. Removing it keeps the
+   * server's current value.
    */
   readonly appNamespace?: pulumi.Input<string>;
-  /** Tools agents may call: unique, non-empty names. Defaults to all tools. Updated in place. */
+  /**
+   * Tools agents may call; absent means all tools. Rule: unique non-empty strings. Default: all tools.
+   * Updated in place. Removing it **replaces** the source. Order does not matter.
+   */
   readonly allowedTools?: pulumi.Input<pulumi.Input<string>[]>;
   /**
-   * Tool calls run on every `pull()`. Defaults to `[]` (live tools only). Not patchable:
-   * changing it **replaces** the source.
+   * Tool calls Copass runs on every pull(); `[]` means live tools only. Rule: `{ name, arguments? }[]`.
+   * Default: `[]`. Changing it **replaces** the source.
    */
   readonly ingestToolCalls?: pulumi.Input<pulumi.Input<UserMcpIngestToolCall>[]>;
-  /** Agent tool calls per minute, an integer 1–600. Defaults to 60. Updated in place. */
+  /**
+   * Agent tool calls per minute Copass sends to the server. Rule: integer 1–600. Default: 60. Updated in
+   * place.
+   */
   readonly rateCapPerMinute?: pulumi.Input<number>;
-  /** Webhook deliveries per minute, an integer 1–6000. Defaults to 600. Updated in place. */
+  /** Inbound webhook deliveries per minute. Rule: integer 1–6000. Default: 600. Updated in place. */
   readonly webhookRateCapPerMinute?: pulumi.Input<number>;
   /**
-   * `require` (default): a source still unhealthy after `healthTimeoutSeconds` fails the step (it
-   * stays in state). `warn`: succeed with a warning and `status: "error"`. `ignore`: record the
-   * status only, and health drift plans no update. No API call.
+   * An unhealthy source fails the step (`require`, kept in state), warns (`warn`) or is only recorded
+   * (`ignore`). Rule: `require` | `warn` | `ignore`. Default: `require`. Provider-only: a change makes no API
+   * call.
    */
   readonly healthPolicy?: pulumi.Input<UserMcpHealthPolicy>;
-  /** Seconds to keep re-testing health under `require`, an integer 0–3600. Defaults to 60. */
+  /**
+   * How long `require` keeps re-testing an unhealthy source, in seconds. Rule: integer 0–3600. Default: 60.
+   * Provider-only: a change makes no API call.
+   */
   readonly healthTimeoutSeconds?: pulumi.Input<number>;
-  /** Whether refresh re-tests health (one extra API call). Defaults to `true`. */
+  /**
+   * Whether refresh re-tests health (one more API call). Rule: boolean. Default: `true`. Provider-only: a
+   * change makes no API call.
+   */
   readonly healthCheckOnRefresh?: pulumi.Input<boolean>;
-  /** `revoke` (default) disconnects the source; `delete` also deletes its row. */
+  /**
+   * `revoke` disconnects the source; `delete` also deletes its row. Rule: `revoke` | `delete`. Default:
+   * `revoke`. Provider-only: a change makes no API call.
+   */
   readonly deletionPolicy?: pulumi.Input<UserMcpDeletionPolicy>;
   /**
-   * Take over an existing source with the same `appNamespace` (which it then needs) instead of
-   * registering a duplicate. Defaults to `false`.
+   * On create, take over the active source with the same `appNamespace` instead of registering one. Rule:
+   * boolean; needs `appNamespace`. Default: `false`. Read on create only: a later change does nothing.
    */
   readonly adoptExisting?: pulumi.Input<boolean>;
 }
@@ -120,37 +146,22 @@ export class UserMcpSource extends pulumi.dynamic.Resource {
   declare readonly ingestionMode: pulumi.Output<string | null>;
 
   constructor(name: string, args: UserMcpSourceArgs, opts?: pulumi.CustomResourceOptions) {
-    // A fresh object on every call: the base constructor adds `__provider` to it.
-    const props: Record<string, unknown> = {
-      sandboxId: args.sandboxId,
-      name: args.name,
-      baseUrl: args.baseUrl,
-      authKind: args.authKind,
-      token: args.token === undefined ? undefined : pulumi.secret(args.token),
-      authHeader: args.authHeader,
-      appNamespace: args.appNamespace,
-      allowedTools: args.allowedTools,
-      ingestToolCalls: args.ingestToolCalls,
-      rateCapPerMinute: args.rateCapPerMinute,
-      webhookRateCapPerMinute: args.webhookRateCapPerMinute,
-      healthPolicy: args.healthPolicy,
-      healthTimeoutSeconds: args.healthTimeoutSeconds,
-      healthCheckOnRefresh: args.healthCheckOnRefresh,
-      deletionPolicy: args.deletionPolicy,
-      adoptExisting: args.adoptExisting,
-      // Output-only keys: the SDK creates an output property only for keys present here.
-      dataSourceId: undefined,
-      status: undefined,
-      healthError: undefined,
-      ingestionMode: undefined,
-    };
+    // A fresh object on every call: the base constructor adds `__provider` to it. Every input of
+    // the field table, secret ones wrapped (so they are encrypted even when passed as plain strings).
+    const props: Record<string, unknown> = {};
+    for (const field of FIELD_NAMES) {
+      const value: unknown = args[field];
+      props[field] = value !== undefined && SECRET_FIELDS.includes(field) ? pulumi.secret(value) : value;
+    }
+    // Output-only keys: the SDK creates an output property only for keys present here.
+    for (const key of ["dataSourceId", "status", "healthError", "ingestionMode"]) props[key] = undefined;
     super(
       providerShim,
       name,
       props,
-      // Belt and braces with the secret wrapping above: the engine marks the stored `token`
-      // output secret whatever the provider returns. The user's own options are kept.
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }),
+      // Belt and braces with the secret wrapping above: the engine marks the stored secret outputs
+      // secret whatever the provider returns. The user's own options are kept.
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: [...SECRET_FIELDS] }),
       "copass",
       "UserMcpSource",
     );

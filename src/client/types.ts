@@ -10,6 +10,7 @@ import { AUTH_KINDS, KNOWN_STATUSES, type AuthKind, type KnownStatus } from "./v
 
 export { AUTH_KINDS, KNOWN_STATUSES, type AuthKind, type KnownStatus };
 
+/** One tool call Copass runs on every pull(); the field table's `ingestToolCalls` holds these. */
 export interface IngestToolCall {
   name: string;
   arguments?: Record<string, unknown>;
@@ -51,7 +52,7 @@ export type UserMcpResult = z.infer<typeof userMcpResultSchema>;
  */
 export const userMcpAdapterConfigSchema = z.looseObject({
   base_url: z.string().nullish(),
-  auth_kind: z.string().nullish(),
+  auth_kind: z.enum(AUTH_KINDS).nullish(),
   auth_header: z.string().nullish(),
   app_namespace: z.string().nullish(),
   allowed_tools: z.array(z.string()).nullish(),
@@ -61,7 +62,6 @@ export const userMcpAdapterConfigSchema = z.looseObject({
   rate_cap_per_minute: z.number().int().nullish(),
   webhook_rate_cap_per_minute: z.number().int().nullish(),
 });
-export type UserMcpAdapterConfig = z.infer<typeof userMcpAdapterConfigSchema>;
 
 /** The flat DataSource object of `GET /sources/{id}` and of the list (reference §2.1). */
 export const dataSourceSchema = z.looseObject({

@@ -7,11 +7,11 @@
  *   `deletionPolicy`) make no API call, but a change to them is still a change: read and delete
  *   receive only the stored outputs, so a `deletionPolicy` switched to `delete` that never reached
  *   state would silently keep revoking. The update then makes no API call and rewrites state.
- *   `adoptExisting` alone is ignored: it only steers create.
  * - An unknown value anywhere in a desired field is a change (a replace for a replace field).
- * - `appNamespace` absent from the program means "keep the server's": the API cannot clear it.
- * - `allowedTools` removed (back to "all tools") plans a replace: PATCH treats `null` as omitted,
- *   so the list cannot be cleared in place.
+ * - The field table's attributes say the rest: `createOnly` (adoptExisting) is never a change;
+ *   `onRemove: "keep"` (appNamespace: the API cannot clear it) makes an absent value no change;
+ *   `onRemove: "replace"` (allowedTools: PATCH treats `null` as omitted) plans a replace when the
+ *   value is removed; `compare: "set"` (allowedTools) ignores order.
  * - `deleteBeforeReplace` only for a replacement that stays in the same sandbox and keeps an explicit
  *   namespace; a sandbox move is create-before-delete (no outage; a failed create keeps the old).
  * - Health drift: last status not `active` and `healthPolicy` not `ignore` → an update that
@@ -23,6 +23,7 @@ import {
   FIELD_NAMES,
   containsUnknown,
   patchBodyOf,
+  specOf,
   type FieldName,
   type NormalizedInputs,
 } from "./schema";
@@ -36,9 +37,6 @@ export interface DiffResult {
 
 type Props = Record<string, unknown>;
 
-/** Fields whose change means nothing after create. */
-const CREATE_ONLY: ReadonlySet<FieldName> = new Set(["adoptExisting"]);
-
 /** JSON with sorted object keys, so `{a,b}` equals `{b,a}`. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
@@ -48,30 +46,38 @@ function canonical(value: unknown): string {
   );
 }
 
-function sameToolSet(a: unknown, b: unknown): boolean {
-  if (!Array.isArray(a) || !Array.isArray(b)) return canonical(a) === canonical(b);
-  return canonical([...a].sort()) === canonical([...b].sort());
+/** Equal values; scalars by `===` (most fields, and the cheap common case), the rest as JSON. */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  return canonical(a) === canonical(b);
+}
+
+/** Equal as sets: a server that reorders an allowlist must not look like drift. */
+function sameSet(a: unknown, b: unknown): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b)) return same(a, b);
+  return a.length === b.length && canonical([...a].sort()) === canonical([...b].sort());
 }
 
 /**
- * Whether the desired value of `name` in `news` differs from the recorded one in `olds`. A
- * defaulted field missing from `olds` (state written by an older version, which the installed
- * provider must still read) was recorded as its default, which is also the server's: without this,
- * state lacking `ingestToolCalls` would plan a replacement of a source nobody changed.
+ * Whether the desired value of `name` in `news` differs from the recorded one in `olds`, by the
+ * field's table attributes. A defaulted field missing from `olds` (state written by an older
+ * version, which the installed provider must still read) was recorded as its default, which is also
+ * the server's: without this, state lacking `ingestToolCalls` would plan a replacement of a source
+ * nobody changed.
  */
 export function fieldChanged(name: FieldName, olds: Props, news: Props): boolean {
+  const spec = specOf(name);
   const wanted = news[name];
   if (containsUnknown(wanted)) return true;
-  if (name === "appNamespace" && wanted === undefined) return false;
-  const recorded = olds[name] ?? (FIELDS[name] as { default?: unknown }).default;
-  // The allowlist is a set: a server that reorders it must not look like drift.
-  if (name === "allowedTools") return !sameToolSet(recorded, wanted);
-  return canonical(recorded) !== canonical(wanted);
+  if (spec.onRemove === "keep" && wanted === undefined) return false;
+  const recorded = olds[name] ?? spec.default;
+  return spec.compare === "set" ? !sameSet(recorded, wanted) : !same(recorded, wanted);
 }
 
 /** Desired fields that changed (create-only ones aside), in table order. */
 export function changedFields(olds: Props, news: Props): FieldName[] {
-  return FIELD_NAMES.filter((name) => !CREATE_ONLY.has(name) && fieldChanged(name, olds, news));
+  return FIELD_NAMES.filter((name) => !specOf(name).createOnly && fieldChanged(name, olds, news));
 }
 
 function healthPolicyOf(news: Props): unknown {
@@ -87,8 +93,11 @@ export function hasHealthDrift(olds: Props, news: Props): boolean {
 
 export function diff(olds: Props, news: Props): DiffResult {
   const changed = changedFields(olds, news);
-  const replaces: string[] = changed.filter((name) => FIELDS[name].change === "replace");
-  if (changed.includes("allowedTools") && news.allowedTools === undefined) replaces.push("allowedTools");
+  // Not patchable, or removed where only a new source clears it.
+  const replaces: string[] = changed.filter(
+    (name) =>
+      specOf(name).change === "replace" || (specOf(name).onRemove === "replace" && news[name] === undefined),
+  );
   if (olds.status === "disconnected") replaces.push("status");
   const drift = hasHealthDrift(olds, news);
   const explicitNamespace = typeof news.appNamespace === "string" && !containsUnknown(news.appNamespace);

@@ -16,14 +16,8 @@
  *   comes from the program or the prior state: the API never returns it.
  * - No volatile server fields (timestamps): they would make every refresh look like drift.
  */
-import {
-  FIELDS,
-  FIELD_NAMES,
-  stripUndefined,
-  type AuthKind,
-  type IngestToolCall,
-  type NormalizedInputs,
-} from "./schema";
+import type { z } from "zod";
+import { FIELD_NAMES, specOf, stripUndefined, type FieldName, type NormalizedInputs } from "./schema";
 import { userMcpAdapterConfigSchema, type DataSource, type UserMcpResult } from "../client/types";
 
 export type SourceOutputs = Omit<NormalizedInputs, "appNamespace"> & {
@@ -70,49 +64,47 @@ export function buildOutputs(
 
 type Prior = Record<string, unknown>;
 
-const AUTH_KINDS: readonly string[] = ["bearer", "header_token", "none"];
-
 function hasKey(object: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(object, key);
 }
 
+const adapterKeys = userMcpAdapterConfigSchema.shape as Record<string, z.ZodType | undefined>;
+
 /**
- * Read's `props`: the desired fields as the server has them (from `name` and `adapter_config`),
- * the token and the provider-only fields from the prior state, and health from `health` (the
- * GET, or a re-test). A key missing from `adapter_config` (its keys are undocumented) keeps the
- * prior value rather than inventing drift; a key present with `null` means the server default.
+ * The value of field `name` as the server has it, per the table's `read` attribute, or `prior`
+ * (the recorded value) when the server does not say. An `adapter_config` key that is missing, or
+ * does not have the documented type, keeps `prior` (its keys are undocumented: no invented drift);
+ * `null` is the server's default, which reads back as absent only where removing the field means
+ * that default (`onRemove: "replace"`, the "all tools" of allowedTools).
+ */
+function served(name: FieldName, source: DataSource, ac: Record<string, unknown>, prior: unknown): unknown {
+  const spec = specOf(name);
+  if (spec.wire === null || spec.read === "state") return prior;
+  if (spec.read === "source") return (source as Record<string, unknown>)[spec.wire];
+  if (!hasKey(ac, spec.wire)) return prior;
+  const value = ac[spec.wire];
+  if (value === null || value === undefined) return spec.onRemove === "replace" ? undefined : prior;
+  const typed = adapterKeys[spec.wire]?.safeParse(value);
+  if (typed !== undefined && !typed.success) return prior;
+  return spec.fromWire ? spec.fromWire((typed?.data ?? value) as never) : value;
+}
+
+/**
+ * Read's `props`: each desired field as the server has it (`served`), the token and the
+ * provider-only fields from the prior state, and health from `health` (the GET, or a re-test).
  */
 export function outputsFromSource(source: DataSource, prior: Prior, health: HealthState): SourceOutputs {
-  const parsed = userMcpAdapterConfigSchema.safeParse(source.adapter_config ?? {});
-  const ac = parsed.success ? parsed.data : {};
+  const ac = source.adapter_config ?? {};
   const id = source.data_source_id;
-
-  const authKind = (
-    typeof ac.auth_kind === "string" && AUTH_KINDS.includes(ac.auth_kind) ? ac.auth_kind : prior.authKind
-  ) as AuthKind;
   const outs: Record<string, unknown> = {};
   for (const name of FIELD_NAMES) {
-    outs[name] = prior[name] ?? (FIELDS[name] as { default?: unknown }).default;
+    outs[name] = served(name, source, ac, prior[name] ?? specOf(name).default);
   }
-  outs.sandboxId = prior.sandboxId ?? source.sandbox_id;
-  outs.name = source.name;
-  outs.baseUrl = ac.base_url ?? prior.baseUrl;
-  outs.authKind = authKind;
-  outs.token = authKind === "none" ? undefined : prior.token;
-  outs.authHeader = authKind === "header_token" ? (ac.auth_header ?? prior.authHeader) : undefined;
-  outs.appNamespace = ac.app_namespace ?? prior.appNamespace ?? id;
-  if (hasKey(ac, "allowed_tools")) outs.allowedTools = ac.allowed_tools ?? undefined;
-  if (Array.isArray(ac.ingest_tool_calls)) {
-    outs.ingestToolCalls = ac.ingest_tool_calls.map((call): IngestToolCall => {
-      const out: IngestToolCall = { name: call.name };
-      if (call.arguments !== undefined && call.arguments !== null) out.arguments = call.arguments;
-      return out;
-    });
-  }
-  if (typeof ac.rate_cap_per_minute === "number") outs.rateCapPerMinute = ac.rate_cap_per_minute;
-  if (typeof ac.webhook_rate_cap_per_minute === "number") {
-    outs.webhookRateCapPerMinute = ac.webhook_rate_cap_per_minute;
-  }
+  // The cross-field rules of the table (schema.ts) hold for what read reports too.
+  outs.sandboxId ??= source.sandbox_id;
+  if (outs.authKind === "none") outs.token = undefined;
+  if (outs.authKind !== "header_token") outs.authHeader = undefined;
+  outs.appNamespace ??= id;
   outs.dataSourceId = id;
   outs.status = health.status;
   outs.healthError = health.status === "active" ? null : health.healthError;

@@ -1,8 +1,11 @@
 /**
  * The one field table of `UserMcpSource` (DESIGN §1). Every input is declared once, here: its zod
- * rule (with a message naming the property, the rule and the fix), API field, change class, secret
- * flag, default and description. Everything else reads it: the zod object and its input/output
- * types, `check`, the snake_case request bodies, the diff, and the README inputs table.
+ * rule (with a message naming the property, the rule and the fix), API field, where read finds it,
+ * change class and special rules (`compare`, `onRemove`, `createOnly`), secret flag, default and
+ * description. Everything else reads it: the zod object and its input/output types, `check`, the
+ * snake_case request bodies, read's mapping back (outputs.ts), the diff (diff.ts), the resource's
+ * secret wrapping and `additionalSecretOutputs` (resource.ts), the README inputs table and the
+ * args JSDoc (`npm run docs`; tests fail on drift). README "Adding a field" says how to add one.
  *
  * No message ever contains an input value: a token, or a URL with userinfo, could be there.
  *
@@ -11,7 +14,12 @@
  * property skips validation (and the cross-field rules that read it) and passes through as-is.
  */
 import { z } from "zod";
-import type { PatchUserMcpRequest, RegisterUserMcpRequest } from "../client/types";
+import {
+  AUTH_KINDS,
+  type IngestToolCall,
+  type PatchUserMcpRequest,
+  type RegisterUserMcpRequest,
+} from "../client/types";
 import { isLoopbackHost } from "../client/url";
 import { MIN_REDACTABLE_LENGTH } from "../redact";
 
@@ -71,11 +79,37 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const NAMESPACE = /^[A-Za-z0-9_-]{1,64}$/;
 const SANDBOX_ID = /^[^\s/?#]+$/;
 
-interface FieldSpec<S extends z.ZodType = z.ZodType> {
+/**
+ * Where read finds the field's current value:
+ * - `source`: the DataSource itself (`source[wire]`);
+ * - `adapter_config`: `adapter_config[wire]`; a missing or ill-typed key keeps the prior value (its
+ *   keys are undocumented), `null` means the server default (see `onRemove`);
+ * - `state`: never returned by the API (a secret, a path segment, a provider-only field): the prior
+ *   state keeps it.
+ */
+export type ReadFrom = "source" | "adapter_config" | "state";
+
+/**
+ * What removing an optional field from the program does, when that is not simply "back to the
+ * default": `keep` (the API cannot clear it; the server's value stays, no diff), `replace` (PATCH
+ * treats `null` as omitted, so only a new source clears it; the server's `null` reads back as absent).
+ */
+export type OnRemove = "keep" | "replace";
+
+export interface FieldSpec<S extends z.ZodType = z.ZodType> {
   /** API field in register/PATCH bodies and adapter_config; null for provider-only fields. */
   readonly wire: string | null;
   readonly change: ChangeClass;
+  /** Stored as a secret: wrapped in `pulumi.secret` and listed in `additionalSecretOutputs`. */
   readonly secret: boolean;
+  readonly read: ReadFrom;
+  /** Compared as a set (order is not meaningful, a server may reorder it). */
+  readonly compare?: "set";
+  readonly onRemove?: OnRemove;
+  /** Only steers create: a later change to it is no change. */
+  readonly createOnly?: true;
+  /** Normalises the value read from the server to the program's shape. */
+  readonly fromWire?: (served: never) => unknown;
   /** Required in the program (no default, not optional). */
   readonly required: boolean;
   /** Filled in by `check` when absent, so diffs are stable. */
@@ -112,6 +146,7 @@ const ingestToolCallSchema = z.object(
 export const FIELDS = {
   sandboxId: field({
     wire: null, // a path segment, not a body field
+    read: "state",
     change: "replace",
     secret: false,
     required: true,
@@ -131,6 +166,7 @@ export const FIELDS = {
   }),
   name: field({
     wire: "name",
+    read: "source",
     change: "update",
     secret: false,
     required: true,
@@ -149,6 +185,7 @@ export const FIELDS = {
   }),
   baseUrl: field({
     wire: "base_url",
+    read: "adapter_config",
     change: "update-then-retest",
     secret: false,
     required: true,
@@ -169,13 +206,14 @@ export const FIELDS = {
   }),
   authKind: field({
     wire: "auth_kind",
+    read: "adapter_config",
     change: "update-then-retest",
     secret: false,
     required: true,
     rule: "`bearer` \\| `header_token` \\| `none`",
     defaultDoc: "required",
     description: "How Copass authenticates to the MCP server.",
-    schema: z.enum(["bearer", "header_token", "none"], {
+    schema: z.enum(AUTH_KINDS, {
       error: typeError(
         'authKind is required: set it to "bearer", "header_token" or "none"',
         'authKind must be one of "bearer", "header_token" or "none"',
@@ -184,12 +222,13 @@ export const FIELDS = {
   }),
   token: field({
     wire: "token",
+    read: "state", // the API never returns it
     change: "update-then-retest",
     secret: true,
     required: false,
     rule: 'secret string of at least 4 characters; required iff `authKind != "none"`, forbidden otherwise',
     defaultDoc: "—",
-    description: "Credential for the MCP server; always stored as a secret. Rotating it updates in place.",
+    description: "Credential for the MCP server, sent only when it changes.",
     // Shorter tokens cannot be cut out of the MCP server's error text (redact.ts), so a server that
     // echoes one would put it in healthError in plaintext.
     schema: z
@@ -202,6 +241,7 @@ export const FIELDS = {
   }),
   authHeader: field({
     wire: "auth_header",
+    read: "adapter_config",
     change: "update-then-retest",
     secret: false,
     required: false,
@@ -216,25 +256,30 @@ export const FIELDS = {
   }),
   appNamespace: field({
     wire: "app_namespace",
+    read: "adapter_config",
+    onRemove: "keep",
     change: "update",
     secret: false,
     required: false,
     rule: "≤64 chars of `[A-Za-z0-9_-]`",
     defaultDoc: "server uses the id",
     description:
-      "Tool-name prefix, unique among the sandbox's active sources. Removing it keeps the current one.",
+      "Tool-name prefix, unique among the sandbox's active sources; the server uses the source id when absent.",
     schema: z
       .string({ error: "appNamespace must be a string of 1 to 64 characters of A-Z a-z 0-9 _ -" })
       .regex(NAMESPACE, { error: "appNamespace must be 1 to 64 characters of A-Z a-z 0-9 _ -, e.g. crm" }),
   }),
   allowedTools: field({
     wire: "allowed_tools",
+    read: "adapter_config",
+    compare: "set",
+    onRemove: "replace",
     change: "update",
     secret: false,
     required: false,
     rule: "unique non-empty strings",
     defaultDoc: "all tools",
-    description: "Tools agents may call. Removing the list (back to all tools) replaces the source.",
+    description: "Tools agents may call; absent means all tools.",
     schema: z
       .array(
         z
@@ -248,19 +293,28 @@ export const FIELDS = {
   }),
   ingestToolCalls: field({
     wire: "ingest_tool_calls",
+    read: "adapter_config",
+    // The server may add keys and send `arguments: null`; the program has `{ name, arguments? }`.
+    fromWire: (calls: { name: string; arguments?: Record<string, unknown> | null }[]) =>
+      calls.map((call): IngestToolCall => {
+        const out: IngestToolCall = { name: call.name };
+        if (call.arguments !== undefined && call.arguments !== null) out.arguments = call.arguments;
+        return out;
+      }),
     change: "replace",
     secret: false,
     required: false,
     default: [],
     rule: "`{ name, arguments? }[]`",
     defaultDoc: "`[]`",
-    description: "Tool calls Copass runs on every pull(); `[]` means live tools only. Not patchable.",
+    description: "Tool calls Copass runs on every pull(); `[]` means live tools only.",
     schema: z.array(ingestToolCallSchema, {
       error: 'ingestToolCalls must be a list of { name, arguments? }, e.g. [{ name: "list_docs" }]',
     }),
   }),
   rateCapPerMinute: field({
     wire: "rate_cap_per_minute",
+    read: "adapter_config",
     change: "update",
     secret: false,
     required: false,
@@ -276,6 +330,7 @@ export const FIELDS = {
   }),
   webhookRateCapPerMinute: field({
     wire: "webhook_rate_cap_per_minute",
+    read: "adapter_config",
     change: "update",
     secret: false,
     required: false,
@@ -291,6 +346,7 @@ export const FIELDS = {
   }),
   healthPolicy: field({
     wire: null,
+    read: "state",
     change: "none",
     secret: false,
     required: false,
@@ -305,6 +361,7 @@ export const FIELDS = {
   }),
   healthTimeoutSeconds: field({
     wire: null,
+    read: "state",
     change: "none",
     secret: false,
     required: false,
@@ -320,6 +377,7 @@ export const FIELDS = {
   }),
   healthCheckOnRefresh: field({
     wire: null,
+    read: "state",
     change: "none",
     secret: false,
     required: false,
@@ -331,6 +389,7 @@ export const FIELDS = {
   }),
   deletionPolicy: field({
     wire: null,
+    read: "state",
     change: "none",
     secret: false,
     required: false,
@@ -342,10 +401,12 @@ export const FIELDS = {
   }),
   adoptExisting: field({
     wire: null,
+    read: "state",
     change: "none",
     secret: false,
     required: false,
     default: false,
+    createOnly: true,
     rule: "boolean; needs `appNamespace`",
     defaultDoc: "`false`",
     description:
@@ -356,6 +417,11 @@ export const FIELDS = {
 
 export type FieldName = keyof typeof FIELDS;
 export const FIELD_NAMES = Object.keys(FIELDS) as FieldName[];
+
+/** A field's entry with every attribute visible (optional ones absent from its literal type too). */
+export function specOf(name: FieldName): FieldSpec {
+  return FIELDS[name];
+}
 
 type Fields = typeof FIELDS;
 /** The zod shape derived from the table: required, defaulted, or optional. */
@@ -438,7 +504,7 @@ export type UserMcpSourceInputs = z.input<typeof inputsSchema>;
 export type NormalizedInputs = z.output<typeof inputsSchema>;
 export type AuthKind = NormalizedInputs["authKind"];
 export type HealthPolicy = NormalizedInputs["healthPolicy"];
-export type IngestToolCall = NormalizedInputs["ingestToolCalls"][number];
+export type { IngestToolCall };
 
 export interface CheckFailure {
   property: string;
@@ -522,18 +588,29 @@ export function patchBodyOf(
   ) as unknown as PatchUserMcpRequest;
 }
 
+/** What a change does, as the README's "on change" column says it (with the field's special rules). */
+function changeCell(spec: FieldSpec): string {
+  const base = {
+    replace: "**replace**",
+    update: "update",
+    "update-then-retest": "update, then health re-test",
+    none: "no API call",
+  }[spec.change];
+  const notes = [
+    spec.createOnly ? "read on create only" : undefined,
+    spec.onRemove === "keep" ? "removing it keeps the server's" : undefined,
+    spec.onRemove === "replace" ? "removing it: **replace**" : undefined,
+    spec.compare === "set" ? "order ignored" : undefined,
+  ].filter((note) => note !== undefined);
+  return notes.length === 0 ? base : `${base}; ${notes.join("; ")}`;
+}
+
 /** The README inputs table, generated from FIELDS (a test compares it with the README). */
 export function inputsMarkdownTable(): string {
   const rows = FIELD_NAMES.map((name) => {
     const spec: FieldSpec = FIELDS[name];
     const api = name === "sandboxId" ? "path `sandbox_id`" : spec.wire === null ? "—" : `\`${spec.wire}\``;
-    const change = {
-      replace: "**replace**",
-      update: "update",
-      "update-then-retest": "update, then health re-test",
-      none: "no API call",
-    }[spec.change];
-    return `| \`${name}\` | ${api} | ${spec.rule} | ${spec.defaultDoc} | ${change} | ${spec.secret ? "yes" : ""} | ${spec.description} |`;
+    return `| \`${name}\` | ${api} | ${spec.rule} | ${spec.defaultDoc} | ${changeCell(spec)} | ${spec.secret ? "yes" : ""} | ${spec.description} |`;
   });
   return [
     "| input | API field | type / rule | default | on change | secret | description |",
@@ -541,3 +618,38 @@ export function inputsMarkdownTable(): string {
     ...rows,
   ].join("\n");
 }
+
+const CHANGE_DOC: Record<ChangeClass, string> = {
+  replace: "Changing it **replaces** the source.",
+  update: "Updated in place.",
+  "update-then-retest": "Updated in place, then health is re-tested.",
+  none: "Provider-only: a change makes no API call.",
+};
+
+/**
+ * The JSDoc of `UserMcpSourceArgs[name]` (src/resource.ts), as one paragraph. `npm run docs` writes
+ * it there; test/resource-args.test.ts fails when the two differ.
+ */
+export function argDoc(name: FieldName): string {
+  const spec: FieldSpec = FIELDS[name];
+  const presence = spec.required
+    ? "Required."
+    : spec.defaultDoc === "—"
+      ? "Optional."
+      : `Default: ${spec.defaultDoc}.`;
+  return [
+    spec.description,
+    `Rule: ${spec.rule.replaceAll("\\|", "|")}.`,
+    presence,
+    spec.createOnly ? "Read on create only: a later change does nothing." : CHANGE_DOC[spec.change],
+    spec.onRemove === "keep" ? "Removing it keeps the server's current value." : undefined,
+    spec.onRemove === "replace" ? "Removing it **replaces** the source." : undefined,
+    spec.compare === "set" ? "Order does not matter." : undefined,
+    spec.secret ? "Always stored as a secret, even when passed as a plain string." : undefined,
+  ]
+    .filter((part) => part !== undefined)
+    .join(" ");
+}
+
+/** The fields stored as secrets (the resource wraps them and lists them in additionalSecretOutputs). */
+export const SECRET_FIELDS: readonly FieldName[] = FIELD_NAMES.filter((name) => FIELDS[name].secret);

@@ -8,6 +8,7 @@ import {
   inputsFromOutputs,
   outputsFromSource,
 } from "../../src/provider/outputs";
+import { registerBody } from "../../src/provider/schema";
 import type { NormalizedInputs } from "../../src/provider/schema";
 import { checkedInputs, hasUndefined } from "./fixtures";
 
@@ -208,5 +209,43 @@ describe("read mapping", () => {
       healthy,
     );
     expect(props.ingestToolCalls).toEqual([{ name: "p" }]);
+  });
+});
+
+describe("read follows the field table", () => {
+  it("reads back every API field the register body sent (fields the table reads from the server)", () => {
+    const before = inputs({ appNamespace: "crm", healthPolicy: "warn" });
+    const after = inputs({
+      name: "CRM v2",
+      baseUrl: "https://mcp2.example.com/mcp",
+      authKind: "header_token",
+      authHeader: "X-Api-Key",
+      appNamespace: "crm2",
+      allowedTools: ["b", "a"],
+      ingestToolCalls: [{ name: "list_docs", arguments: { limit: 5 } }],
+      rateCapPerMinute: 7,
+      webhookRateCapPerMinute: 8,
+      healthPolicy: "warn",
+    });
+    // The server mirrors the register body in adapter_config; the token never comes back.
+    const { token: _token, name, ...mirrored } = registerBody(after);
+    const outs = outputsFromSource(
+      source(mirrored, { name }),
+      buildOutputs(before, ID, healthy, "crm"),
+      healthy,
+    );
+    expect(outs).toEqual(buildOutputs(after, ID, healthy, "crm2"));
+  });
+
+  it("keeps the prior value for an adapter_config key of the wrong type, field by field", () => {
+    const prior = buildOutputs(inputs({ rateCapPerMinute: 5 }), ID, healthy, ID);
+    const outs = outputsFromSource(
+      source({ auth_kind: "kerberos", rate_cap_per_minute: "fast", base_url: "https://new.example.com/mcp" }),
+      prior,
+      healthy,
+    );
+    expect(outs.authKind).toBe("bearer");
+    expect(outs.rateCapPerMinute).toBe(5);
+    expect(outs.baseUrl).toBe("https://new.example.com/mcp");
   });
 });

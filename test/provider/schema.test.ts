@@ -230,7 +230,13 @@ describe("the field table", () => {
       "deletionPolicy",
       "adoptExisting",
     ]);
-    for (const name of FIELD_NAMES) expect(FIELDS[name].description.length).toBeGreaterThan(10);
+    // A description says what the field is; what a change, a removal or secrecy does comes from the
+    // table's attributes (argDoc, the README), so prose repeating it could only drift from them.
+    for (const name of FIELD_NAMES) {
+      const description: string = FIELDS[name].description;
+      expect(description, name).toMatch(/^[A-Z`][^]*\.$/);
+      expect(description, name).not.toMatch(/replace|secret|in place|removing|patchable/i);
+    }
     expect(FIELD_NAMES.filter((n) => FIELDS[n].secret)).toEqual(["token"]);
     expect(FIELD_NAMES.filter((n) => FIELDS[n].change === "replace")).toEqual([
       "sandboxId",
