@@ -143,14 +143,5 @@ export function isCopassError(value: unknown): value is CopassError {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
 }
 
-/**
- * True when a request may have reached the server and been committed although no usable answer
- * came back: the case where a register must be reconciled by listing before any retry.
- */
-export function isAmbiguousFailure(error: unknown): boolean {
-  if (!isCopassError(error)) return false;
-  return error.code === "COPASS_NETWORK" || error.code === "COPASS_TIMEOUT" || error.code === "COPASS_SERVER";
-}
-
 /** The package's one `redact` (src/redact.ts), re-exported for the client's public surface. */
 export { redact } from "../redact";

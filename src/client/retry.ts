@@ -8,7 +8,7 @@
  * - `test`: re-runs the health probe and stores its result; running it twice is running it again.
  * - `revoke`: the second revoke of a revoked source answers `disconnected` again (reference §7.8).
  * - `delete`: a repeated delete either deletes or finds nothing; the provider treats 404 as deleted.
- * - `patch`: the client always PATCHes a full set of values (never an increment), so repeating it
+ * - `patch`: a PATCH sets absolute values (the changed fields, never an increment), so repeating it
  *   writes the same values again.
  * - `register`: NEVER repeated blindly. Copass has no idempotency key and, without an explicit
  *   `app_namespace`, nothing on the server refuses a second copy, so a retried POST whose first
@@ -105,7 +105,7 @@ export interface RetryInput {
 export type RetryDecision = { retry: true; delayMs: number } | { retry: false; reason: string };
 
 export function resolvePolicy(overrides?: Partial<RetryPolicy>): RetryPolicy {
-  const policy = { ...DEFAULT_RETRY_POLICY, ...stripUndefined(overrides ?? {}) };
+  const policy = { ...DEFAULT_RETRY_POLICY, ...optionsSet(overrides ?? {}) };
   if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1) {
     throw new RangeError(`retry.maxAttempts must be an integer ≥ 1, got ${policy.maxAttempts}`);
   }
@@ -211,7 +211,8 @@ const NETWORK_CODES = [
   "EPIPE",
 ];
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
+/** The options the caller actually set: an explicit `undefined` must not erase a default. */
+function optionsSet<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 

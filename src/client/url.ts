@@ -1,31 +1,48 @@
-/** Where the client may send the API key (DESIGN §6): the `apiUrl` check, pure. */
+/** Where a credential may be sent (DESIGN §6): the one URL rule, pure. */
 import { CopassConfigError } from "./errors";
 
 /**
- * Parses and checks `apiUrl` (DESIGN §6): https, or plain http only to a loopback host, so the API
- * key never crosses a network in clear text; no credentials, query or fragment in the URL.
+ * The one URL rule (DESIGN §6), for the MCP server's `baseUrl` and the Copass `apiUrl` alike: why
+ * `raw` is not an acceptable endpoint, or undefined. Absolute https (plain http only to a loopback
+ * host, so no credential crosses a network in clear text), no userinfo, query, fragment or trailing
+ * slash. `what` names the setting; the URL itself never appears (it could carry userinfo, or be a
+ * key pasted into the wrong setting).
  */
-export function checkApiUrl(apiUrl: string): URL {
+export function urlProblem(what: string, raw: string, example: string): string | undefined {
+  if (/\s/.test(raw)) return `${what} must not contain whitespace; use an absolute URL such as ${example}`;
   let url: URL;
   try {
-    url = new URL(apiUrl);
+    url = new URL(raw);
   } catch {
-    // The value is not echoed: a key pasted into the wrong setting must not reach a log.
-    throw new CopassConfigError("Copass apiUrl is not an absolute URL such as https://api.copass.id");
+    return `${what} is not an absolute URL; use one such as ${example}`;
   }
-  if (url.username || url.password) {
-    throw new CopassConfigError("Copass apiUrl must not contain credentials; pass the API key as apiKey");
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return `${what} must use https:// (plain http only for localhost, 127.0.0.0/8 or [::1]), e.g. ${example}`;
   }
-  if (url.search || url.hash) throw new CopassConfigError("Copass apiUrl must not have a query or fragment");
-  if (url.protocol === "https:") return url;
-  if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return url;
-  if (url.protocol === "http:") {
-    throw new CopassConfigError(
-      `Copass apiUrl ${url.origin} uses plain http to a non-loopback host, which would send the API key ` +
-        "unencrypted; use https (plain http is allowed only for localhost, 127.0.0.0/8 and [::1])",
+  if (url.username !== "" || url.password !== "") {
+    return `${what} must not contain credentials (userinfo user:password@); remove them`;
+  }
+  if (raw.includes("?") || raw.includes("#"))
+    return `${what} must not have a query string or fragment; remove it`;
+  if (raw.endsWith("/")) return `${what} must not end with a slash; remove the trailing '/'`;
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+    return (
+      `${what} uses plain http to a non-loopback host, which would send credentials unencrypted; ` +
+      "use https:// (plain http is accepted only for localhost, 127.0.0.0/8 and [::1])"
     );
   }
-  throw new CopassConfigError(`Copass apiUrl must use https, got ${url.protocol}`);
+  return undefined;
+}
+
+/**
+ * `apiUrl` parsed, or a `CopassConfigError` naming the rule. A path prefix is kept and its trailing
+ * slashes are dropped.
+ */
+export function checkApiUrl(apiUrl: string): URL {
+  const trimmed = typeof apiUrl === "string" ? apiUrl.replace(/\/+$/, "") : "";
+  const problem = urlProblem("Copass apiUrl", trimmed, "https://api.copass.id");
+  if (problem) throw new CopassConfigError(problem);
+  return new URL(trimmed);
 }
 
 /** localhost, 127.0.0.0/8 and [::1] (as URL.hostname spells them). */

@@ -16,12 +16,12 @@ import type { DataSource } from "../client/types";
 import { describe } from "./errors";
 import { fieldChanged } from "./diff";
 import { healthFromSource, outputsFromSource } from "./outputs";
-import { FIELDS, FIELD_NAMES, patchBodyOf, type FieldName, type NormalizedInputs } from "./schema";
+import { FIELDS, FIELD_NAMES, patchBodyForFields, type FieldName, type NormalizedInputs } from "./schema";
 
 type Props = Record<string, unknown>;
 
 /** The non-disconnected user_mcp source of the sandbox holding this `appNamespace`, if any. */
-export async function holderOfNamespace(
+async function holderOfNamespace(
   api: CopassApi,
   sandboxId: string,
   namespace: string,
@@ -59,7 +59,7 @@ export async function adopt(api: CopassApi, inputs: NormalizedInputs): Promise<C
         "source's, or revoke that source so a new one is registered",
     );
   }
-  await api.patchUserMcp(inputs.sandboxId, id, patchBodyOf(inputs, FIELD_NAMES));
+  await api.patchUserMcp(inputs.sandboxId, id, patchBodyForFields(inputs, FIELD_NAMES));
   const outcome = await api.testUserMcp(inputs.sandboxId, id);
   return { id, outcome };
 }

@@ -5,10 +5,10 @@
  *
  * Settings are resolved only when an API call is needed: `check` and `diff` never need the key.
  */
-import { urlProblem } from "./schema";
+import { urlProblem } from "../client/url";
 
 export const DEFAULT_API_URL = "https://api.copass.id";
-export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 30;
+const DEFAULT_REQUEST_TIMEOUT_SECONDS = 30;
 
 /** Stack config keys and their environment fallbacks, in one place. */
 export const SETTINGS = {

@@ -22,7 +22,7 @@ import {
   FIELDS,
   FIELD_NAMES,
   containsUnknown,
-  patchBodyOf,
+  patchBodyForFields,
   specOf,
   type FieldName,
   type NormalizedInputs,
@@ -76,7 +76,7 @@ export function fieldChanged(name: FieldName, olds: Props, news: Props): boolean
 }
 
 /** Desired fields that changed (create-only ones aside), in table order. */
-export function changedFields(olds: Props, news: Props): FieldName[] {
+function changedFields(olds: Props, news: Props): FieldName[] {
   return FIELD_NAMES.filter((name) => !specOf(name).createOnly && fieldChanged(name, olds, news));
 }
 
@@ -85,7 +85,7 @@ function healthPolicyOf(news: Props): unknown {
 }
 
 /** Last known status unhealthy (but not revoked) and a policy that cares. */
-export function hasHealthDrift(olds: Props, news: Props): boolean {
+function hasHealthDrift(olds: Props, news: Props): boolean {
   const status = olds.status;
   if (typeof status !== "string" || status === "active" || status === "disconnected") return false;
   return healthPolicyOf(news) !== "ignore";
@@ -120,12 +120,12 @@ export function diff(olds: Props, news: Props): DiffResult {
  * PATCH body of an update: only the changed patchable fields, the token only when it changed.
  * `auth_header` goes along whenever `auth_kind` becomes `header_token` (the API requires it then).
  */
-export function patchBody(olds: Props, news: NormalizedInputs): PatchUserMcpRequest {
+export function updatePatchBody(olds: Props, news: NormalizedInputs): PatchUserMcpRequest {
   const fields = changedFields(olds, news as unknown as Props).filter((name) => FIELDS[name].wire !== null);
   if (fields.includes("authKind") && news.authKind === "header_token" && !fields.includes("authHeader")) {
     fields.push("authHeader");
   }
-  return patchBodyOf(news, fields);
+  return patchBodyForFields(news, fields);
 }
 
 /** After a change to the connection (baseUrl, authKind, token, authHeader), or to heal drift. */

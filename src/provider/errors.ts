@@ -13,13 +13,24 @@ import { isCopassError } from "../client/errors";
 import { redact } from "../redact";
 import type { SourceOutputs } from "./outputs";
 
-export function reasonOf(error: unknown): string {
+function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The cause as the tail of a provider message: a client error's own "Copass <call> failed: " becomes
+ * "<call>: ", so a message says "Copass create of … failed: register: HTTP 400 …", not "failed" twice.
+ */
+function causeOf(error: unknown): string {
+  const reason = reasonOf(error);
+  if (!isCopassError(error)) return reason;
+  const prefix = `Copass ${error.operation} failed: `;
+  return reason.startsWith(prefix) ? `${error.operation}: ${reason.slice(prefix.length)}` : reason;
 }
 
 /** An error for Pulumi: operation, subject, cause; redacted; keeps the client's `code`. */
 export function failure(operation: string, subject: string, error: unknown, secrets: string[]): Error {
-  const wrapped = new Error(redact(`Copass ${operation} of ${subject} failed: ${reasonOf(error)}`, secrets));
+  const wrapped = new Error(redact(`Copass ${operation} of ${subject} failed: ${causeOf(error)}`, secrets));
   Object.assign(wrapped, {
     code: isCopassError(error) ? error.code : ((error as { code?: unknown })?.code ?? null),
   });

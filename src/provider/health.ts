@@ -16,8 +16,8 @@ export type HealthDecision =
   | { kind: "warn" };
 
 /** Backoff of the re-tests: 500 ms, doubling, capped at 5 s (a re-test is one MCP round trip). */
-export const RETEST_FIRST_DELAY_MS = 500;
-export const RETEST_MAX_DELAY_MS = 5_000;
+const RETEST_FIRST_DELAY_MS = 500;
+const RETEST_MAX_DELAY_MS = 5_000;
 
 export function retestDelayMs(attempt: number): number {
   return Math.min(RETEST_FIRST_DELAY_MS * 2 ** Math.max(0, attempt), RETEST_MAX_DELAY_MS);

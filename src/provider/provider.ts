@@ -28,7 +28,7 @@ import {
   type ProviderSettings,
 } from "./config";
 import { adopt, namespaceTaken } from "./adopt";
-import { diff, needsRetest, patchBody } from "./diff";
+import { diff, needsRetest, updatePatchBody } from "./diff";
 import {
   SourceInitError,
   describe,
@@ -210,7 +210,7 @@ export const provider = {
     const prior = olds ?? {};
     const news = checked(raw, "update");
     const subject = describe(id, news.sandboxId);
-    const body = patchBody(prior, news);
+    const body = updatePatchBody(prior, news);
     const retest = needsRetest(prior, news);
     let health: HealthState = {
       status: typeof prior.status === "string" ? prior.status : "unknown",

@@ -20,7 +20,7 @@ import {
   type PatchUserMcpRequest,
   type RegisterUserMcpRequest,
 } from "../client/types";
-import { isLoopbackHost } from "../client/url";
+import { urlProblem } from "../client/url";
 import { MIN_REDACTABLE_LENGTH } from "../redact";
 
 /** The engine's placeholder for a value not known until apply (pulumi `runtime.unknownValue`). */
@@ -42,33 +42,6 @@ export function containsUnknown(value: unknown): boolean {
  * - `none`: provider-only, no API call (the new value is recorded in state for later operations).
  */
 export type ChangeClass = "replace" | "update" | "update-then-retest" | "none";
-
-/**
- * Why `raw` is not an acceptable https endpoint, or undefined. `what` names the setting in the
- * message; the URL itself never appears (it could carry userinfo).
- */
-export function urlProblem(what: string, raw: string, example: string): string | undefined {
-  if (/\s/.test(raw)) return `${what} must not contain whitespace; use an absolute URL such as ${example}`;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return `${what} must be an absolute URL such as ${example}`;
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    return `${what} must use https:// (http:// only for localhost, 127.0.0.0/8 or [::1]), e.g. ${example}`;
-  }
-  if (url.username !== "" || url.password !== "") {
-    return `${what} must not contain userinfo (user:password@); remove it`;
-  }
-  if (raw.includes("?") || raw.includes("#"))
-    return `${what} must not have a query string or fragment; remove it`;
-  if (raw.endsWith("/")) return `${what} must not end with a slash; remove the trailing '/'`;
-  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
-    return `${what} must use https://; http:// is accepted only for localhost, 127.0.0.0/8 and [::1]`;
-  }
-  return undefined;
-}
 
 /** The base type's message: "required" when absent, else the rule and the fix. Never the value. */
 function typeError(required: string, wrongType: string) {
@@ -515,7 +488,10 @@ export type CheckOutcome =
   | { ok: true; inputs: NormalizedInputs; failures: [] }
   | { ok: false; inputs: Record<string, unknown>; failures: CheckFailure[] };
 
-/** Drops keys whose value is undefined, at any depth (protobuf Struct rejects `undefined`). */
+/**
+ * Drops keys whose value is undefined, at any depth: what the provider returns becomes a protobuf
+ * Struct, which rejects `undefined`.
+ */
 export function stripUndefined<T>(value: T): T {
   if (Array.isArray(value)) return value.map(stripUndefined) as T;
   if (typeof value === "object" && value !== null) {
@@ -577,8 +553,11 @@ export function registerBody(inputs: NormalizedInputs): RegisterUserMcpRequest {
   return wireEntries(inputs, () => true) as unknown as RegisterUserMcpRequest;
 }
 
-/** PATCH body for the given fields (the not-patchable `replace` fields never go in). */
-export function patchBodyOf(
+/**
+ * PATCH body holding `fields` of `inputs`, whatever changed (the not-patchable `replace` fields
+ * never go in). Adoption PATCHes every field; an update, only the changed ones (`updatePatchBody`).
+ */
+export function patchBodyForFields(
   inputs: Partial<NormalizedInputs>,
   fields: readonly FieldName[],
 ): PatchUserMcpRequest {

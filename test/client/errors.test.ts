@@ -12,7 +12,6 @@ import {
   CopassTimeoutError,
   CopassValidationError,
   errorClassForStatus,
-  isAmbiguousFailure,
   isCopassError,
   redact,
 } from "../../src/client/errors";
@@ -20,74 +19,65 @@ import {
 // One row per class: its code, its name, the statuses that map to it, and whether a register that
 // failed this way may have committed (and so must be reconciled by listing).
 const table = [
-  { Class: CopassError, code: "COPASS_HTTP", name: "CopassError", statuses: [302, 418], ambiguous: false },
+  { Class: CopassError, code: "COPASS_HTTP", name: "CopassError", statuses: [302, 418] },
   {
     Class: CopassValidationError,
     code: "COPASS_VALIDATION",
     name: "CopassValidationError",
     statuses: [400, 422],
-    ambiguous: false,
   },
   {
     Class: CopassAuthError,
     code: "COPASS_AUTH",
     name: "CopassAuthError",
     statuses: [401, 403],
-    ambiguous: false,
   },
   {
     Class: CopassNotFoundError,
     code: "COPASS_NOT_FOUND",
     name: "CopassNotFoundError",
     statuses: [404],
-    ambiguous: false,
   },
   {
     Class: CopassConflictError,
     code: "COPASS_CONFLICT",
     name: "CopassConflictError",
     statuses: [409],
-    ambiguous: false,
   },
   {
     Class: CopassRateLimitedError,
     code: "COPASS_RATE_LIMITED",
     name: "CopassRateLimitedError",
     statuses: [429],
-    ambiguous: false,
   },
   {
     Class: CopassServerError,
     code: "COPASS_SERVER",
     name: "CopassServerError",
     statuses: [500, 502, 503, 504],
-    ambiguous: true,
   },
   {
     Class: CopassNetworkError,
     code: "COPASS_NETWORK",
     name: "CopassNetworkError",
     statuses: [],
-    ambiguous: true,
   },
   {
     Class: CopassTimeoutError,
     code: "COPASS_TIMEOUT",
     name: "CopassTimeoutError",
     statuses: [],
-    ambiguous: true,
   },
   {
     Class: CopassBadResponseError,
     code: "COPASS_BAD_RESPONSE",
     name: "CopassBadResponseError",
     statuses: [],
-    ambiguous: false,
   },
 ] as const;
 
 describe("CopassError hierarchy", () => {
-  it.each(table)("$name has code $code, a name, data and the brand", ({ Class, code, name, ambiguous }) => {
+  it.each(table)("$name has code $code, a name, data and the brand", ({ Class, code, name }) => {
     const cause = new Error("inner");
     const err = new Class("Copass get failed: x", {
       operation: "get",
@@ -119,7 +109,6 @@ describe("CopassError hierarchy", () => {
     expect(err.attempts).toBe(2);
     expect(err.cause).toBe(cause);
     expect(isCopassError(err)).toBe(true);
-    expect(isAmbiguousFailure(err)).toBe(ambiguous);
   });
 
   it.each(table.flatMap((row) => row.statuses.map((status) => ({ status, row }))))(
@@ -145,8 +134,6 @@ describe("CopassError hierarchy", () => {
     });
     expect(foreign).not.toBeInstanceOf(CopassError);
     expect(isCopassError(foreign)).toBe(true);
-    expect(isAmbiguousFailure(foreign)).toBe(false);
-    expect(isAmbiguousFailure(new copy.CopassTimeoutError("t", { operation: "get" }))).toBe(true);
     expect(copy.isCopassError(new CopassServerError("s", { operation: "list" }))).toBe(true);
   });
 
@@ -156,7 +143,6 @@ describe("CopassError hierarchy", () => {
     expect(isCopassError(null)).toBe(false);
     expect(isCopassError(new CopassConfigError("bad url"))).toBe(false);
     expect(new CopassConfigError("bad url").code).toBe("COPASS_CONFIG");
-    expect(isAmbiguousFailure(new Error("ECONNRESET"))).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { diff, needsRetest, patchBody, type DiffResult } from "../../src/provider/diff";
+import { diff, needsRetest, updatePatchBody, type DiffResult } from "../../src/provider/diff";
 import { buildOutputs } from "../../src/provider/outputs";
 import { UNKNOWN, checkInputs, type NormalizedInputs } from "../../src/provider/schema";
 import { checkedInputs } from "./fixtures";
@@ -167,7 +167,7 @@ describe("diff", () => {
     const news = { ...inputs() } as Record<string, unknown>;
     delete news.appNamespace;
     expect(diff(older, news)).toEqual(none);
-    expect(patchBody(older, inputs())).toEqual({});
+    expect(updatePatchBody(older, inputs())).toEqual({});
     // A real change of such a field is still one.
     expect(diff(older, { ...news, ingestToolCalls: [{ name: "pull" }] }).replaces).toEqual([
       "ingestToolCalls",
@@ -229,7 +229,7 @@ describe("diff", () => {
           x.appNamespace ?? ID,
         );
         expect(diff(o, x as unknown as Record<string, unknown>)).toEqual(none);
-        expect(patchBody(o, x)).toEqual({});
+        expect(updatePatchBody(o, x)).toEqual({});
         expect(needsRetest(o, x as unknown as Record<string, unknown>)).toBe(false);
       }),
       { numRuns: 300 },
@@ -237,7 +237,7 @@ describe("diff", () => {
   });
 });
 
-describe("patchBody", () => {
+describe("updatePatchBody", () => {
   it.each<[string, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>]>([
     ["nothing changed → empty", {}, {}, {}],
     ["rename → name only", {}, { name: "CRM 2" }, { name: "CRM 2" }],
@@ -263,7 +263,7 @@ describe("patchBody", () => {
     ["provider-only fields → nothing sent", {}, { healthPolicy: "warn", deletionPolicy: "delete" }, {}],
     ["ingestToolCalls never patched", {}, { ingestToolCalls: [{ name: "x" }] }, {}],
   ])("%s", (_case, before, after, expected) => {
-    expect(patchBody(outs(before), inputs({ ...before, ...after }))).toEqual(expected);
+    expect(updatePatchBody(outs(before), inputs({ ...before, ...after }))).toEqual(expected);
   });
 });
 

@@ -588,14 +588,25 @@ describe("delete", () => {
     expect(calls()).toEqual(["revoke"]);
   });
 
-  it("errors name the operation and the source, never a secret", async () => {
+  it("errors name the operation and the source, never a secret, though the server echoes both", async () => {
     const { id, outs } = await created();
-    emulator.faults.inject({ operation: "revoke", action: { kind: "status", status: 403 }, times: Infinity });
+    // A server that echoes the credentials it saw: the body carries the MCP token and the API key.
+    const body = { error: "forbidden", detail: `token ${TOKEN} with key ${API_KEY} may not revoke` };
+    emulator.faults.inject({
+      operation: "revoke",
+      action: { kind: "status", status: 403, body },
+      times: Infinity,
+    });
     const error = (await captureError(provider.delete(id, outs))) as Error;
-    expect(error.message).toContain("delete");
-    expect(error.message).toContain(id);
+    expect(error.message).toMatch(
+      new RegExp(`^Copass delete \\(revoke\\) of source ${id} in sandbox ${outs.sandboxId} failed: `),
+    );
+    // The server's text did reach the message (so the assertions below can fail), minus the secrets.
+    expect(error.message).toContain("forbidden: token [redacted] with key [redacted] may not revoke");
     expect(error.message).not.toContain(TOKEN);
     expect(error.message).not.toContain(API_KEY);
+    // The client's own "Copass revoke failed: " is not repeated inside the provider's message.
+    expect(error.message.match(/failed/g)).toHaveLength(1);
   });
 });
 

@@ -5,7 +5,7 @@ import {
   UNKNOWN,
   checkInputs,
   inputsMarkdownTable,
-  patchBodyOf,
+  patchBodyForFields,
   registerBody,
 } from "../../src/provider/schema";
 
@@ -204,7 +204,7 @@ describe("wire bodies", () => {
   it("patch: only the fields asked for, never ingest_tool_calls", () => {
     const inputs = checkInputs(valid);
     if (!inputs.ok) throw new Error("valid");
-    expect(patchBodyOf(inputs.inputs, ["name", "ingestToolCalls", "healthPolicy"])).toEqual({
+    expect(patchBodyForFields(inputs.inputs, ["name", "ingestToolCalls", "healthPolicy"])).toEqual({
       name: "CRM tools",
     });
   });
