@@ -1,16 +1,15 @@
 /**
  * One error hierarchy for every way a Copass call can fail (after undici's lib/core/errors.js).
- * Each class has a stable `code` callers switch on: the provider runs in Pulumi's host process,
- * which may load a second copy of this module, so `instanceof` alone is not reliable — match on
- * `code`, or use `isCopassError`, which checks a `Symbol.for` brand shared by every copy.
+ * Each class has a stable `code` callers may switch on. `instanceof` works too, even across two
+ * loaded copies of the package (Pulumi's host may load a second one): the classes are branded with
+ * `Symbol.for` keys and answer `Symbol.hasInstance` (../brand.ts).
  *
  * Messages are built from the operation, the HTTP status and the server's `error`/`detail`, and
  * are passed through `redact` with every secret the client knows (API key, MCP token of the
  * request), so a server that echoes a credential still cannot leak it through an error.
  */
+import { hasBrand, markBrands } from "../brand";
 import type { Operation } from "./types";
-
-const BRAND = Symbol.for("pulumi-copass.CopassError");
 
 export type CopassErrorCode =
   | "COPASS_VALIDATION"
@@ -41,6 +40,10 @@ export interface CopassErrorData {
 }
 
 export class CopassError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, this);
+  }
+
   readonly code: CopassErrorCode = "COPASS_HTTP";
   readonly operation: Operation;
   readonly status?: number;
@@ -58,7 +61,7 @@ export class CopassError extends Error {
     this.detail = data.detail;
     this.retryAfterMs = data.retryAfterMs;
     this.attempts = data.attempts;
-    Object.defineProperty(this, BRAND, { value: true });
+    markBrands(this, new.target);
   }
 }
 
@@ -115,8 +118,16 @@ export class CopassBadResponseError extends CopassError {
  * but it carries a stable `code` like one.
  */
 export class CopassConfigError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, this);
+  }
+
   readonly code = "COPASS_CONFIG" as const;
   override name = "CopassConfigError";
+  constructor(message: string) {
+    super(message);
+    markBrands(this, new.target);
+  }
 }
 
 /**
@@ -139,8 +150,9 @@ export function errorClassForStatus(status: number, apiError?: string): typeof C
 /** The emulator's (and, by inference, Copass's) `error` code for a taken app namespace. */
 export const NAMESPACE_CONFLICT = "namespace_conflict";
 
+/** `value instanceof CopassError`, spelled as a type guard. */
 export function isCopassError(value: unknown): value is CopassError {
-  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  return value instanceof CopassError;
 }
 
 /** The package's one `redact` (src/redact.ts), re-exported for the client's public surface. */

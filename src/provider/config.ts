@@ -5,6 +5,7 @@
  *
  * Settings are resolved only when an API call is needed: `check` and `diff` never need the key.
  */
+import { hasBrand, markBrands } from "../brand";
 import { urlProblem } from "../client/url";
 
 export const DEFAULT_API_URL = "https://api.copass.id";
@@ -32,9 +33,14 @@ export interface ProviderSettings {
 
 /** A provider-configuration problem; the message names the fix and never a value. */
 export class ProviderConfigError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, this);
+  }
+
   readonly code = "COPASS_PROVIDER_CONFIG";
   constructor(message: string) {
     super(message);
+    markBrands(this, new.target);
     this.name = "ProviderConfigError";
   }
 }

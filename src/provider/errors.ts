@@ -9,6 +9,7 @@
  *   with `id`, `properties` and `reasons` into ErrorResourceInitFailed, and the engine keeps the
  *   resource in state with those outputs. Only for a source this stack registered or adopted.
  */
+import { hasBrand, markBrands } from "../brand";
 import { isCopassError } from "../client/errors";
 import { redact } from "../redact";
 import type { SourceOutputs } from "./outputs";
@@ -49,6 +50,10 @@ export type InitFailedProperties = SourceOutputs & { __provider?: string };
  * `pulumi destroy` of the source would fail before reaching us.
  */
 export class SourceInitError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, this);
+  }
+
   readonly reasons: string[];
   readonly properties: InitFailedProperties;
   constructor(
@@ -58,6 +63,7 @@ export class SourceInitError extends Error {
     providerText?: unknown,
   ) {
     super(reason);
+    markBrands(this, new.target);
     this.name = "SourceInitError";
     this.reasons = [reason];
     this.properties = typeof providerText === "string" ? { ...outs, __provider: providerText } : outs;

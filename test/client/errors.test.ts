@@ -124,7 +124,7 @@ describe("CopassError hierarchy", () => {
     expect(errorClassForStatus(400, "invalid_base_url")).toBe(CopassValidationError);
   });
 
-  it("is recognised across a second loaded copy of the module (Symbol.for brand)", async () => {
+  it("answers instanceof across a second loaded copy of the module (Symbol.hasInstance)", async () => {
     vi.resetModules();
     const copy = await import("../../src/client/errors");
     expect(copy.CopassError).not.toBe(CopassError);
@@ -132,9 +132,24 @@ describe("CopassError hierarchy", () => {
       operation: "get",
       status: 404,
     });
-    expect(foreign).not.toBeInstanceOf(CopassError);
+    expect(foreign).toBeInstanceOf(CopassNotFoundError);
+    expect(foreign).toBeInstanceOf(CopassError);
+    expect(foreign).toBeInstanceOf(Error);
+    expect(foreign).not.toBeInstanceOf(CopassServerError);
     expect(isCopassError(foreign)).toBe(true);
-    expect(copy.isCopassError(new CopassServerError("s", { operation: "list" }))).toBe(true);
+    expect(new CopassServerError("s", { operation: "list" })).toBeInstanceOf(copy.CopassServerError);
+    expect(new CopassServerError("s", { operation: "list" })).not.toBeInstanceOf(copy.CopassNotFoundError);
+    expect(new copy.CopassConfigError("bad url")).toBeInstanceOf(CopassConfigError);
+    expect(new copy.CopassConfigError("bad url")).not.toBeInstanceOf(CopassError);
+  });
+
+  it("brands a subclass defined outside the package, and its instances are CopassErrors", () => {
+    class MyError extends CopassTimeoutError {}
+    const mine = new MyError("t", { operation: "get" });
+    expect(mine).toBeInstanceOf(MyError);
+    expect(mine).toBeInstanceOf(CopassTimeoutError);
+    expect(mine).toBeInstanceOf(CopassError);
+    expect(new CopassTimeoutError("t", { operation: "get" })).not.toBeInstanceOf(MyError);
   });
 
   it("does not brand plain errors, look-alikes or config errors", () => {

@@ -124,3 +124,21 @@ describe("sameSettings", () => {
     expect(sameSettings(a, resolveSettings({ apiKey: KEY, requestTimeoutSeconds: "9" }, {}))).toBe(false);
   });
 });
+
+describe("provider errors across two loaded copies of the package", () => {
+  it("answer instanceof in the other copy (Symbol.hasInstance), and only for their own class", async () => {
+    const { vi } = await import("vitest");
+    const ours = await import("../../src/provider/errors");
+    const oursConfig = await import("../../src/provider/config");
+    vi.resetModules();
+    const theirs = await import("../../src/provider/errors");
+    const theirsConfig = await import("../../src/provider/config");
+    expect(theirs.SourceInitError).not.toBe(ours.SourceInitError);
+    const outs = {} as never;
+    expect(new theirs.SourceInitError("ds_1", outs, "unhealthy")).toBeInstanceOf(ours.SourceInitError);
+    expect(new ours.SourceInitError("ds_1", outs, "unhealthy")).toBeInstanceOf(theirs.SourceInitError);
+    expect(new theirsConfig.ProviderConfigError("no key")).toBeInstanceOf(oursConfig.ProviderConfigError);
+    expect(new theirsConfig.ProviderConfigError("no key")).not.toBeInstanceOf(ours.SourceInitError);
+    expect(new Error("plain")).not.toBeInstanceOf(ours.SourceInitError);
+  });
+});
