@@ -2,10 +2,11 @@
  * The Copass REST client (reference §1–§2) on undici. One keep-alive `Agent` per client, created
  * on the first request (never at module load: the provider module is required inside Pulumi's
  * host, which must not open anything it does not use), and one composed dispatcher over it that
- * adds undici's retry interceptor driven by our policy (retry.ts explains the choice). Register
- * goes through the bare Agent: it is never retried blindly.
+ * adds undici's retry interceptor driven by our policy (retry.ts: the policy and its undici
+ * adapter). Register goes through the bare Agent: it is never retried blindly. This file is the
+ * transport and the endpoints; a create that is never duplicated is create-once.ts.
  *
- * Errors are `CopassError` subclasses (errors.ts) whose messages and details went through
+ * Errors are `CopassError` subclasses built by errors.ts, whose messages and details went through
  * `redact` with the API key, the encryption token and the request's MCP token; no message ever
  * includes headers or the request body.
  */
@@ -13,30 +14,20 @@ import { Agent, interceptors, type Dispatcher } from "undici";
 import type { ZodType } from "zod";
 import type { AttemptEvent, CallOptions, CopassApi, CopassClientOptions } from "./api";
 import {
-  CopassBadResponseError,
   CopassConfigError,
-  CopassConflictError,
-  CopassError,
-  CopassNetworkError,
   CopassTimeoutError,
-  CopassValidationError,
-  NAMESPACE_CONFLICT,
-  errorClassForStatus,
+  badResponse,
+  failureOfError,
+  httpError,
   isCopassError,
+  outcomeError,
   redact,
+  transportError,
 } from "./errors";
 import { checkApiUrl } from "./url";
-import {
-  decideRetry,
-  failureFromErrorCode,
-  parseRetryAfter,
-  resolvePolicy,
-  type Failure,
-  type RetryPolicy,
-} from "./retry";
+import { resolvePolicy, undiciRetry, type RetryPolicy } from "./retry";
 import {
   dataSourceSchema,
-  errorBodySchema,
   sourceListSchema,
   statusResponseSchema,
   userMcpResultSchema,
@@ -186,27 +177,10 @@ export class CopassClient implements CopassApi {
   // --- transport ----------------------------------------------------------------------------------
 
   async #outcome(spec: CallSpec<UserMcpResult>): Promise<UserMcpResult> {
-    return this.#checkOutcome(await this.#send(spec), spec.operation, spec.secrets);
-  }
-
-  /** A 2xx outcome whose `error` is set is a refusal (reference §1.0), not a success. */
-  #checkOutcome(
-    result: UserMcpResult,
-    operation: Operation,
-    secrets?: (string | undefined)[],
-  ): UserMcpResult {
-    if (!result.error) return result;
-    const Class = result.error === NAMESPACE_CONFLICT ? CopassConflictError : CopassValidationError;
-    const detail = result.detail ? this.#redact(result.detail, secrets) : undefined;
-    throw new Class(
-      this.#redact(`Copass ${operation} failed: ${result.error}${detail ? `: ${detail}` : ""}`, secrets),
-      {
-        operation,
-        apiError: result.error,
-        detail,
-        attempts: 1,
-      },
-    );
+    const result = await this.#send(spec);
+    // A 2xx outcome whose `error` is set is a refusal (reference §1.0), not a success.
+    if (result.error) throw outcomeError(result, spec.operation, this.#redactor(spec.secrets));
+    return result;
   }
 
   #dispatchers(): { bare: Agent; retrying: Dispatcher } {
@@ -233,45 +207,21 @@ export class CopassClient implements CopassApi {
     if (spec.body !== undefined) headers["content-type"] = "application/json";
     if (this.#encryptionToken) headers["x-encryption-token"] = this.#encryptionToken;
 
-    let attempt = 1;
-    const onAttempt = this.#onAttempt;
-    const policy = this.#policy;
     const operation = spec.operation;
+    const signal = spec.signal;
     // Register never goes through the retry interceptor; its single failure is still reported.
     const repeatable = operation !== "register";
+    const retry = repeatable ? undiciRetry(operation, this.#policy, this.#onAttempt, signal) : undefined;
     const request: Dispatcher.RequestOptions & { retryOptions?: unknown } = {
       origin: this.#origin,
       path: this.#basePath + spec.path + queryString(spec.query),
       method: spec.method,
       headers,
       body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
-      signal: spec.signal,
+      signal,
+      retryOptions: retry?.options,
     };
-    const signal = spec.signal;
-    if (repeatable) {
-      request.retryOptions = {
-        retry(err: Error, _ctx: unknown, cb: (result?: Error | null) => void) {
-          const { statusCode, headers: resHeaders, code } = err as RetryError;
-          const failure: Failure =
-            statusCode !== undefined ? { kind: "status", status: statusCode } : failureFromErrorCode(code);
-          const retryAfterMs = parseRetryAfter(resHeaders?.["retry-after"]);
-          const decision = decideRetry({ attempt, failure, operation, retryAfterMs }, policy);
-          onAttempt?.({ operation, attempt, failure, decision });
-          // The deadline covers the retries and the waits between them, not only one attempt.
-          if (!decision.retry || signal?.aborted) return cb(err);
-          attempt++;
-          const onAbort = () => {
-            clearTimeout(timer);
-            cb(err);
-          };
-          const timer = setTimeout(() => {
-            signal?.removeEventListener("abort", onAbort);
-            cb(null);
-          }, decision.delayMs);
-          signal?.addEventListener("abort", onAbort, { once: true });
-        },
-      };
-    }
+    const attempts = () => retry?.attempts() ?? 1;
 
     let response: Dispatcher.ResponseData;
     let text: string;
@@ -282,22 +232,21 @@ export class CopassClient implements CopassApi {
       if (signal?.aborted) {
         throw new CopassTimeoutError(`Copass ${operation} failed: no answer before the caller's deadline`, {
           operation,
-          attempts: attempt,
+          attempts: attempts(),
         });
       }
-      const failure = failureFromErrorCode((error as { code?: string }).code);
-      throw this.#transportError(error, failure, operation, attempt, spec.secrets);
+      throw transportError(error, operation, attempts(), this.#timeoutMs, this.#redactor(spec.secrets));
     }
 
     const status = response.statusCode;
     if (status < 200 || status > 299) {
-      throw this.#httpError(status, text, response.headers, operation, attempt, spec.secrets);
+      throw httpError(status, text, response.headers, operation, attempts(), this.#redactor(spec.secrets));
     }
     let json: unknown;
     try {
       json = text === "" ? {} : JSON.parse(text);
     } catch {
-      throw this.#badResponse(operation, status, "body is not JSON", attempt);
+      throw badResponse(operation, status, "body is not JSON", attempts());
     }
     const parsed = spec.schema.safeParse(json);
     if (!parsed.success) {
@@ -305,93 +254,16 @@ export class CopassClient implements CopassApi {
         .slice(0, 3)
         .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
         .join("; ");
-      throw this.#badResponse(operation, status, `unexpected body shape (${where})`, attempt);
+      throw badResponse(operation, status, `unexpected body shape (${where})`, attempts());
     }
     return parsed.data;
   }
 
-  #httpError(
-    status: number,
-    text: string,
-    headers: Record<string, string | string[] | undefined>,
-    operation: Operation,
-    attempts: number,
-    secrets?: (string | undefined)[],
-  ): CopassError {
-    let apiError: string | undefined;
-    let detail: string | undefined;
-    try {
-      const body = errorBodySchema.safeParse(JSON.parse(text));
-      if (body.success) {
-        apiError = body.data.error ?? undefined;
-        detail = formatDetail(body.data.detail);
-      }
-    } catch {
-      // Not JSON (a proxy's HTML page): the status alone has to do.
-    }
-    if (detail !== undefined) detail = this.#redact(detail.slice(0, 500), secrets);
-    if (apiError !== undefined) apiError = this.#redact(apiError.slice(0, 100), secrets);
-    const Class = errorClassForStatus(status, apiError);
-    const what = [apiError, detail].filter((s) => s !== undefined).join(": ");
-    const message = `Copass ${operation} failed: HTTP ${status}${what ? ` ${what}` : ""}${tries(attempts)}`;
-    return new Class(this.#redact(message, secrets), {
-      operation,
-      status,
-      apiError,
-      detail,
-      retryAfterMs: parseRetryAfter(headers["retry-after"]),
-      attempts,
-    });
+  /** Redacts the key, the encryption token and this request's `secrets` from a message. */
+  #redactor(secrets?: (string | undefined)[]): (text: string) => string {
+    const all = [this.#apiKey, this.#encryptionToken, ...(secrets ?? [])];
+    return (text) => redact(text, all);
   }
-
-  #transportError(
-    error: unknown,
-    failure: Failure,
-    operation: Operation,
-    attempts: number,
-    secrets?: (string | undefined)[],
-  ): CopassError {
-    const code = (error as { code?: string }).code;
-    // The cause keeps only code and message: undici errors can carry sockets and request options.
-    const cause = new Error(this.#redact(String((error as Error)?.message ?? error), secrets));
-    if (code) Object.assign(cause, { code });
-    if (failure.kind === "timeout") {
-      return new CopassTimeoutError(
-        `Copass ${operation} failed: no response within ${this.#timeoutMs} ms (${code})${tries(attempts)}`,
-        { operation, attempts, cause },
-      );
-    }
-    if (failure.kind === "network") {
-      return new CopassNetworkError(
-        `Copass ${operation} failed: connection error (${code})${tries(attempts)}`,
-        { operation, attempts, cause },
-      );
-    }
-    return new CopassError(this.#redact(`Copass ${operation} failed: ${cause.message}`, secrets), {
-      operation,
-      attempts,
-      cause,
-    });
-  }
-
-  #badResponse(operation: Operation, status: number, why: string, attempts: number): CopassBadResponseError {
-    return new CopassBadResponseError(`Copass ${operation} failed: HTTP ${status} with ${why}`, {
-      operation,
-      status,
-      attempts,
-    });
-  }
-
-  #redact(text: string, secrets?: (string | undefined)[]): string {
-    return redact(text, [this.#apiKey, this.#encryptionToken, ...(secrets ?? [])]);
-  }
-}
-
-/** The fields undici's RetryHandler hands its `retry` callback. */
-interface RetryError {
-  statusCode?: number;
-  code?: string;
-  headers?: Record<string, string | string[] | undefined>;
 }
 
 function registerSpec(sandboxId: string, body: RegisterUserMcpRequest): CallSpec<UserMcpResult> {
@@ -419,28 +291,4 @@ function queryString(query?: Record<string, string | undefined>): string {
   for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, value);
   const s = params.toString();
   return s ? `?${s}` : "";
-}
-
-/** `detail` is a string for service errors and a list of `{loc, msg}` for FastAPI 422s. */
-function formatDetail(detail: unknown): string | undefined {
-  if (typeof detail === "string") return detail;
-  if (!Array.isArray(detail)) return undefined;
-  return detail
-    .map((d) => {
-      const item = d as { loc?: unknown; msg?: unknown };
-      const loc = Array.isArray(item.loc) ? item.loc.join(".") : "";
-      return `${loc}${loc ? ": " : ""}${typeof item.msg === "string" ? item.msg : "invalid"}`;
-    })
-    .join("; ");
-}
-
-function tries(attempts: number): string {
-  return attempts > 1 ? ` (after ${attempts} attempts)` : "";
-}
-
-function failureOfError(error: CopassError): Failure {
-  if (error.status !== undefined) return { kind: "status", status: error.status };
-  if (error.code === "COPASS_TIMEOUT") return { kind: "timeout" };
-  if (error.code === "COPASS_NETWORK") return { kind: "network" };
-  return { kind: "other" };
 }

@@ -1,7 +1,8 @@
 /**
  * The one retry policy of the Copass client: which operations may be sent again, after which
- * failures, and how long to wait. Everything here is pure (time and randomness are parameters), so
- * the policy is tested as a table without sockets; client.ts plugs `decideRetry` into undici.
+ * failures, and how long to wait. The policy is pure (time and randomness are parameters), so it
+ * is tested as a table without sockets; `undiciRetry` at the end is the adapter that plugs
+ * `decideRetry` into undici's retry interceptor for one request (client.ts passes it on).
  *
  * Which operations may repeat, and why:
  * - `get`, `list`: reads.
@@ -17,7 +18,7 @@
  *   (`provenNotCommitted`: it never left, a listing with an app_namespace proved it, or a 429,
  *   which the server sends without doing the work).
  *
- * Why undici's RetryHandler is used (client.ts), and where it is not enough:
+ * Why undici's RetryHandler is used (`undiciRetry`, below), and where it is not enough:
  * undici 7's `interceptors.retry` handles re-dispatching the same request on the same Agent and
  * reading the response status and headers; we compose it once over the shared Agent. Its own
  * default decision does not fit: it retries by HTTP method (POST test/revoke must be retried, POST
@@ -30,6 +31,7 @@
  * (an AbortSignal would abort the whole retried request, not one attempt); undici's timers have a
  * resolution of about one second, which is fine for a 30 s default.
  */
+import type { AttemptEvent } from "./api";
 import type { Operation } from "./types";
 
 /**
@@ -219,4 +221,50 @@ function optionsSet<T extends object>(o: T): Partial<T> {
 /** Resolves after `ms`. Not unref'd: a script awaiting a retry must not exit in the middle of it. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => (ms <= 0 ? resolve() : setTimeout(resolve, ms)));
+}
+
+// --- the adapter to undici's retry interceptor ------------------------------------------------------
+
+/** The fields undici's RetryHandler hands its `retry` callback. */
+interface RetryError {
+  statusCode?: number;
+  code?: string;
+  headers?: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * undici `retryOptions` for one request of `operation`: each failed attempt asks `decideRetry`,
+ * is reported to `onAttempt`, and is retried after the decided delay unless `signal` aborts (the
+ * deadline covers the retries and the waits between them). `attempts()` says how many were made.
+ */
+export function undiciRetry(
+  operation: Operation,
+  policy: RetryPolicy,
+  onAttempt?: (event: AttemptEvent) => void,
+  signal?: AbortSignal,
+): {
+  options: { retry: (err: Error, ctx: unknown, cb: (result?: Error | null) => void) => void };
+  attempts(): number;
+} {
+  let attempt = 1;
+  const retry = (err: Error, _ctx: unknown, cb: (result?: Error | null) => void): void => {
+    const { statusCode, headers, code } = err as RetryError;
+    const failure: Failure =
+      statusCode !== undefined ? { kind: "status", status: statusCode } : failureFromErrorCode(code);
+    const retryAfterMs = parseRetryAfter(headers?.["retry-after"]);
+    const decision = decideRetry({ attempt, failure, operation, retryAfterMs }, policy);
+    onAttempt?.({ operation, attempt, failure, decision });
+    if (!decision.retry || signal?.aborted) return cb(err);
+    attempt++;
+    const onAbort = () => {
+      clearTimeout(timer);
+      cb(err);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      cb(null);
+    }, decision.delayMs);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  };
+  return { options: { retry }, attempts: () => attempt };
 }
