@@ -36,7 +36,7 @@ function withArgsDocs(source, docOf) {
 module.exports = { jsdoc, withArgsDocs };
 
 if (require.main === module) {
-  const { argDoc, inputsMarkdownTable } = require("../dist/provider/schema");
+  const { argDoc, inputsMarkdownTable } = require("../dist/provider/docs");
   const root = path.join(__dirname, "..");
 
   const readmePath = path.join(root, "README.md");

@@ -9,7 +9,8 @@ import * as path from "node:path";
 import ts from "typescript";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { UserMcpSource, UserMcpSourceArgs } from "../src/resource";
-import { FIELD_NAMES, argDoc, type FieldName, type UserMcpSourceInputs } from "../src/provider/schema";
+import { argDoc } from "../src/provider/docs";
+import { FIELD_NAMES, type FieldName, type UserMcpSourceInputs } from "../src/provider/schema";
 
 const RESOURCE = path.join(__dirname, "..", "src", "resource.ts");
 

@@ -4,10 +4,10 @@ import {
   FIELD_NAMES,
   UNKNOWN,
   checkInputs,
-  inputsMarkdownTable,
   patchBodyForFields,
   registerBody,
 } from "../../src/provider/schema";
+import { inputsMarkdownTable } from "../../src/provider/docs";
 
 const TOKEN = "mcp-secret-token-1234";
 const valid = {
