@@ -48,6 +48,16 @@ function typeError(required: string, wrongType: string) {
   return (issue: { input?: unknown }) => (issue.input === undefined ? required : wrongType);
 }
 
+/** An integer from `min` to `max`, every message naming `name`, the range and so the fix. */
+function integerIn(name: string, min: number, max: number) {
+  const range = `an integer from ${min} to ${max}`;
+  return z
+    .number({ error: `${name} must be a number: ${range}` })
+    .int({ error: `${name} must be a whole number: ${range}` })
+    .min(min, { error: `${name} must be at least ${min}: ${range}` })
+    .max(max, { error: `${name} must be at most ${max}: ${range}` });
+}
+
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const NAMESPACE = /^[A-Za-z0-9_-]{1,64}$/;
 const SANDBOX_ID = /^[^\s/?#]+$/;
@@ -295,11 +305,7 @@ export const FIELDS = {
     rule: "integer 1–600",
     defaultDoc: "60",
     description: "Agent tool calls per minute Copass sends to the server.",
-    schema: z
-      .number({ error: "rateCapPerMinute must be a number: an integer from 1 to 600" })
-      .int({ error: "rateCapPerMinute must be a whole number from 1 to 600" })
-      .min(1, { error: "rateCapPerMinute must be at least 1 (at most 600)" })
-      .max(600, { error: "rateCapPerMinute must be at most 600" }),
+    schema: integerIn("rateCapPerMinute", 1, 600),
   }),
   webhookRateCapPerMinute: field({
     wire: "webhook_rate_cap_per_minute",
@@ -311,11 +317,7 @@ export const FIELDS = {
     rule: "integer 1–6000",
     defaultDoc: "600",
     description: "Inbound webhook deliveries per minute.",
-    schema: z
-      .number({ error: "webhookRateCapPerMinute must be a number: an integer from 1 to 6000" })
-      .int({ error: "webhookRateCapPerMinute must be a whole number from 1 to 6000" })
-      .min(1, { error: "webhookRateCapPerMinute must be at least 1 (at most 6000)" })
-      .max(6000, { error: "webhookRateCapPerMinute must be at most 6000" }),
+    schema: integerIn("webhookRateCapPerMinute", 1, 6000),
   }),
   healthPolicy: field({
     wire: null,
@@ -342,11 +344,7 @@ export const FIELDS = {
     rule: "integer 0–3600",
     defaultDoc: "60",
     description: "How long `require` keeps re-testing an unhealthy source, in seconds.",
-    schema: z
-      .number({ error: "healthTimeoutSeconds must be a number: an integer from 0 to 3600" })
-      .int({ error: "healthTimeoutSeconds must be a whole number of seconds from 0 to 3600" })
-      .min(0, { error: "healthTimeoutSeconds must be at least 0" })
-      .max(3600, { error: "healthTimeoutSeconds must be at most 3600 (one hour)" }),
+    schema: integerIn("healthTimeoutSeconds", 0, 3600),
   }),
   healthCheckOnRefresh: field({
     wire: null,
