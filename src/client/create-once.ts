@@ -36,9 +36,12 @@ import {
   CopassBadResponseError,
   CopassConflictError,
   CopassError,
+  failureOfError,
+  fateOf,
   isCopassError,
   type CopassErrorData,
 } from "./errors";
+import { canonicalJson } from "../canonical";
 import {
   DEFAULT_RETRY_POLICY,
   backoffMs,
@@ -134,7 +137,7 @@ export async function createOnce(
       if (holder) throw heldByAnother(error, holder, namespace);
       provenNotCommitted = true;
     }
-    const failure = failureOf(error);
+    const failure = failureOfError(error);
     const decision = decideRetry(
       { attempt, failure, operation: "register", retryAfterMs: error.retryAfterMs, provenNotCommitted },
       policy,
@@ -146,57 +149,6 @@ export async function createOnce(
     }
     await sleep(decision.delayMs);
   }
-}
-
-// --- what a failed register tells ----------------------------------------------------------------
-
-/**
- * Transport error codes raised before a request byte can have reached the server: the connection
- * was never made. (A reset, a closed socket or a read timeout can come after the server read the
- * request, so they are not here.)
- */
-const NOT_SENT_CODES = [
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "ENETDOWN",
-  "EHOSTDOWN",
-];
-
-export type RegisterFate = "not-processed" | "may-have-committed" | "refused";
-
-/** What a register failure proves: not processed, maybe committed, or refused (4xx, final). */
-export function fateOf(error: CopassError): RegisterFate {
-  if (error.status === 429) return "not-processed";
-  const code = (error.cause as { code?: unknown } | undefined)?.code;
-  if (
-    (error.code === "COPASS_NETWORK" || error.code === "COPASS_TIMEOUT") &&
-    typeof code === "string" &&
-    NOT_SENT_CODES.includes(code)
-  ) {
-    return "not-processed";
-  }
-  if (
-    error.code === "COPASS_NETWORK" ||
-    error.code === "COPASS_TIMEOUT" ||
-    error.code === "COPASS_SERVER" ||
-    error.code === "COPASS_BAD_RESPONSE" ||
-    // Below HTTP with an error we do not classify (an invalid response, a length mismatch).
-    (error.code === "COPASS_HTTP" && error.status === undefined)
-  ) {
-    return "may-have-committed";
-  }
-  return "refused";
-}
-
-function failureOf(error: CopassError): Failure {
-  if (error.status !== undefined) return { kind: "status", status: error.status };
-  if (error.code === "COPASS_TIMEOUT") return { kind: "timeout" };
-  if (error.code === "COPASS_NETWORK") return { kind: "network" };
-  return { kind: "other" };
 }
 
 // --- listing and matching ------------------------------------------------------------------------
@@ -275,10 +227,11 @@ export function sameAsRequest(row: DataSource, request: RegisterUserMcpRequest):
 
 function sameValue(key: string, actual: unknown, wanted: unknown): boolean {
   if (key === "allowed_tools" && Array.isArray(actual) && Array.isArray(wanted)) {
-    return canonical([...actual].sort()) === canonical([...wanted].sort());
+    return canonicalJson([...actual].sort()) === canonicalJson([...wanted].sort());
   }
-  if (key === "ingest_tool_calls") return canonical(withoutNulls(actual)) === canonical(withoutNulls(wanted));
-  return canonical(actual ?? null) === canonical(wanted ?? null);
+  if (key === "ingest_tool_calls")
+    return canonicalJson(withoutNulls(actual)) === canonicalJson(withoutNulls(wanted));
+  return canonicalJson(actual ?? null) === canonicalJson(wanted ?? null);
 }
 
 /** `{name, arguments: null}` and `{name}` say the same; keys sorted so order does not matter. */
@@ -286,14 +239,6 @@ function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNulls);
   if (typeof value !== "object" || value === null) return value;
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined));
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    typeof v === "object" && v !== null && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
 }
 
 /**
@@ -381,7 +326,8 @@ function unreconciled(error: CopassError, listError: unknown): CopassError {
   const Class = error.constructor as typeof CopassError;
   const why = listError instanceof Error ? listError.message : String(listError);
   return new Class(
-    `${error.message}; the source may have been created, and listing to check failed: ${why}`,
+    `${error.message}; the source may have been created, and the listing that would tell failed too ` +
+      `(${why.replace(/^Copass /, "")})`,
     dataOf(error, listError),
   );
 }

@@ -281,3 +281,47 @@ function formatDetail(detail: unknown): string | undefined {
 function tries(attempts: number): string {
   return attempts > 1 ? ` (after ${attempts} attempts)` : "";
 }
+
+// --- what a failed register proves (create-once.ts acts on it) ---------------------------------------------------------------
+
+/**
+ * Transport error codes raised before a request byte can have reached the server: the connection
+ * was never made. (A reset, a closed socket or a read timeout can come after the server read the
+ * request, so they are not here.)
+ */
+const NOT_SENT_CODES = [
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "ENETDOWN",
+  "EHOSTDOWN",
+];
+
+export type RegisterFate = "not-processed" | "may-have-committed" | "refused";
+
+/** What a register failure proves: not processed, maybe committed, or refused (4xx, final). */
+export function fateOf(error: CopassError): RegisterFate {
+  if (error.status === 429) return "not-processed";
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  if (
+    (error.code === "COPASS_NETWORK" || error.code === "COPASS_TIMEOUT") &&
+    typeof code === "string" &&
+    NOT_SENT_CODES.includes(code)
+  ) {
+    return "not-processed";
+  }
+  if (
+    error.code === "COPASS_NETWORK" ||
+    error.code === "COPASS_TIMEOUT" ||
+    error.code === "COPASS_SERVER" ||
+    error.code === "COPASS_BAD_RESPONSE" ||
+    // Below HTTP with an error we do not classify (an invalid response, a length mismatch).
+    (error.code === "COPASS_HTTP" && error.status === undefined)
+  ) {
+    return "may-have-committed";
+  }
+  return "refused";
+}

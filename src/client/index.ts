@@ -20,11 +20,9 @@ export {
 export {
   CopassCreateUncertainError,
   createOnce,
-  fateOf,
   outcomeFromSource,
   sameAsRequest,
   type CreateOnceOptions,
   type Created,
-  type RegisterFate,
 } from "./create-once";
 export * from "./types";

@@ -28,6 +28,7 @@ import {
   type NormalizedInputs,
 } from "./schema";
 import type { PatchUserMcpRequest } from "../client/types";
+import { canonicalJson } from "../canonical";
 
 export interface DiffResult {
   changes: boolean;
@@ -37,26 +38,17 @@ export interface DiffResult {
 
 type Props = Record<string, unknown>;
 
-/** JSON with sorted object keys, so `{a,b}` equals `{b,a}`. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    typeof v === "object" && v !== null && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
-
 /** Equal values; scalars by `===` (most fields, and the cheap common case), the rest as JSON. */
 function same(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  return canonical(a) === canonical(b);
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 /** Equal as sets: a server that reorders an allowlist must not look like drift. */
 function sameSet(a: unknown, b: unknown): boolean {
   if (!Array.isArray(a) || !Array.isArray(b)) return same(a, b);
-  return a.length === b.length && canonical([...a].sort()) === canonical([...b].sort());
+  return a.length === b.length && canonicalJson([...a].sort()) === canonicalJson([...b].sort());
 }
 
 /**
