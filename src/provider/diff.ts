@@ -48,6 +48,11 @@ function canonical(value: unknown): string {
   );
 }
 
+/** Not an object or array: equal exactly when `===` says so (JSON adds nothing for state values). */
+function isScalar(value: unknown): boolean {
+  return value === null || typeof value !== "object";
+}
+
 function sameToolSet(a: unknown, b: unknown): boolean {
   if (!Array.isArray(a) || !Array.isArray(b)) return canonical(a) === canonical(b);
   return canonical([...a].sort()) === canonical([...b].sort());
@@ -66,6 +71,9 @@ export function fieldChanged(name: FieldName, olds: Props, news: Props): boolean
   const recorded = olds[name] ?? (FIELDS[name] as { default?: unknown }).default;
   // The allowlist is a set: a server that reorders it must not look like drift.
   if (name === "allowedTools") return !sameToolSet(recorded, wanted);
+  // Most fields are strings, numbers or booleans: compare them as they are. Serialising every
+  // field twice was three quarters of a no-op diff's time, paid per resource on every preview.
+  if (isScalar(recorded) && isScalar(wanted)) return recorded !== wanted;
   return canonical(recorded) !== canonical(wanted);
 }
 
