@@ -21,7 +21,7 @@
  *   npm run bench -- --n 50 --rounds 1 --latency 20 --cold 2   # quick check
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -68,6 +68,8 @@ const { values: args } = parseArgs({
     parallel: { type: "string", default: "10" },
     cold: { type: "string", default: "5" },
     out: { type: "string", default: path.join(repoRoot, "bench", "results.json") },
+    // Writes a V8 CPU profile of each long-lived host (ours, host floor) into this folder.
+    "cpu-prof-dir": { type: "string" },
   },
 });
 
@@ -84,6 +86,8 @@ const LATENCIES = ints("latency", args.latency, 0, 1000);
 const [ROUNDS = 3] = ints("rounds", args.rounds, 1, 20);
 const [PARALLEL = 10] = ints("parallel", args.parallel, 1, 100);
 const [COLD = 5] = ints("cold", args.cold, 1, 20);
+/** Resources per turn when the subjects alternate within an operation. */
+const CHUNK = 2 * PARALLEL;
 
 // --- small helpers ---------------------------------------------------------------------------------
 
@@ -134,7 +138,8 @@ interface Servers {
   mcpUrl: string;
   setLatency(ms: number): Promise<void>;
   clearLog(): Promise<void>;
-  calls(): Promise<number>;
+  /** Paths of the API requests logged since the last clearLog. */
+  requests(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -170,7 +175,8 @@ async function startServers(): Promise<Servers> {
       if (ms > 0) await admin("POST", "faults", { action: { kind: "delay", ms }, times: "Infinity" });
     },
     clearLog: async () => void (await admin("DELETE", "requests")),
-    calls: async () => ((await admin("GET", "requests")) as { requests: unknown[] }).requests.length,
+    requests: async () =>
+      ((await admin("GET", "requests")) as { requests: { path: string }[] }).requests.map((r) => r.path),
     async close() {
       const exited = new Promise((r) => child.once("exit", r));
       child.stdin!.end();
@@ -344,10 +350,12 @@ async function main(): Promise<void> {
     const moduleLoad = await measureModuleLoad(consumerDir);
 
     // The long-lived hosts, one per subject.
-    const ours = await startHost(consumerDir, { providerText: texts.ours });
+    const env = profilingEnv(args["cpu-prof-dir"]);
+    const ours = await startHost(consumerDir, { providerText: texts.ours, env });
     hosts.push(ours);
-    const floor = await startHost(consumerDir, { providerText: texts.hostFloor });
+    const floor = await startHost(consumerDir, { providerText: texts.hostFloor, env });
     hosts.push(floor);
+    log(`hosts: ours pid ${ours.pid}, host floor pid ${floor.pid}`);
     await ours.configure(config);
     await floor.configure(config);
     const runners: Record<Subject, Runner> = {
@@ -386,25 +394,32 @@ async function main(): Promise<void> {
             sets[subject] = Array.from({ length: n }, (_, i) => ({ program: program(sb, i) }));
           }
           for (const [oi, op] of OPS.entries()) {
-            // Rotate who goes first, so no subject always runs on a warmer (or busier) machine.
-            const shift = (round + ni + oi) % SUBJECTS.length;
-            const order = [...SUBJECTS.slice(shift), ...SUBJECTS.slice(0, shift)];
-            for (const subject of order) {
-              if (subject === "http" && (op === "check" || op === "diff")) continue;
-              const rs = sets[subject];
-              await runners[subject].prepare(op, rs);
-              await servers.clearLog();
-              const t0 = performance.now();
-              await pool(rs, PARALLEL, (r) => runners[subject].run(op, r));
-              const ms = performance.now() - t0;
-              const calls = (await servers.calls()) / n;
+            const active = SUBJECTS.filter((s) => s !== "http" || (op !== "check" && op !== "diff"));
+            for (const subject of active) await runners[subject].prepare(op, sets[subject]);
+            await servers.clearLog();
+            // The subjects take turns chunk by chunk (2 × parallel resources), the order rotating
+            // each turn, so that a busy spell on the shared machine lands on all of them alike.
+            const ms: Record<Subject, number> = { ours: 0, hostFloor: 0, http: 0 };
+            for (let c = 0; c * CHUNK < n; c++) {
+              const shift = (round + ni + oi + c) % active.length;
+              for (const subject of [...active.slice(shift), ...active.slice(0, shift)]) {
+                const chunk = sets[subject].slice(c * CHUNK, (c + 1) * CHUNK);
+                const t0 = performance.now();
+                await pool(chunk, PARALLEL, (r) => runners[subject].run(op, r));
+                ms[subject] += performance.now() - t0;
+              }
+            }
+            const requests = await servers.requests();
+            for (const subject of active) {
+              const sandbox = `/sandboxes/${sets[subject][0]!.program.sandboxId}/`;
+              const calls = requests.filter((p) => p.includes(sandbox)).length / n;
               const key: Key = `${n}|${latency}|${op}|${subject}`;
               const sample = samples.get(key) ?? { ms: [], calls: [] };
-              sample.ms.push(ms);
+              sample.ms.push(ms[subject]);
               sample.calls.push(calls);
               samples.set(key, sample);
               if (op === "create" && subject !== "http" && n === largest) {
-                const bytes = rs.map((r) => Buffer.byteLength(JSON.stringify(r.props)));
+                const bytes = sets[subject].map((r) => Buffer.byteLength(JSON.stringify(r.props)));
                 stateBytes[subject].push(bytes.reduce((a, b) => a + b, 0) / bytes.length);
               }
             }
@@ -490,6 +505,34 @@ async function main(): Promise<void> {
     await servers.close();
     await removeTemp(consumerDir);
   }
+}
+
+/**
+ * NODE_OPTIONS for a profiled host. `--cpu-prof` is refused in NODE_OPTIONS and the harness stops
+ * hosts with SIGTERM (no normal exit), so a preload runs the same V8 profiler through
+ * `node:inspector` and writes `<pid>.cpuprofile` on SIGTERM.
+ */
+function profilingEnv(dir: string | undefined): NodeJS.ProcessEnv {
+  if (dir === undefined) return {};
+  const abs = path.resolve(dir);
+  mkdirSync(abs, { recursive: true });
+  const preload = path.join(abs, "profile-preload.js");
+  const code = `
+    const inspector = require("node:inspector");
+    const fs = require("node:fs");
+    const session = new inspector.Session();
+    session.connect();
+    session.post("Profiler.enable", () => session.post("Profiler.start"));
+    process.on("SIGTERM", () => {
+      session.post("Profiler.stop", (err, res) => {
+        if (!err) fs.writeFileSync(${JSON.stringify(abs)} + "/" + process.pid + ".cpuprofile", JSON.stringify(res.profile));
+        process.exit(0);
+      });
+    });
+  `;
+  writeFileSync(preload, code);
+  log(`profiling the hosts into ${abs}`);
+  return { NODE_OPTIONS: `--require ${preload}` };
 }
 
 function round2(x: number): number {
