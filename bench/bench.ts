@@ -8,9 +8,10 @@
  *     (test/support/pulumi-host.ts, as test/host drives it);
  *   - host floor: a hand-written fetch provider (floors.ts) through the same host, same RPCs;
  *   - HTTP floor: the same minimal API calls straight from undici, no host.
- * For each latency × N × operation, the subjects take turns (the order rotates) so that a busy
- * machine slows all three alike; the figures are medians over the rounds, and only the ratios
- * measured this way mean anything on a shared machine.
+ * For each latency × N × operation, the subjects take turns chunk by chunk (2 × parallel
+ * resources, the order rotating each turn) so that a busy spell on a shared machine slows all
+ * three alike; an operation's time is the sum of its chunks, the figures are medians over the
+ * rounds, and only the ratios measured this way mean anything on a shared machine.
  *
  * Operations, each over N resources with `--parallel` in flight: check, create, no-op diff,
  * refresh (health re-test on and off), one in-place update (rename), delete. Plus cold start (host
