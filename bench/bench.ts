@@ -406,7 +406,9 @@ async function main(): Promise<void> {
               for (const subject of [...active.slice(shift), ...active.slice(0, shift)]) {
                 const chunk = sets[subject].slice(c * CHUNK, (c + 1) * CHUNK);
                 const t0 = performance.now();
-                await pool(chunk, PARALLEL, (r) => runners[subject].run(op, r));
+                await pool(chunk, PARALLEL, (r) => runners[subject].run(op, r)).catch((error: unknown) => {
+                  throw new Error(`${subject}, ${op}, N = ${n}, latency ${latency} ms: ${String(error)}`);
+                });
                 ms[subject] += performance.now() - t0;
               }
             }

@@ -15,7 +15,9 @@ async function main(): Promise<void> {
   ];
   if (!apiKey || !adminKey || !mcpToken) throw new Error("BENCH_API_KEY, BENCH_ADMIN_KEY, BENCH_MCP_TOKEN");
   const mcp = await startMcpServer({ auth: { kind: "bearer", token: mcpToken } });
-  const emulator = await startEmulator({ apiKeys: [apiKey], adminKey });
+  // A generous probe timeout: on a loaded machine a health probe slower than the default 5 s would
+  // report the source unhealthy and stop the run, though nothing is wrong with it.
+  const emulator = await startEmulator({ apiKeys: [apiKey], adminKey, probeTimeoutMs: 60_000 });
   process.stdout.write(`${JSON.stringify({ url: emulator.url, mcpUrl: mcp.url })}\n`);
   const stop = () => {
     void Promise.all([emulator.close(), mcp.close()]).finally(() => process.exit(0));
