@@ -8,7 +8,8 @@
  *
  * Nothing is created at load time: the Copass client is built on the first call that needs the
  * API, from the settings `configure` stored plus the environment read at that moment, and reused
- * while those settings stay the same. `check` and `diff` never touch the API or the settings.
+ * while those settings stay the same. `check` and `diff` never touch the API or the settings, and
+ * never load the client module (undici): test/host/preview-loads.test.ts holds that.
  *
  * Errors thrown to Pulumi name the operation and the source, never a token or the API key; every
  * message goes through `redact` with the secrets known to the call as a last line of defence.
@@ -18,7 +19,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { CopassApi } from "../client/api";
-import { CopassClient } from "../client/client";
+import type { CopassClient } from "../client/client";
 import { createOnce, type Created } from "../client/create-once";
 import {
   readConfigValues,
@@ -63,8 +64,17 @@ interface ModuleState {
 
 const state: ModuleState = { config: {} };
 
+/**
+ * The client module, loaded on the first call that needs the API rather than at the top: it
+ * brings undici (~110 modules), and check and diff (all of a preview) never call the API, so a
+ * preview never pays for loading it.
+ */
+let clientModule: Promise<typeof import("../client/client")> | undefined;
+
 /** The client for the settings in force now: created on first use, reused while they hold. */
-function connect(): { api: CopassApi; settings: ProviderSettings } {
+async function connect(): Promise<{ api: CopassApi; settings: ProviderSettings }> {
+  // Awaited first, so that everything below runs in one go: concurrent first calls share a client.
+  const { CopassClient } = await (clientModule ??= import("../client/client"));
   const settings = resolveSettings(state.config, process.env);
   if (state.client && sameSettings(state.client.settings, settings)) return state.client;
   // Settings changed (a rotated key, say): release the old client's idle keep-alive sockets.
@@ -127,7 +137,7 @@ export const provider = {
   async create(raw: Props): Promise<pulumi.dynamic.CreateResult> {
     const inputs = checked(raw, "create");
     const subject = `a user_mcp source in sandbox ${inputs.sandboxId}`;
-    const { api } = connectOrThrow("create", subject, inputs.token);
+    const { api } = await connectOrThrow("create", subject, inputs.token);
     const secrets = secretsOf(inputs.token);
 
     let created: Created | undefined;
@@ -180,7 +190,7 @@ export const provider = {
       );
     }
     const subject = describe(id, sandboxId);
-    const { api } = connectOrThrow("read", subject, prior.token);
+    const { api } = await connectOrThrow("read", subject, prior.token);
     const secrets = secretsOf(prior.token);
     try {
       const source = await api.getSource(sandboxId, id);
@@ -222,7 +232,7 @@ export const provider = {
       return { outs: buildOutputs(news, id, health, namespace) };
     }
 
-    const { api } = connectOrThrow("update", subject, news.token, prior.token);
+    const { api } = await connectOrThrow("update", subject, news.token, prior.token);
     const secrets = secretsOf(news.token, prior.token);
     if (Object.keys(body).length > 0) {
       try {
@@ -263,7 +273,7 @@ export const provider = {
     if (typeof prior.sandboxId !== "string") {
       throw new Error(`Copass delete of source ${id} needs its sandboxId in state, which is missing`);
     }
-    const { api } = connectOrThrow("delete", subject, prior.token);
+    const { api } = await connectOrThrow("delete", subject, prior.token);
     const secrets = secretsOf(prior.token);
     try {
       await api.revokeUserMcp(prior.sandboxId, id);
@@ -281,9 +291,9 @@ export const provider = {
 } satisfies Provider;
 
 /** `connect`, with configuration problems reported as this operation's failure. */
-function connectOrThrow(operation: string, subject: string, ...tokens: unknown[]) {
+async function connectOrThrow(operation: string, subject: string, ...tokens: unknown[]) {
   try {
-    return connect();
+    return await connect();
   } catch (error) {
     throw failure(operation, subject, error, secretsOf(...tokens));
   }

@@ -353,6 +353,8 @@ export interface HostOptions {
 
 export interface Host {
   readonly port: number;
+  /** The host process's id (the bench reads its memory from /proc). */
+  readonly pid: number;
   readonly consumerDir: string;
   /** The `__provider` text added to every request. */
   readonly providerText: string;
@@ -486,6 +488,7 @@ export async function startHost(consumerDir: string, opts: HostOptions = {}): Pr
 
   const host: Host = {
     port,
+    pid: child.pid ?? 0,
     consumerDir,
     providerText,
     output: () => ({ stdout, stderr }),

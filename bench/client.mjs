@@ -1,5 +1,5 @@
 // Benchmark of the Copass client against the local emulator, on loopback, using the BUILT package
-// (dist/). Run with `npm run bench` (builds first). Bounded loops; stops by itself.
+// (dist/). Run with `npm run bench:client` (builds first). Bounded loops; stops by itself.
 //
 //   1. GET one source: requests/s and p50/p95 latency (2 000 requests, concurrency 8).
 //   2. Register with a live MCP health check (initialize + tools/list): p50/p95 (60 registers).

@@ -1,0 +1,656 @@
+/**
+ * `npm run bench`: what a user pays for our provider, side by side with the least any provider
+ * could cost (issue 11). Bounded: a fixed number of rounds over fixed sizes; stops by itself.
+ *
+ * Three subjects do the same lifecycle against the same emulator (own process, a configurable
+ * per-request latency, a real MCP server behind its health checks):
+ *   - ours: the package as `npm pack` makes it, through Pulumi's dynamic-provider host over gRPC
+ *     (test/support/pulumi-host.ts, as test/host drives it);
+ *   - host floor: a hand-written fetch provider (floors.ts) through the same host, same RPCs;
+ *   - HTTP floor: the same minimal API calls straight from undici, no host.
+ * For each latency × N × operation, the subjects take turns chunk by chunk (2 × parallel
+ * resources, the order rotating each turn) so that a busy spell on a shared machine slows all
+ * three alike; an operation's time is the sum of its chunks, the figures are medians over the
+ * rounds, and only the ratios measured this way mean anything on a shared machine.
+ *
+ * Operations, each over N resources with `--parallel` in flight: check, create, no-op diff,
+ * refresh (health re-test on and off), one in-place update (rename), delete. Plus cold start (host
+ * spawn to the first answered Configure + Check), the time to require our provider module, the
+ * host's peak RSS at the largest N, and the `__provider` and state bytes per resource.
+ *
+ *   npm run bench                                # full run (~10 min on 2 cores)
+ *   npm run bench -- --n 50 --rounds 1 --latency 20 --cold 2   # quick check
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import {
+  captureProviderText,
+  packAndInstall,
+  removeTemp,
+  repoRoot,
+  run,
+  secret,
+  startHost,
+  type Host,
+  type Props,
+} from "../test/support/pulumi-host";
+import { HttpFloor, hostFloorProviderText, type Program } from "./floors";
+
+const API_KEY = "olk_bench_0a1b2c3d4e5f";
+const ADMIN_KEY = "admin_bench_9f8e7d";
+const MCP_TOKEN = "mcp_bench_token_5a6b7c";
+
+type Subject = "ours" | "hostFloor" | "http";
+const SUBJECTS: Subject[] = ["ours", "hostFloor", "http"];
+const OPS = ["check", "create", "diff", "refresh", "refresh-no-health", "update", "delete"] as const;
+type Op = (typeof OPS)[number];
+/** The least API calls per resource any provider needs for the operation (issue 11). */
+const MIN_CALLS: Record<Op, number> = {
+  check: 0,
+  create: 1,
+  diff: 0,
+  refresh: 2,
+  "refresh-no-health": 1,
+  update: 1,
+  delete: 1,
+};
+
+// --- options ---------------------------------------------------------------------------------------
+
+const { values: args } = parseArgs({
+  options: {
+    n: { type: "string", default: "1,50,200" },
+    latency: { type: "string", default: "20,0" },
+    rounds: { type: "string", default: "3" },
+    parallel: { type: "string", default: "10" },
+    cold: { type: "string", default: "5" },
+    out: { type: "string", default: path.join(repoRoot, "bench", "results.json") },
+    // Writes a V8 CPU profile of each long-lived host (ours, host floor) into this folder.
+    "cpu-prof-dir": { type: "string" },
+  },
+});
+
+function ints(flag: string, raw: string, min: number, max: number): number[] {
+  const list = raw.split(",").map((s) => Number(s.trim()));
+  if (list.length === 0 || list.some((x) => !Number.isInteger(x) || x < min || x > max)) {
+    throw new Error(`--${flag} takes integers from ${min} to ${max}, comma-separated (got ${raw})`);
+  }
+  return list;
+}
+
+const SIZES = ints("n", args.n, 1, 1000);
+const LATENCIES = ints("latency", args.latency, 0, 1000);
+const [ROUNDS = 3] = ints("rounds", args.rounds, 1, 20);
+const [PARALLEL = 10] = ints("parallel", args.parallel, 1, 100);
+const [COLD = 5] = ints("cold", args.cold, 1, 20);
+/** Resources per turn when the subjects alternate within an operation. */
+const CHUNK = 2 * PARALLEL;
+
+// --- small helpers ---------------------------------------------------------------------------------
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+/** Runs `fn` over `items` with at most `limit` in flight; resolves when all are done. */
+async function pool<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function log(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+/** Peak RSS (VmHWM) of a process in KiB; `reset` first clears the mark (Linux clear_refs 5). */
+function peakRssKb(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// --- the API side ----------------------------------------------------------------------------------
+
+interface Servers {
+  url: string;
+  mcpUrl: string;
+  setLatency(ms: number): Promise<void>;
+  clearLog(): Promise<void>;
+  /** Paths of the API requests logged since the last clearLog. */
+  requests(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+async function startServers(): Promise<Servers> {
+  const script = path.join(__dirname, "servers.js");
+  const child: ChildProcess = spawn(process.execPath, [script], {
+    env: { ...process.env, BENCH_API_KEY: API_KEY, BENCH_ADMIN_KEY: ADMIN_KEY, BENCH_MCP_TOKEN: MCP_TOKEN },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const ready = await new Promise<{ url: string; mcpUrl: string }>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf("\n");
+      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)) as { url: string; mcpUrl: string });
+    });
+    child.once("exit", (code) => reject(new Error(`bench servers exited with ${code}`)));
+  });
+  const admin = async (method: string, p: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(`${ready.url}/_emulator/${p}`, {
+      method,
+      headers: { "x-emulator-admin-key": ADMIN_KEY, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`emulator admin ${method} ${p}: HTTP ${res.status}`);
+    return res.json();
+  };
+  return {
+    ...ready,
+    async setLatency(ms) {
+      await admin("DELETE", "faults");
+      // Every API request waits `ms` before it is handled: a modelled network and service time.
+      if (ms > 0) await admin("POST", "faults", { action: { kind: "delay", ms }, times: "Infinity" });
+    },
+    clearLog: async () => void (await admin("DELETE", "requests")),
+    requests: async () =>
+      ((await admin("GET", "requests")) as { requests: { path: string }[] }).requests.map((r) => r.path),
+    async close() {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.stdin!.end();
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    },
+  };
+}
+
+// --- the subjects ----------------------------------------------------------------------------------
+
+interface Resource {
+  program: Program;
+  inputs?: Props;
+  id?: string;
+  props?: Props;
+}
+
+/** One subject's lifecycle operations over a set of resources. */
+interface Runner {
+  /** Untimed preparation of an operation (the engine's Check before an update, say). */
+  prepare(op: Op, rs: Resource[]): Promise<void>;
+  /** One operation on one resource; throws when the outcome is not the expected one. */
+  run(op: Op, r: Resource): Promise<void>;
+}
+
+function expect(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`bench: unexpected outcome: ${what}`);
+}
+
+function hostRunner(host: Host): Runner {
+  return {
+    async prepare(op, rs) {
+      if (op !== "update") return;
+      // The engine checks the new program before it diffs and updates.
+      await pool(rs, PARALLEL, async (r) => {
+        r.program = { ...r.program, name: `${r.program.name} renamed` };
+        const checked = await host.check(r.inputs ?? {}, { ...r.program });
+        expect(checked.failures.length === 0, `check failures ${JSON.stringify(checked.failures)}`);
+        r.inputs = checked.inputs;
+      });
+    },
+    async run(op, r) {
+      switch (op) {
+        case "check": {
+          const checked = await host.check({}, { ...r.program });
+          expect(checked.failures.length === 0, `check failures ${JSON.stringify(checked.failures)}`);
+          r.inputs = checked.inputs;
+          return;
+        }
+        case "create": {
+          const created = await host.create(r.inputs!);
+          expect(created.properties.status === "active", `create → ${String(created.properties.status)}`);
+          r.id = created.id;
+          r.props = created.properties;
+          return;
+        }
+        case "diff": {
+          const d = await host.diff(r.id!, r.props!, r.inputs!);
+          expect(d.changes === "DIFF_NONE", `no-op diff → ${d.changes}`);
+          return;
+        }
+        case "refresh":
+        case "refresh-no-health": {
+          const stored = { ...r.props!, healthCheckOnRefresh: op === "refresh" };
+          const read = await host.read(r.id!, stored);
+          expect(read.properties.status === "active", `refresh → ${String(read.properties.status)}`);
+          // The state the engine keeps; the no-health variant only borrows the flag.
+          if (op === "refresh") r.props = read.properties;
+          return;
+        }
+        case "update": {
+          const updated = await host.update(r.id!, r.props!, r.inputs!);
+          expect(updated.properties.name === r.program.name, "update did not rename");
+          r.props = updated.properties;
+          return;
+        }
+        case "delete":
+          await host.delete(r.id!, r.props!);
+          return;
+      }
+    },
+  };
+}
+
+function httpRunner(http: HttpFloor): Runner {
+  return {
+    async prepare(op, rs) {
+      if (op === "update")
+        for (const r of rs) r.program = { ...r.program, name: `${r.program.name} renamed` };
+    },
+    async run(op, r) {
+      switch (op) {
+        case "check":
+        case "diff":
+          return; // no HTTP: not measured for the HTTP floor
+        case "create": {
+          const { id, status } = await http.create(r.program);
+          expect(status === "active", `create → ${String(status)}`);
+          r.id = id;
+          return;
+        }
+        case "refresh":
+        case "refresh-no-health": {
+          const status = await http.refresh(r.program, r.id!, op === "refresh");
+          expect(status === "active", `refresh → ${String(status)}`);
+          return;
+        }
+        case "update":
+          return http.rename(r.program, r.id!, r.program.name);
+        case "delete":
+          return http.delete(r.program, r.id!);
+      }
+    },
+  };
+}
+
+// --- measurements ----------------------------------------------------------------------------------
+
+interface Sample {
+  ms: number[];
+  calls: number[];
+}
+type Key = `${number}|${number}|${Op}|${Subject}`;
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  log(
+    `sizes ${SIZES.join(",")}, latencies ${LATENCIES.join(",")} ms, ${ROUNDS} rounds, parallel ${PARALLEL}`,
+  );
+  log("packing the package and installing it into a throwaway consumer project …");
+  const consumerDir = await packAndInstall();
+  const servers = await startServers();
+  const hosts: Host[] = [];
+  const http = new HttpFloor(servers.url, API_KEY);
+  const config = { "copass:apiUrl": servers.url, "copass:apiKey": secret(API_KEY) };
+  try {
+    const providerText = (await captureProviderText(consumerDir)).providerText;
+    const texts: Record<"ours" | "hostFloor", string> = {
+      ours: providerText,
+      hostFloor: hostFloorProviderText,
+    };
+    const program = (sandboxId: string, i: number): Program => ({
+      sandboxId,
+      name: `bench ${i}`,
+      baseUrl: servers.mcpUrl,
+      authKind: "bearer",
+      token: MCP_TOKEN,
+      appNamespace: `ns${i}`,
+    });
+
+    // Cold start, before the long run: host spawn → first answered Configure + Check.
+    await servers.setLatency(0);
+    const cold: Record<"ours" | "hostFloor", number[]> = { ours: [], hostFloor: [] };
+    for (let i = 0; i <= COLD; i++) {
+      const order: ("ours" | "hostFloor")[] = i % 2 ? ["hostFloor", "ours"] : ["ours", "hostFloor"];
+      for (const which of order) {
+        const t0 = performance.now();
+        const host = await startHost(consumerDir, { providerText: texts[which] });
+        try {
+          await host.configure(config);
+          const checked = await host.check({}, { ...program("sb_cold", 0) });
+          expect(checked.failures.length === 0, "cold check failed");
+        } finally {
+          await host.kill();
+        }
+        // Sample 0 warms the bench's own gRPC stubs: not counted.
+        if (i > 0) cold[which].push(performance.now() - t0);
+      }
+    }
+    const moduleLoad = await measureModuleLoad(consumerDir);
+
+    // The long-lived hosts, one per subject.
+    const env = profilingEnv(args["cpu-prof-dir"]);
+    const ours = await startHost(consumerDir, { providerText: texts.ours, env });
+    hosts.push(ours);
+    const floor = await startHost(consumerDir, { providerText: texts.hostFloor, env });
+    hosts.push(floor);
+    log(`hosts: ours pid ${ours.pid}, host floor pid ${floor.pid}`);
+    await ours.configure(config);
+    await floor.configure(config);
+    const runners: Record<Subject, Runner> = {
+      ours: hostRunner(ours),
+      hostFloor: hostRunner(floor),
+      http: httpRunner(http),
+    };
+
+    // One untimed lifecycle per subject: loads and JIT-compiles what each uses.
+    for (const subject of SUBJECTS) {
+      const rs = Array.from({ length: 10 }, (_, i) => ({ program: program(`sb_warm_${subject}`, i) }));
+      for (const op of OPS) {
+        await runners[subject].prepare(op, rs);
+        await pool(rs, PARALLEL, (r) => runners[subject].run(op, r));
+      }
+    }
+
+    const samples = new Map<Key, Sample>();
+    const rss: Record<"ours" | "hostFloor", number[]> = { ours: [], hostFloor: [] };
+    const stateBytes: Record<"ours" | "hostFloor", number[]> = { ours: [], hostFloor: [] };
+    const largest = Math.max(...SIZES);
+    let rssResettable = true;
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const latency of LATENCIES) {
+        await servers.setLatency(latency);
+        for (const [ni, n] of SIZES.entries()) {
+          log(`round ${round + 1}/${ROUNDS}, latency ${latency} ms, N = ${n}`);
+          if (n === largest) for (const h of hosts) rssResettable = resetPeakRss(h.pid) && rssResettable;
+          const sets: Record<Subject, Resource[]> = {
+            ours: [],
+            hostFloor: [],
+            http: [],
+          };
+          for (const subject of SUBJECTS) {
+            const sb = `sb_${subject}_r${round}_l${latency}_n${n}`;
+            sets[subject] = Array.from({ length: n }, (_, i) => ({ program: program(sb, i) }));
+          }
+          for (const [oi, op] of OPS.entries()) {
+            const active = SUBJECTS.filter((s) => s !== "http" || (op !== "check" && op !== "diff"));
+            for (const subject of active) await runners[subject].prepare(op, sets[subject]);
+            await servers.clearLog();
+            // The subjects take turns chunk by chunk (2 × parallel resources), the order rotating
+            // each turn, so that a busy spell on the shared machine lands on all of them alike.
+            const ms: Record<Subject, number> = { ours: 0, hostFloor: 0, http: 0 };
+            for (let c = 0; c * CHUNK < n; c++) {
+              const shift = (round + ni + oi + c) % active.length;
+              for (const subject of [...active.slice(shift), ...active.slice(0, shift)]) {
+                const chunk = sets[subject].slice(c * CHUNK, (c + 1) * CHUNK);
+                const t0 = performance.now();
+                await pool(chunk, PARALLEL, (r) => runners[subject].run(op, r)).catch((error: unknown) => {
+                  throw new Error(`${subject}, ${op}, N = ${n}, latency ${latency} ms: ${String(error)}`);
+                });
+                ms[subject] += performance.now() - t0;
+              }
+            }
+            const requests = await servers.requests();
+            for (const subject of active) {
+              const sandbox = `/sandboxes/${sets[subject][0]!.program.sandboxId}/`;
+              const calls = requests.filter((p) => p.includes(sandbox)).length / n;
+              const key: Key = `${n}|${latency}|${op}|${subject}`;
+              const sample = samples.get(key) ?? { ms: [], calls: [] };
+              sample.ms.push(ms[subject]);
+              sample.calls.push(calls);
+              samples.set(key, sample);
+              if (op === "create" && subject !== "http" && n === largest) {
+                const bytes = sets[subject].map((r) => Buffer.byteLength(JSON.stringify(r.props)));
+                stateBytes[subject].push(bytes.reduce((a, b) => a + b, 0) / bytes.length);
+              }
+            }
+          }
+          if (n === largest) {
+            rss.ours.push(peakRssKb(ours.pid) ?? NaN);
+            rss.hostFloor.push(peakRssKb(floor.pid) ?? NaN);
+          }
+        }
+      }
+    }
+
+    // --- report ---------------------------------------------------------------------------------
+    const rows = [];
+    for (const latency of LATENCIES) {
+      for (const n of SIZES) {
+        for (const op of OPS) {
+          const get = (s: Subject) => samples.get(`${n}|${latency}|${op}|${s}`);
+          const oursS = get("ours");
+          const calls = oursS ? median(oursS.calls) : NaN;
+          rows.push({
+            n,
+            latencyMs: latency,
+            op,
+            oursMs: round2(oursS ? median(oursS.ms) : NaN),
+            hostFloorMs: round2(get("hostFloor") ? median(get("hostFloor")!.ms) : NaN),
+            httpFloorMs: get("http") ? round2(median(get("http")!.ms)) : null,
+            apiCalls: round2(calls),
+            apiCallsMin: MIN_CALLS[op],
+            hostFloorApiCalls: get("hostFloor") ? round2(median(get("hostFloor")!.calls)) : null,
+          });
+        }
+      }
+    }
+    const coldOurs = median(cold.ours);
+    const coldFloor = median(cold.hostFloor);
+    const results = {
+      machine: {
+        node: process.version,
+        platform: `${os.platform()} ${os.release()}`,
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? "unknown",
+        loadAverage1m: round2(os.loadavg()[0] ?? NaN),
+        totalMemMb: Math.round(os.totalmem() / 2 ** 20),
+        date: new Date().toISOString(),
+        rounds: ROUNDS,
+        parallel: PARALLEL,
+        durationS: Math.round((performance.now() - started) / 1000),
+      },
+      rows,
+      coldStart: {
+        oursMs: round2(coldOurs),
+        hostFloorMs: round2(coldFloor),
+        oursShareMs: round2(coldOurs - coldFloor),
+        samples: COLD,
+        providerModuleLoadMs: round2(moduleLoad.providerMs),
+        providerModuleLoadsUndici: moduleLoad.undiciAfterProvider,
+        previewLoadsUndici: moduleLoad.undiciAfterPreview,
+        clientModuleLoadMs: round2(moduleLoad.clientMs),
+      },
+      memory: {
+        n: largest,
+        peakRssMb: {
+          ours: round2(Math.max(...rss.ours) / 1024),
+          hostFloor: round2(Math.max(...rss.hostFloor) / 1024),
+        },
+        peakResetPerN: rssResettable,
+      },
+      bytes: {
+        providerText: { ours: Buffer.byteLength(texts.ours), hostFloor: Buffer.byteLength(texts.hostFloor) },
+        statePerResource: {
+          ours: Math.round(median(stateBytes.ours)),
+          hostFloor: Math.round(median(stateBytes.hostFloor)),
+        },
+      },
+    };
+    writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(renderTable(results));
+    log(`wrote ${path.relative(process.cwd(), args.out)} in ${results.machine.durationS} s`);
+  } finally {
+    for (const h of hosts) await h.kill();
+    await http.close();
+    await servers.close();
+    await removeTemp(consumerDir);
+  }
+}
+
+/**
+ * NODE_OPTIONS for a profiled host. `--cpu-prof` is refused in NODE_OPTIONS and the harness stops
+ * hosts with SIGTERM (no normal exit), so a preload runs the same V8 profiler through
+ * `node:inspector` and writes `<pid>.cpuprofile` on SIGTERM.
+ */
+function profilingEnv(dir: string | undefined): NodeJS.ProcessEnv {
+  if (dir === undefined) return {};
+  const abs = path.resolve(dir);
+  mkdirSync(abs, { recursive: true });
+  const preload = path.join(abs, "profile-preload.js");
+  const code = `
+    const inspector = require("node:inspector");
+    const fs = require("node:fs");
+    const session = new inspector.Session();
+    session.connect();
+    session.post("Profiler.enable", () => session.post("Profiler.start"));
+    process.on("SIGTERM", () => {
+      session.post("Profiler.stop", (err, res) => {
+        if (!err) fs.writeFileSync(${JSON.stringify(abs)} + "/" + process.pid + ".cpuprofile", JSON.stringify(res.profile));
+        process.exit(0);
+      });
+    });
+  `;
+  writeFileSync(preload, code);
+  log(`profiling the hosts into ${abs}`);
+  return { NODE_OPTIONS: `--require ${preload}` };
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** require() time of our provider module in a fresh process, and whether a preview loads undici. */
+async function measureModuleLoad(consumerDir: string): Promise<{
+  providerMs: number;
+  clientMs: number;
+  undiciAfterProvider: boolean;
+  undiciAfterPreview: boolean;
+}> {
+  const script = `
+    const { performance } = require("node:perf_hooks");
+    const undici = () => Object.keys(require.cache).some((k) => /[\\\\/]node_modules[\\\\/]undici[\\\\/]/.test(k));
+    const t0 = performance.now();
+    const { provider } = require("pulumi-copass/provider");
+    const providerMs = performance.now() - t0;
+    const undiciAfterProvider = undici();
+    (async () => {
+      await provider.configure({ config: { get: () => undefined } });
+      const news = { sandboxId: "sb", name: "n", baseUrl: "https://mcp.example.com/mcp", authKind: "none" };
+      const { inputs } = await provider.check({}, news);
+      await provider.diff("id", inputs, inputs);
+      const undiciAfterPreview = undici();
+      const t1 = performance.now();
+      require("pulumi-copass/client");
+      const clientMs = performance.now() - t1;
+      process.stdout.write(JSON.stringify({ providerMs, clientMs, undiciAfterProvider, undiciAfterPreview }));
+    })();
+  `;
+  const samples = [];
+  for (let i = 0; i < COLD; i++) {
+    const r = await run(process.execPath, ["-e", script], { cwd: consumerDir, timeoutMs: 60_000 });
+    if (r.code !== 0) throw new Error(`module load probe failed: ${r.stderr}`);
+    samples.push(JSON.parse(r.stdout) as Awaited<ReturnType<typeof measureModuleLoad>>);
+  }
+  return {
+    providerMs: median(samples.map((s) => s.providerMs)),
+    clientMs: median(samples.map((s) => s.clientMs)),
+    undiciAfterProvider: samples.some((s) => s.undiciAfterProvider),
+    undiciAfterPreview: samples.some((s) => s.undiciAfterPreview),
+  };
+}
+
+type Results = {
+  rows: {
+    n: number;
+    latencyMs: number;
+    op: string;
+    oursMs: number;
+    hostFloorMs: number;
+    httpFloorMs: number | null;
+    apiCalls: number;
+    apiCallsMin: number;
+  }[];
+  coldStart: Record<string, number | boolean>;
+  memory: { n: number; peakRssMb: { ours: number; hostFloor: number } };
+  bytes: {
+    providerText: { ours: number; hostFloor: number };
+    statePerResource: { ours: number; hostFloor: number };
+  };
+  machine: { node: string; cpus: number; loadAverage1m: number; rounds: number; parallel: number };
+};
+
+function renderTable(r: Results): string {
+  const head = [
+    "latency",
+    "N",
+    "op",
+    "ours ms",
+    "host floor ms",
+    "HTTP floor ms",
+    "ours/host",
+    "ours/HTTP",
+    "ms/res over host",
+    "API calls (min)",
+  ];
+  const lines = r.rows.map((row) => [
+    `${row.latencyMs} ms`,
+    String(row.n),
+    row.op,
+    row.oursMs.toFixed(1),
+    row.hostFloorMs.toFixed(1),
+    row.httpFloorMs === null ? "—" : row.httpFloorMs.toFixed(1),
+    (row.oursMs / row.hostFloorMs).toFixed(2),
+    row.httpFloorMs === null ? "—" : (row.oursMs / row.httpFloorMs).toFixed(2),
+    ((row.oursMs - row.hostFloorMs) / row.n).toFixed(3),
+    `${row.apiCalls} (${row.apiCallsMin})`,
+  ]);
+  const widths = head.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)));
+  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  const c = r.coldStart;
+  return [
+    `pulumi-copass bench — node ${r.machine.node}, ${r.machine.cpus} cpus, load ${r.machine.loadAverage1m}, ` +
+      `medians of ${r.machine.rounds} interleaved rounds, ${r.machine.parallel} in parallel`,
+    "",
+    fmt(head),
+    `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
+    ...lines.map(fmt),
+    "",
+    `cold start (host spawn → first Configure + Check answered): ours ${c.oursMs} ms, host floor ${c.hostFloorMs} ms, ours − floor ${c.oursShareMs} ms`,
+    `require("pulumi-copass/provider"): ${c.providerModuleLoadMs} ms (loads undici: ${c.providerModuleLoadsUndici ? "yes" : "no"}); ` +
+      `check + diff load undici: ${c.previewLoadsUndici ? "yes" : "no"}; the client (undici) later: ${c.clientModuleLoadMs} ms`,
+    `peak RSS of the host at N = ${r.memory.n}: ours ${r.memory.peakRssMb.ours} MB, host floor ${r.memory.peakRssMb.hostFloor} MB`,
+    `__provider: ours ${r.bytes.providerText.ours} B, host floor ${r.bytes.providerText.hostFloor} B; ` +
+      `state per resource: ours ${r.bytes.statePerResource.ours} B, host floor ${r.bytes.statePerResource.hostFloor} B`,
+    "",
+  ].join("\n");
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+});
