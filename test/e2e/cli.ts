@@ -5,7 +5,7 @@
  * for the leak scans.
  */
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readlink, rm } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { cleanEnv, type RunResult } from "../support/pulumi-host";
@@ -83,4 +83,26 @@ export function killGroup(pgid: number | undefined): void {
   } catch {
     // Already gone.
   }
+}
+
+/**
+ * SIGKILLs what a killed CLI leaves running in `dir`: the engine starts its plugins (the language
+ * host, the dynamic-provider host) in their own process groups, so they survive the CLI's group
+ * and would wait forever for an engine that is gone. Linux only (/proc); elsewhere a no-op.
+ * Returns how many it killed.
+ */
+export async function killStrays(dir: string): Promise<number> {
+  const pids = await readdir("/proc").catch(() => [] as string[]);
+  let killed = 0;
+  for (const pid of pids.filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)) {
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => "");
+    if (cwd !== dir && !cwd.startsWith(dir + path.sep)) continue;
+    try {
+      process.kill(Number(pid), "SIGKILL");
+      killed++;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return killed;
 }

@@ -15,7 +15,7 @@ import {
   type Emulator,
   type SampleMcpServer,
 } from "../../packages/emulator/src";
-import { killGroup, startCli, type Cli } from "./cli";
+import { killGroup, killStrays, startCli, type Cli } from "./cli";
 import { API_KEY, SECRETS, TOKEN, initStack, listSources, ok, FLAT_PULUMI_YAML } from "./fixtures";
 
 const bin = inject("e2eBin");
@@ -75,6 +75,7 @@ describe.skipIf(skip !== "")(`an interrupted pulumi up${skip ? ` (skipped: ${ski
   });
 
   afterAll(async () => {
+    if (project) await killStrays(project);
     await cli?.close();
     await mcp?.close();
     await emulator?.close();
@@ -88,6 +89,9 @@ describe.skipIf(skip !== "")(`an interrupted pulumi up${skip ? ` (skipped: ${ski
     killGroup(up.pgid);
     const killed = await up.done;
     expect(killed.code).toBeNull(); // ended by the signal
+    // The plugins the engine started are orphans now (their own process groups): a lost runner
+    // takes them along, so the test does too.
+    await killStrays(project);
 
     const sources = await listSources(emulator, SANDBOX);
     expect(sources.map((s) => [s.status, s.adapter_config.app_namespace])).toEqual([["error", "crm"]]);
