@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   resolve: {
@@ -13,6 +13,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    // test/e2e needs Go and the Pulumi CLI built from it: `npm run test:e2e` (vitest.e2e.config.mts).
+    exclude: [...configDefaults.exclude, "test/e2e/**"],
     // Tests start real servers and Pulumi's provider host; 2-core CI machines need headroom.
     testTimeout: 30_000,
     hookTimeout: 180_000,
