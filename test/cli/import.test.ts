@@ -3,6 +3,7 @@
  * The program must read as prettier prints it (the repo's .prettierrc.json), so each rendering is
  * compared with prettier's output, for fixed cases and for generated ones (fast-check).
  */
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
 import * as prettier from "prettier";
@@ -388,5 +389,37 @@ describe("renderJson", () => {
       ],
       skipped: [],
     });
+  });
+});
+
+describe("the README's example", () => {
+  it("is what the command writes for the sandbox it describes", () => {
+    const readme = readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+    const sandbox = "sb_123";
+    const at = (id: string, config: Record<string, unknown>, name: string, status = "active") =>
+      row(id, config, { name, status, sandbox_id: sandbox });
+    const plan = planImport(sandbox, [
+      at(
+        "ds_01JD8T2W5N",
+        { app_namespace: "crm", allowed_tools: ["search_accounts", "get_account"] },
+        "CRM tools",
+      ),
+      at(
+        "ds_01JD8T3K7Q",
+        {
+          app_namespace: "docs-search",
+          base_url: "https://docs.example.com/mcp",
+          auth_kind: "header_token",
+          auth_header: "X-Api-Key",
+          rate_cap_per_minute: 120,
+        },
+        "Docs search",
+      ),
+      at("ds_01JC2Z9F4M", { app_namespace: "legacy" }, "Legacy CRM", "disconnected"),
+    ]);
+    expect(readme).toContain("```ts\n" + renderProgram(plan) + "```");
+    expect(readme).toContain(
+      "```text\n" + [...renderNotes(plan), "wrote 2 sources to index.ts"].join("\n") + "\n```",
+    );
   });
 });
