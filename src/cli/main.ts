@@ -10,7 +10,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { CopassClient, isCopassError } from "../client";
+import { CopassClient, CopassConfigError, isCopassError } from "../client";
 import { ProviderConfigError, resolveSettings } from "../provider/config";
 import { FIELDS } from "../provider/schema";
 import { ImportError, planImport, renderJson, renderNotes, renderProgram } from "./import";
@@ -36,6 +36,11 @@ Environment:
 
 export class CliUsageError extends Error {
   override name = "CliUsageError";
+}
+
+/** The output file could not be written; the message names the path and the system's error code. */
+class OutputFileError extends Error {
+  override name = "OutputFileError";
 }
 
 export interface ImportCommand {
@@ -172,7 +177,7 @@ async function runImport(command: ImportCommand, env: NodeJS.ProcessEnv, io: Cli
     io.writeFile(command.out, text);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    throw new Error(`cannot write ${command.out}${typeof code === "string" ? ` (${code})` : ""}`);
+    throw new OutputFileError(`cannot write ${command.out}${typeof code === "string" ? ` (${code})` : ""}`);
   }
   const count = plan.sources.length;
   io.stderr(`wrote ${count} source${count === 1 ? "" : "s"} to ${command.out}`);
@@ -195,9 +200,10 @@ function explain(err: unknown, sandboxId: string): string {
     }
     return `cannot list the sources of sandbox ${sandboxId}: ${err.message}`;
   }
-  if (err instanceof ImportError || err instanceof ProviderConfigError) return err.message;
-  if (err instanceof Error && (err as { code?: unknown }).code === "COPASS_CONFIG") return err.message;
-  if (err instanceof Error && err.message.startsWith("cannot write ")) return err.message;
+  if (err instanceof ImportError || err instanceof ProviderConfigError || err instanceof OutputFileError) {
+    return err.message;
+  }
+  if (err instanceof CopassConfigError) return err.message;
   // Anything else is a bug: say which kind without a message that could carry a value.
   return `import failed unexpectedly (${err instanceof Error ? err.name : typeof err}); please report it`;
 }
