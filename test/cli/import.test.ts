@@ -105,7 +105,7 @@ describe("argsFromSource", () => {
 
   it("gives args the provider's check accepts once the token is set", () => {
     const args = argsFromSource(row("ds_D", { rate_cap_per_minute: 7 }), SB);
-    expect(checkInputs({ ...args, token: "t" }).ok).toBe(true);
+    expect(checkInputs({ ...args, token: "tok_1234" }).ok).toBe(true);
   });
 
   it.each([
