@@ -19,7 +19,16 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "../../src/emulator";
 import { plan, refresh, up, withoutProvider, type State } from "../support/engine";
-import { cleanEnv, repoRoot, run, secret, startHost, type Host, type Props } from "../support/pulumi-host";
+import {
+  cleanEnv,
+  hostNode,
+  repoRoot,
+  run,
+  secret,
+  startHost,
+  type Host,
+  type Props,
+} from "../support/pulumi-host";
 
 const API_KEY = "olk_IMPORT_tenant_6c1f0a";
 const OTHER_KEY = "olk_IMPORT_other_tenant_2b7e";
@@ -202,7 +211,7 @@ process.once("beforeExit", () => {
 });
 `;
   await writeFile(path.join(workDir, "run-mocked.js"), runner);
-  const r = await run(process.execPath, ["run-mocked.js"], {
+  const r = await run(hostNode, ["run-mocked.js"], {
     cwd: workDir,
     env: cleanEnv({ IMPORT_CONFIG: JSON.stringify(config) }),
     timeoutMs: 120_000,
