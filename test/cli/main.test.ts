@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main, parseCommand, type CliIo } from "../../src/cli/main";
-import { startEmulator, type Emulator } from "../../src/emulator";
+import { startEmulator, type Emulator } from "copass-emulator";
 
 const KEY = "olk_CLI_tenant_a_5f0e9b";
 const OTHER_KEY = "olk_CLI_tenant_b_c41d77";

@@ -17,7 +17,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "../../src/emulator";
+import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "copass-emulator";
 import { plan, refresh, up, withoutProvider, type State } from "../support/engine";
 import {
   cleanEnv,
