@@ -155,7 +155,8 @@ describe("main", () => {
     });
     expect(run.code).toBe(1);
     expect(run.stderr).toHaveLength(1);
-    expect(run.stderr[0]).toContain("must use https://");
+    expect(run.stderr[0]).toMatch(/use https:\/\//);
+    expect(run.stderr[0]).toContain("COPASS_API_URL");
   });
 
   it("writes --out and reports the count on stderr", async () => {
