@@ -1,0 +1,225 @@
+#!/usr/bin/env node
+/**
+ * The `pulumi-copass` bin: argv, the environment, one API call and the output files around the
+ * pure import (import.ts). Settings come from the environment only (COPASS_API_URL,
+ * COPASS_API_KEY, COPASS_ENCRYPTION_TOKEN): a key given as a flag would stay in shell history and
+ * show in process lists, so there is no such flag, and one that looks like it is refused by name.
+ *
+ * Every failure is one line on stderr, `pulumi-copass: …`, with no secret in it; exit code 2 for
+ * bad usage, 1 for everything else.
+ */
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { CopassClient, CopassConfigError, isCopassError } from "../client";
+import { ProviderConfigError, resolveSettings } from "../provider/config";
+import { FIELDS } from "../provider/schema";
+import { ImportError, planImport, renderJson, renderNotes, renderProgram } from "./import";
+
+export const USAGE = `Usage: pulumi-copass import --sandbox <id> [--out <file>] [--json]
+
+Writes a Pulumi program (TypeScript) that adopts every user_mcp source of a Copass sandbox as it
+is: one UserMcpSource per source with adoptExisting: true, each field exactly as Copass has it
+(defaults left out), each token read from stack config. Revoked sources are skipped. The
+\`pulumi config set --secret\` lines to run before \`pulumi up\` go to standard error.
+
+Options:
+  --sandbox <id>   The Copass sandbox to import (required)
+  --out <file>     Write the program to this file instead of standard output
+  --json           Print the sources as UserMcpSource args (no tokens) as JSON instead
+  --help           Show this help
+
+Environment:
+  COPASS_API_URL           Copass API (default https://api.copass.id; http only for loopback hosts)
+  COPASS_API_KEY           API key of the sandbox's tenant (required; never a flag)
+  COPASS_ENCRYPTION_TOKEN  Sent as X-Encryption-Token when set
+`;
+
+export class CliUsageError extends Error {
+  override name = "CliUsageError";
+}
+
+/** The output file could not be written; the message names the path and the system's error code. */
+class OutputFileError extends Error {
+  override name = "OutputFileError";
+}
+
+export interface ImportCommand {
+  sandboxId: string;
+  out?: string;
+  json: boolean;
+}
+
+const FLAGS = {
+  sandbox: { type: "string" },
+  out: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean" },
+} as const;
+
+/** Flags people reach for to pass a credential: refused with the reason, never echoed. */
+const CREDENTIAL_FLAG = /^--?(api[-_]?key|key|token|encryption[-_]?token)$/i;
+
+/** Parses argv (without node and script); throws CliUsageError. */
+export function parseCommand(argv: readonly string[]): ImportCommand | "help" {
+  for (const arg of argv) {
+    if (arg === "--") break;
+    const flag = arg.split("=")[0]!;
+    if (CREDENTIAL_FLAG.test(flag)) {
+      throw new CliUsageError(
+        `${flag} is not accepted: credentials are read from the environment only (COPASS_API_KEY, ` +
+          "COPASS_ENCRYPTION_TOKEN), since flags stay in shell history and show in process lists",
+      );
+    }
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: true });
+  } catch (err) {
+    // parseArgs names the flag only ("Unknown option '--x'"); its advice about '--' is noise here.
+    const message = (err instanceof Error ? err.message : String(err)).split(/\. To specify|\n/)[0];
+    throw new CliUsageError(`${message}. Run pulumi-copass --help for the options`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return "help";
+  const [command, ...rest] = positionals;
+  if (command === undefined)
+    throw new CliUsageError("missing command: run pulumi-copass import --sandbox <id>");
+  if (command !== "import") {
+    // A command-like word is echoed to help with typos; anything else might be a pasted secret.
+    const shown = /^[a-z-]{1,20}$/.test(command) ? `unknown command ${command}` : "unknown command";
+    throw new CliUsageError(`${shown}; the only command is import (pulumi-copass import --sandbox <id>)`);
+  }
+  if (rest.length > 0) {
+    throw new CliUsageError("import takes no positional arguments; give the sandbox as --sandbox <id>");
+  }
+  if (values.sandbox === undefined) throw new CliUsageError("--sandbox is required, e.g. --sandbox sb_123");
+  const sandbox = FIELDS.sandboxId.schema.safeParse(values.sandbox);
+  if (!sandbox.success) {
+    throw new CliUsageError(
+      "--sandbox must be a sandbox id without whitespace, '/', '?' or '#', e.g. sb_123",
+    );
+  }
+  if (values.out === "") throw new CliUsageError("--out must be a file path, e.g. --out sources.ts");
+  return {
+    sandboxId: sandbox.data,
+    ...(values.out === undefined ? {} : { out: values.out }),
+    json: values.json === true,
+  };
+}
+
+export interface CliIo {
+  /** The program or JSON document, verbatim. */
+  stdout(text: string): void;
+  /** One line (no newline). */
+  stderr(line: string): void;
+  writeFile(path: string, text: string): void;
+}
+
+export const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+  writeFile: (path, text) => writeFileSync(path, text),
+};
+
+/** Runs the CLI; resolves with the exit code. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  let command;
+  try {
+    command = parseCommand(argv);
+  } catch (err) {
+    if (!(err instanceof CliUsageError)) throw err;
+    io.stderr(`pulumi-copass: ${err.message}`);
+    return 2;
+  }
+  if (command === "help") {
+    io.stdout(USAGE);
+    return 0;
+  }
+  try {
+    await runImport(command, env, io);
+    return 0;
+  } catch (err) {
+    io.stderr(`pulumi-copass: ${oneLine(explain(err, command.sandboxId))}`);
+    return 1;
+  }
+}
+
+async function runImport(command: ImportCommand, env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
+  if (!env.COPASS_API_KEY) {
+    throw new ProviderConfigError(
+      "COPASS_API_KEY is not set: export the API key of the sandbox's tenant in COPASS_API_KEY (it is never a flag)",
+    );
+  }
+  const settings = resolveSettings({}, env);
+  const client = new CopassClient({
+    apiUrl: settings.apiUrl,
+    apiKey: settings.apiKey,
+    requestTimeoutMs: settings.requestTimeoutMs,
+    ...(settings.encryptionToken === undefined ? {} : { encryptionToken: settings.encryptionToken }),
+  });
+  let listed;
+  try {
+    listed = await client.listSources(command.sandboxId, { provider: "user_mcp" });
+  } finally {
+    await client.close();
+  }
+  const plan = planImport(command.sandboxId, listed.sources);
+  const text = command.json ? renderJson(plan) : renderProgram(plan);
+  for (const note of renderNotes(plan)) io.stderr(note);
+  if (plan.sources.length === 0) {
+    io.stderr(`sandbox ${command.sandboxId} has no user_mcp sources to import`);
+  }
+  if (command.out === undefined) {
+    io.stdout(text);
+    return;
+  }
+  try {
+    io.writeFile(command.out, text);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new OutputFileError(`cannot write ${command.out}${typeof code === "string" ? ` (${code})` : ""}`);
+  }
+  const count = plan.sources.length;
+  io.stderr(`wrote ${count} source${count === 1 ? "" : "s"} to ${command.out}`);
+}
+
+/** A failure as the user should read it: what failed, why, and what to do. */
+function explain(err: unknown, sandboxId: string): string {
+  if (isCopassError(err)) {
+    if (err.code === "COPASS_AUTH") {
+      return (
+        `Copass refused the API key (HTTP ${err.status ?? "401"}): check COPASS_API_KEY ` +
+        "(and COPASS_API_URL, which must be the API the key belongs to)"
+      );
+    }
+    if (err.code === "COPASS_NOT_FOUND") {
+      return (
+        `sandbox ${sandboxId} was not found for this API key (HTTP 404): check --sandbox, and that ` +
+        "COPASS_API_KEY is the key of the tenant that owns the sandbox"
+      );
+    }
+    return `cannot list the sources of sandbox ${sandboxId}: ${err.message}`;
+  }
+  if (err instanceof ImportError || err instanceof ProviderConfigError || err instanceof OutputFileError) {
+    return err.message;
+  }
+  if (err instanceof CopassConfigError) return err.message;
+  // Anything else is a bug: say which kind without a message that could carry a value.
+  return `import failed unexpectedly (${err instanceof Error ? err.name : typeof err}); please report it`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ");
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), process.env, processIo).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`pulumi-copass: ${err instanceof Error ? err.name : "error"}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,186 @@
+/**
+ * The `pulumi-copass` bin's argv, environment and error handling (src/cli/main.ts), in process,
+ * against the local emulator over real HTTP. The end-to-end round trip (the packed bin as a
+ * subprocess, the program type-checked and adopted through Pulumi's host) is test/host/import.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main, parseCommand, type CliIo } from "../../src/cli/main";
+import { startEmulator, type Emulator } from "copass-emulator";
+
+const KEY = "olk_CLI_tenant_a_5f0e9b";
+const OTHER_KEY = "olk_CLI_tenant_b_c41d77";
+const WRONG_KEY = "olk_CLI_wrong_9a2b";
+const ENCRYPTION = "enc_CLI_3e7d";
+const SECRETS = [KEY, OTHER_KEY, WRONG_KEY, ENCRYPTION];
+
+let emulator: Emulator;
+
+beforeAll(async () => {
+  emulator = await startEmulator({ apiKeys: [KEY, OTHER_KEY] });
+});
+afterAll(async () => {
+  await emulator?.close();
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string[];
+  files: Record<string, string>;
+}
+
+async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  const run: Run = { code: -1, stdout: "", stderr: [], files: {} };
+  const io: CliIo = {
+    stdout: (text) => (run.stdout += text),
+    stderr: (line) => run.stderr.push(line),
+    writeFile: (file, text) => (run.files[file] = text),
+  };
+  run.code = await main(argv, env, io);
+  const all = run.stdout + run.stderr.join("\n") + Object.values(run.files).join("\n");
+  for (const secret of SECRETS) expect(all).not.toContain(secret);
+  return run;
+}
+
+const env = (key = KEY) => ({
+  COPASS_API_URL: emulator?.url,
+  COPASS_API_KEY: key,
+  COPASS_ENCRYPTION_TOKEN: ENCRYPTION,
+});
+
+describe("parseCommand", () => {
+  it("reads the import command and its flags", () => {
+    expect(parseCommand(["import", "--sandbox", "sb_1", "--out", "s.ts", "--json"])).toEqual({
+      sandboxId: "sb_1",
+      out: "s.ts",
+      json: true,
+    });
+    expect(parseCommand(["import", "--sandbox=sb_1"])).toEqual({ sandboxId: "sb_1", json: false });
+    expect(parseCommand(["--help"])).toBe("help");
+    expect(parseCommand(["import", "--help"])).toBe("help");
+  });
+
+  it.each([
+    ["no command", [], "missing command"],
+    [
+      "an unknown command",
+      ["improt", "--sandbox", "sb"],
+      "unknown command improt; the only command is import",
+    ],
+    ["no sandbox", ["import"], "--sandbox is required"],
+    ["a sandbox with a slash", ["import", "--sandbox", "sb/1"], "--sandbox must be a sandbox id"],
+    ["a stray positional", ["import", "sb_1"], "import takes no positional arguments"],
+    ["an unknown flag", ["import", "--sandbox", "sb", "--verbose"], "Unknown option '--verbose'"],
+    ["a flag without its value", ["import", "--sandbox"], "Option '--sandbox <value>' argument missing"],
+    ["an empty --out", ["import", "--sandbox", "sb", "--out", ""], "--out must be a file path"],
+  ])("refuses %s with a message naming the fix", (_case, argv, fragment) => {
+    expect(() => parseCommand(argv)).toThrow(fragment);
+  });
+
+  it.each([["--api-key"], ["--api-key=olk_pasted_secret"], ["--key"], ["--token"], ["--encryption-token"]])(
+    "refuses %s as a credential flag without echoing its value",
+    (flag) => {
+      let message = "";
+      try {
+        parseCommand(["import", "--sandbox", "sb", flag, "olk_pasted_secret"]);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toContain("credentials are read from the environment only");
+      expect(message).not.toContain("olk_pasted_secret");
+    },
+  );
+
+  it("never echoes a positional that could be a pasted key", () => {
+    expect(() => parseCommand(["olk_pasted_secret"])).toThrow(/^unknown command; /);
+  });
+});
+
+describe("main", () => {
+  it("prints the help on stdout and exits 0", async () => {
+    const run = await cli(["--help"], {});
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Usage: pulumi-copass import --sandbox <id>");
+    expect(run.stdout).toContain("COPASS_API_KEY");
+  });
+
+  it("exits 2 with one line on bad usage", async () => {
+    const run = await cli(["import"], env());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toEqual(["pulumi-copass: --sandbox is required, e.g. --sandbox sb_123"]);
+  });
+
+  it("writes an empty program for an empty sandbox and says so", async () => {
+    const run = await cli(["import", "--sandbox", "sb_cli_empty"], env());
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("// Sandbox sb_cli_empty had no user_mcp sources to import.");
+    expect(run.stdout).not.toContain("new UserMcpSource");
+    expect(run.stderr).toEqual(["sandbox sb_cli_empty has no user_mcp sources to import"]);
+    const json = await cli(["import", "--sandbox", "sb_cli_empty", "--json"], env());
+    expect(JSON.parse(json.stdout)).toEqual({ sandboxId: "sb_cli_empty", sources: [], skipped: [] });
+  });
+
+  it("reports a wrong key as a clear 401 error on one line, exit 1", async () => {
+    const run = await cli(["import", "--sandbox", "sb_cli_empty"], env(WRONG_KEY));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toEqual([
+      "pulumi-copass: Copass refused the API key (HTTP 401): check COPASS_API_KEY (and COPASS_API_URL, which must be the API the key belongs to)",
+    ]);
+  });
+
+  it("reports another tenant's sandbox as not found for this key, exit 1", async () => {
+    // The other tenant uses the sandbox first, which makes it theirs.
+    expect((await cli(["import", "--sandbox", "sb_cli_theirs"], env(OTHER_KEY))).code).toBe(0);
+    const run = await cli(["import", "--sandbox", "sb_cli_theirs"], env());
+    expect(run.code).toBe(1);
+    expect(run.stderr).toHaveLength(1);
+    expect(run.stderr[0]).toMatch(
+      /^pulumi-copass: sandbox sb_cli_theirs was not found for this API key \(HTTP 404\)/,
+    );
+  });
+
+  it("needs COPASS_API_KEY and says where to put it", async () => {
+    const run = await cli(["import", "--sandbox", "sb_x"], { COPASS_API_URL: emulator.url });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toEqual([
+      "pulumi-copass: COPASS_API_KEY is not set: export the API key of the sandbox's tenant in COPASS_API_KEY (it is never a flag)",
+    ]);
+  });
+
+  it("refuses to send the key over plain http to a remote host", async () => {
+    const run = await cli(["import", "--sandbox", "sb_x"], {
+      ...env(),
+      COPASS_API_URL: "http://copass.example.com",
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toHaveLength(1);
+    expect(run.stderr[0]).toMatch(/use https:\/\//);
+    expect(run.stderr[0]).toContain("COPASS_API_URL");
+  });
+
+  it("writes --out and reports the count on stderr", async () => {
+    const run = await cli(["import", "--sandbox", "sb_cli_empty", "--out", "sources.ts"], env());
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe("");
+    expect(run.files["sources.ts"]).toContain("had no user_mcp sources to import");
+    expect(run.stderr.at(-1)).toBe("wrote 0 sources to sources.ts");
+  });
+
+  it("reports a file it cannot write by path and error code", async () => {
+    const run: string[] = [];
+    const code = await main(
+      ["import", "--sandbox", "sb_cli_empty", "--out", "/nonexistent/dir/s.ts"],
+      env(),
+      {
+        stdout: () => {},
+        stderr: (line) => run.push(line),
+        writeFile: () => {
+          throw Object.assign(new Error("ENOENT: no such file or directory"), { code: "ENOENT" });
+        },
+      },
+    );
+    expect(code).toBe(1);
+    expect(run.at(-1)).toBe("pulumi-copass: cannot write /nonexistent/dir/s.ts (ENOENT)");
+  });
+});
