@@ -19,6 +19,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "copass-emulator";
 import { plan, refresh, up, withoutProvider, type State } from "../support/engine";
+import { outOfBand, type Json } from "../support/out-of-band";
 import {
   cleanEnv,
   hostNode,
@@ -52,19 +53,13 @@ let host: Host;
 /** Everything the bin printed, for the leak scan. */
 const printed: string[] = [];
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON straight from the emulator
-type Json = any;
+const call = outOfBand(() => emulator.url, API_KEY);
 
 /** An out-of-band call to the emulator, as the tenant's existing tooling would have made. */
 async function api(method: string, urlPath: string, body?: unknown): Promise<Json> {
-  const res = await fetch(`${emulator.url}/api/v1/storage/sandboxes${urlPath}`, {
-    method,
-    headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as Json;
-  if (res.status !== 200) throw new Error(`${method} ${urlPath}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
+  const res = await call(method, urlPath, body);
+  if (res.status !== 200) throw new Error(`${method} ${urlPath}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
 }
 
 const register = (sandbox: string, body: Props) => api("POST", `/${sandbox}/sources/user-mcp`, body);

@@ -14,6 +14,7 @@ import {
   type SampleMcpServer,
 } from "../../packages/emulator/src";
 import { CheckFailed, InitFailed, destroy, plan, refresh, up, type State } from "../support/engine";
+import { outOfBand, type Json } from "../support/out-of-band";
 import {
   HostError,
   installedPulumiVersion,
@@ -63,18 +64,7 @@ async function counted<T>(label: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /** An out-of-band call straight to the emulator, as another tool or a person would make. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON straight from the emulator
-type Json = any;
-
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${emulator.url}/api/v1/storage/sandboxes${path}`, {
-    method,
-    headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const api = outOfBand(() => emulator.url, API_KEY);
 
 function program(sandboxId: string, overrides: Props = {}): Props {
   return {

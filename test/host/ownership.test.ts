@@ -19,6 +19,7 @@ import {
   type SampleMcpServer,
 } from "../../packages/emulator/src";
 import { InitFailed, destroy, plan, refresh, up, type State } from "../support/engine";
+import { outOfBand, type Json } from "../support/out-of-band";
 import { HostError, secret, startHost, type Host, type Props } from "../support/pulumi-host";
 
 const API_KEY = "olk_OWNERSHIP_KEY_3c9e5a7b11";
@@ -37,19 +38,8 @@ const extraHosts: Host[] = [];
 const seenErrors: string[] = [];
 const seenStates: State[] = [];
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON straight from the emulator
-type Json = any;
-
 /** An out-of-band call straight to the emulator, as another tool or a person would make. */
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${emulator.url}/api/v1/storage/sandboxes${path}`, {
-    method,
-    headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const api = outOfBand(() => emulator.url, API_KEY);
 
 async function sources(sb: string): Promise<Json[]> {
   return (await api("GET", `/${sb}/sources`)).body.sources as Json[];

@@ -3,6 +3,7 @@
  * server. API calls are counted through the emulator's request log; each step clears it first.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { outOfBand } from "../support/out-of-band";
 import {
   startEmulator,
   startMcpServer,
@@ -88,13 +89,8 @@ async function created(patch: Props = {}): Promise<{ id: string; outs: Props; in
 
 /** Straight to the emulator, as someone acting out of band would. */
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Props }> {
-  const res = await fetch(`${emulator.url}/api/v1/storage/sandboxes/${sandbox}/sources${path}`, {
-    method,
-    headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Props) : {} };
+  const res = await outOfBand(() => emulator.url, API_KEY)(method, `/${sandbox}/sources${path}`, body);
+  return { status: res.status, body: (res.body ?? {}) as Props };
 }
 
 async function sourcesInSandbox(): Promise<Props[]> {
