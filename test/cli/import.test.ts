@@ -14,12 +14,12 @@ import {
   baseName,
   logicalNames,
   planImport,
-  printString,
   renderJson,
   renderNotes,
   renderProgram,
   type ImportPlan,
 } from "../../src/cli/import";
+import { printString } from "../../src/cli/print";
 import { checkInputs } from "../../src/provider/schema";
 
 const SB = "sb_import";
