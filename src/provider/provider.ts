@@ -4,7 +4,8 @@
  * Plain JSON in and out. This file orders the API calls; decisions live in pure modules (schema,
  * diff, health, outputs), and each behaviour in its own: a create is never duplicated
  * (../client/create-once.ts), adoption and its refusal (adopt.ts), the health wait
- * (health-wait.ts), the errors Pulumi sees (errors.ts).
+ * (health-wait.ts), where a source lives and what proves it gone (location.ts), the errors Pulumi
+ * sees (errors.ts).
  *
  * Nothing is created at load time: the Copass client is built on the first call that needs the
  * API, from the settings `configure` stored plus the environment read at that moment, and reused
@@ -40,6 +41,15 @@ import {
   type InitFailedProperties,
 } from "./errors";
 import { enforceHealth, scrubbed, settleHealth, type HealthWait } from "./health-wait";
+import {
+  confirmGone,
+  endpointOf,
+  locationOfCreate,
+  placement,
+  recordedLocation,
+  tenantAfterRead,
+  type Placement,
+} from "./location";
 import {
   buildOutputs,
   healthFromOutcome,
@@ -137,8 +147,9 @@ export const provider = {
   async create(raw: Props): Promise<pulumi.dynamic.CreateResult> {
     const inputs = checked(raw, "create");
     const subject = `a user_mcp source in sandbox ${inputs.sandboxId}`;
-    const { api } = await connectOrThrow("create", subject, inputs.token);
+    const { api, settings } = await connectOrThrow("create", subject, inputs.token);
     const secrets = secretsOf(inputs.token);
+    const endpoint = placeOrFail("create", subject, {}, settings, secrets).endpoint;
 
     let created: Created | undefined;
     try {
@@ -154,14 +165,15 @@ export const provider = {
     const { id, outcome } = created;
 
     const registered = scrubbed(healthFromOutcome(outcome), secrets);
-    let outs = buildOutputs(inputs, id, registered, inputs.appNamespace ?? id);
+    const location = locationOfCreate(endpoint, outcome);
+    let outs = buildOutputs(inputs, id, registered, inputs.appNamespace ?? id, location);
     try {
       const { health, verdict } = await settleHealth(
         healthWait(api, inputs, id, secrets),
         registered,
         registered,
       );
-      outs = buildOutputs(inputs, id, health, inputs.appNamespace ?? id);
+      outs = buildOutputs(inputs, id, health, inputs.appNamespace ?? id, location);
       enforceHealth(verdict, "created", outs, inputs.healthTimeoutSeconds, secrets, raw.__provider);
     } catch (error) {
       if (error instanceof SourceInitError) throw error;
@@ -177,8 +189,10 @@ export const provider = {
   },
 
   /**
-   * GET (404 → gone), then with healthCheckOnRefresh a re-test (not for a revoked source).
-   * `props` are the full outputs; `inputs` the desired fields as the server has them.
+   * Refused before any call when the provider points elsewhere than the recorded endpoint. GET
+   * (a 404 is gone only once the sandbox's listing confirms it), then with healthCheckOnRefresh a
+   * re-test (not for a revoked source). `props` are the full outputs; `inputs` the desired fields
+   * as the server has them. API calls: 2 (get + test; 1 without the re-test); gone: get + list.
    */
   async read(id: string, props?: Props): Promise<pulumi.dynamic.ReadResult> {
     const prior = props ?? {};
@@ -190,10 +204,13 @@ export const provider = {
       );
     }
     const subject = describe(id, sandboxId);
-    const { api } = await connectOrThrow("read", subject, prior.token);
+    const { api, settings } = await connectOrThrow("read", subject, prior.token);
     const secrets = secretsOf(prior.token);
+    const place = placeOrFail("read", subject, prior, settings, secrets);
     try {
       const source = await api.getSource(sandboxId, id);
+      // Before the re-test, which writes: another tenant's row is not ours to test.
+      const location = { apiEndpoint: place.endpoint, tenantId: tenantAfterRead(place, source.user_id, id) };
       let health = scrubbed(healthFromSource(source), secrets);
       if (prior.healthCheckOnRefresh !== false && source.status !== "disconnected") {
         try {
@@ -204,12 +221,13 @@ export const provider = {
           health = { status: "disconnected", healthError: null, ingestionMode: health.ingestionMode };
         }
       }
-      const outs = outputsFromSource(source, prior, health);
+      const outs = outputsFromSource(source, prior, health, location);
       return { id, props: outs, inputs: inputsFromOutputs(outs) };
     } catch (error) {
-      if (isNotFound(error)) return { id: "" };
-      throw failure("read", subject, error, secrets);
+      if (!isNotFound(error)) throw failure("read", subject, error, secrets);
     }
+    await confirmGoneOrFail("read", subject, api, { sandboxId, id, place, secrets });
+    return { id: "" };
   },
 
   /**
@@ -229,11 +247,13 @@ export const provider = {
     };
     const namespace = news.appNamespace ?? (typeof prior.appNamespace === "string" ? prior.appNamespace : id);
     if (Object.keys(body).length === 0 && !retest) {
-      return { outs: buildOutputs(news, id, health, namespace) };
+      return { outs: buildOutputs(news, id, health, namespace, recordedLocation(prior)) };
     }
 
-    const { api } = await connectOrThrow("update", subject, news.token, prior.token);
+    const { api, settings } = await connectOrThrow("update", subject, news.token, prior.token);
     const secrets = secretsOf(news.token, prior.token);
+    const place = placeOrFail("update", subject, prior, settings, secrets);
+    const location = { apiEndpoint: place.endpoint, tenantId: place.recorded.tenantId };
     if (Object.keys(body).length > 0) {
       try {
         health = scrubbed(
@@ -244,11 +264,11 @@ export const provider = {
         throw failure("update", subject, error, secrets);
       }
     }
-    let outs = buildOutputs(news, id, health, namespace);
+    let outs = buildOutputs(news, id, health, namespace, location);
     if (!retest) return { outs };
     try {
       const settled = await settleHealth(healthWait(api, news, id, secrets), undefined, health);
-      outs = buildOutputs(news, id, settled.health, namespace);
+      outs = buildOutputs(news, id, settled.health, namespace, location);
       enforceHealth(settled.verdict, "updated", outs, news.healthTimeoutSeconds, secrets, raw.__provider);
     } catch (error) {
       if (error instanceof SourceInitError) throw error;
@@ -264,8 +284,9 @@ export const provider = {
   },
 
   /**
-   * Revoke; with deletionPolicy "delete" also DELETE the row. Already revoked or gone = deleted,
-   * so a second delete is a no-op.
+   * Revoke; with deletionPolicy "delete" also DELETE the row. Already revoked, or gone (a 404 the
+   * sandbox's listing confirms, location.ts) = deleted, so a second delete is a no-op. Refused
+   * before any call when the provider points elsewhere than the recorded endpoint.
    */
   async delete(id: string, props: Props): Promise<void> {
     const prior = props ?? {};
@@ -273,12 +294,18 @@ export const provider = {
     if (typeof prior.sandboxId !== "string") {
       throw new Error(`Copass delete of source ${id} needs its sandboxId in state, which is missing`);
     }
-    const { api } = await connectOrThrow("delete", subject, prior.token);
+    const { api, settings } = await connectOrThrow("delete", subject, prior.token);
     const secrets = secretsOf(prior.token);
+    const gone = {
+      sandboxId: prior.sandboxId,
+      id,
+      place: placeOrFail("delete", subject, prior, settings, secrets),
+      secrets,
+    };
     try {
       await api.revokeUserMcp(prior.sandboxId, id);
     } catch (error) {
-      if (isNotFound(error)) return;
+      if (isNotFound(error)) return confirmGoneOrFail("delete (revoke)", subject, api, gone);
       if (!isRevoked(error)) throw failure("delete (revoke)", subject, error, secrets);
     }
     if (prior.deletionPolicy !== "delete") return;
@@ -286,6 +313,7 @@ export const provider = {
       await api.deleteSource(prior.sandboxId, id);
     } catch (error) {
       if (!isNotFound(error)) throw failure("delete", subject, error, secrets);
+      await confirmGoneOrFail("delete", subject, api, gone);
     }
   },
 } satisfies Provider;
@@ -296,6 +324,37 @@ async function connectOrThrow(operation: string, subject: string, ...tokens: unk
     return await connect();
   } catch (error) {
     throw failure(operation, subject, error, secretsOf(...tokens));
+  }
+}
+
+/** Where this call goes for a source recorded in `prior` (location.ts), or this operation's failure. */
+function placeOrFail(
+  operation: string,
+  subject: string,
+  prior: Props,
+  settings: ProviderSettings,
+  secrets: string[],
+): Placement {
+  try {
+    const movedFrom =
+      settings.apiUrlMovedFrom === undefined ? undefined : endpointOf(settings.apiUrlMovedFrom);
+    return placement(recordedLocation(prior), endpointOf(settings.apiUrl, secrets), movedFrom);
+  } catch (error) {
+    throw failure(operation, subject, error, secrets);
+  }
+}
+
+/** After a 404 for the source: returns once its sandbox's listing proves it gone, else fails. */
+async function confirmGoneOrFail(
+  operation: string,
+  subject: string,
+  api: CopassApi,
+  at: { sandboxId: string; id: string; place: Placement; secrets: string[] },
+): Promise<void> {
+  try {
+    await confirmGone(api, at.sandboxId, at.id, at.place);
+  } catch (error) {
+    throw failure(operation, subject, error, at.secrets);
   }
 }
 

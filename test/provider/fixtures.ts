@@ -14,6 +14,9 @@ export function checkedInputs(token: string, patch: Record<string, unknown> = {}
   return result.inputs;
 }
 
+/** Where a source lives (location.ts), for outputs built in tests. */
+export const HERE = { apiEndpoint: "https://api.copass.id", tenantId: "usr_test" } as const;
+
 /** Whether `undefined` sits anywhere in `value` (protobuf Struct, and so the host, rejects it). */
 export function hasUndefined(value: unknown): boolean {
   if (value === undefined) return true;
