@@ -15,14 +15,14 @@
  *    that path) before concluding.
  *
  * State written before these keys existed is "unknown": not compared, and recorded on the next
- * successful read or update. Everything here is pure except `confirmGone`, which makes the one
- * listing call rule 2 needs.
+ * successful read or update. The rules are pure functions; `placeCall` and `confirmGone` are what
+ * provider.ts calls (the latter makes the one listing call rule 2 needs), throwing its failures.
  */
 import type { CopassApi } from "../client/api";
 import type { SourceList } from "../client/types";
 import { redact } from "../redact";
-import { SETTINGS } from "./config";
-import { isNotFound } from "./errors";
+import { ProviderConfigError, SETTINGS, type ProviderSettings } from "./config";
+import { failure, isNotFound } from "./errors";
 
 /** Where a source lives, as state records it; `null` = not known (yet). */
 export type Location = {
@@ -64,10 +64,9 @@ export function endpointOf(apiUrl: string, secrets: readonly string[] = []): str
   const url = new URL(apiUrl);
   const endpoint = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
   if (redact(endpoint, secrets) !== endpoint) {
-    throw new LocationError(
+    throw new ProviderConfigError(
       "The Copass API URL (copass:apiUrl or COPASS_API_URL) contains a credential; the API key belongs " +
         "in copass:apiKey or COPASS_API_KEY only: remove it from the URL",
-      "COPASS_ELSEWHERE",
     );
   }
   return endpoint;
@@ -186,26 +185,55 @@ function notProvenGone(
   return undefined;
 }
 
+/** A source that answered 404, the call's placement, and the secrets its messages must not carry. */
+export interface Missing {
+  sandboxId: string;
+  id: string;
+  place: Placement;
+  secrets: string[];
+}
+
 /**
- * After a 404 for source `id`: resolves when the sandbox answers and the source is not in it (gone);
- * otherwise throws — a `LocationError` (sandbox not visible, inconsistent, incomplete, or a move that
- * did not find it), or the listing's own error.
+ * After a 404 for the source: resolves when its sandbox answers and does not list it (gone); else
+ * throws `operation`'s failure — sandbox not visible, inconsistent, incomplete, a move that did not
+ * find it, or the listing's own error. One API call.
  */
 export async function confirmGone(
+  operation: string,
+  subject: string,
   api: CopassApi,
-  sandboxId: string,
-  id: string,
-  place: Placement,
+  at: Missing,
 ): Promise<void> {
   let listing: SourceList;
   try {
-    listing = await api.listSources(sandboxId, { provider: "user_mcp" });
+    listing = await api.listSources(at.sandboxId, { provider: "user_mcp" });
   } catch (error) {
-    if (isNotFound(error)) throw sandboxNotVisible(sandboxId, place);
-    throw error;
+    const cause = isNotFound(error) ? sandboxNotVisible(at.sandboxId, at.place) : error;
+    throw failure(operation, subject, cause, at.secrets);
   }
-  const verdict = judgeListing(listing, id);
-  const why = notProvenGone(verdict, sandboxId, id, place);
-  if (why !== undefined)
-    throw new LocationError(why, verdict === "gone" ? "COPASS_ELSEWHERE" : "COPASS_INCONSISTENT");
+  const verdict = judgeListing(listing, at.id);
+  const why = notProvenGone(verdict, at.sandboxId, at.id, at.place);
+  if (why === undefined) return;
+  const code = verdict === "gone" ? "COPASS_ELSEWHERE" : "COPASS_INCONSISTENT";
+  throw failure(operation, subject, new LocationError(why, code), at.secrets);
+}
+
+/**
+ * Where a read, update or delete of the source recorded in `prior` goes (`placement` with the
+ * settings in force), or `operation`'s failure naming both endpoints.
+ */
+export function placeCall(
+  operation: string,
+  subject: string,
+  prior: Record<string, unknown>,
+  settings: ProviderSettings,
+  secrets: string[],
+): Placement {
+  try {
+    const movedFrom =
+      settings.apiUrlMovedFrom === undefined ? undefined : endpointOf(settings.apiUrlMovedFrom);
+    return placement(recordedLocation(prior), endpointOf(settings.apiUrl, secrets), movedFrom);
+  } catch (error) {
+    throw failure(operation, subject, error, secrets);
+  }
 }

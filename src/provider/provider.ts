@@ -41,15 +41,7 @@ import {
   type InitFailedProperties,
 } from "./errors";
 import { enforceHealth, scrubbed, settleHealth, type HealthWait } from "./health-wait";
-import {
-  confirmGone,
-  endpointOf,
-  locationOfCreate,
-  placement,
-  recordedLocation,
-  tenantAfterRead,
-  type Placement,
-} from "./location";
+import { confirmGone, locationOfCreate, placeCall, recordedLocation, tenantAfterRead } from "./location";
 import {
   buildOutputs,
   healthFromOutcome,
@@ -149,7 +141,7 @@ export const provider = {
     const subject = `a user_mcp source in sandbox ${inputs.sandboxId}`;
     const { api, settings } = await connectOrThrow("create", subject, inputs.token);
     const secrets = secretsOf(inputs.token);
-    const endpoint = placeOrFail("create", subject, {}, settings, secrets).endpoint;
+    const endpoint = placeCall("create", subject, {}, settings, secrets).endpoint;
 
     let created: Created | undefined;
     try {
@@ -206,7 +198,7 @@ export const provider = {
     const subject = describe(id, sandboxId);
     const { api, settings } = await connectOrThrow("read", subject, prior.token);
     const secrets = secretsOf(prior.token);
-    const place = placeOrFail("read", subject, prior, settings, secrets);
+    const place = placeCall("read", subject, prior, settings, secrets);
     try {
       const source = await api.getSource(sandboxId, id);
       // Before the re-test, which writes: another tenant's row is not ours to test.
@@ -226,7 +218,7 @@ export const provider = {
     } catch (error) {
       if (!isNotFound(error)) throw failure("read", subject, error, secrets);
     }
-    await confirmGoneOrFail("read", subject, api, { sandboxId, id, place, secrets });
+    await confirmGone("read", subject, api, { sandboxId, id, place, secrets });
     return { id: "" };
   },
 
@@ -252,7 +244,7 @@ export const provider = {
 
     const { api, settings } = await connectOrThrow("update", subject, news.token, prior.token);
     const secrets = secretsOf(news.token, prior.token);
-    const place = placeOrFail("update", subject, prior, settings, secrets);
+    const place = placeCall("update", subject, prior, settings, secrets);
     const location = { apiEndpoint: place.endpoint, tenantId: place.recorded.tenantId };
     if (Object.keys(body).length > 0) {
       try {
@@ -299,13 +291,13 @@ export const provider = {
     const gone = {
       sandboxId: prior.sandboxId,
       id,
-      place: placeOrFail("delete", subject, prior, settings, secrets),
+      place: placeCall("delete", subject, prior, settings, secrets),
       secrets,
     };
     try {
       await api.revokeUserMcp(prior.sandboxId, id);
     } catch (error) {
-      if (isNotFound(error)) return confirmGoneOrFail("delete (revoke)", subject, api, gone);
+      if (isNotFound(error)) return confirmGone("delete (revoke)", subject, api, gone);
       if (!isRevoked(error)) throw failure("delete (revoke)", subject, error, secrets);
     }
     if (prior.deletionPolicy !== "delete") return;
@@ -313,7 +305,7 @@ export const provider = {
       await api.deleteSource(prior.sandboxId, id);
     } catch (error) {
       if (!isNotFound(error)) throw failure("delete", subject, error, secrets);
-      await confirmGoneOrFail("delete", subject, api, gone);
+      await confirmGone("delete", subject, api, gone);
     }
   },
 } satisfies Provider;
@@ -324,37 +316,6 @@ async function connectOrThrow(operation: string, subject: string, ...tokens: unk
     return await connect();
   } catch (error) {
     throw failure(operation, subject, error, secretsOf(...tokens));
-  }
-}
-
-/** Where this call goes for a source recorded in `prior` (location.ts), or this operation's failure. */
-function placeOrFail(
-  operation: string,
-  subject: string,
-  prior: Props,
-  settings: ProviderSettings,
-  secrets: string[],
-): Placement {
-  try {
-    const movedFrom =
-      settings.apiUrlMovedFrom === undefined ? undefined : endpointOf(settings.apiUrlMovedFrom);
-    return placement(recordedLocation(prior), endpointOf(settings.apiUrl, secrets), movedFrom);
-  } catch (error) {
-    throw failure(operation, subject, error, secrets);
-  }
-}
-
-/** After a 404 for the source: returns once its sandbox's listing proves it gone, else fails. */
-async function confirmGoneOrFail(
-  operation: string,
-  subject: string,
-  api: CopassApi,
-  at: { sandboxId: string; id: string; place: Placement; secrets: string[] },
-): Promise<void> {
-  try {
-    await confirmGone(api, at.sandboxId, at.id, at.place);
-  } catch (error) {
-    throw failure(operation, subject, error, at.secrets);
   }
 }
 
