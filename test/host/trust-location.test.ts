@@ -275,6 +275,7 @@ it("never leaks either tenant's key or the token", () => {
   expect(leaks(`${KEY_A} and ${KEY_B} and ${TOKEN}`)).toEqual(ALL_SECRETS);
   // Every failing step was recorded, including one whose server text echoed tenant B's key (the
   // listing above): without redaction, that message would carry it.
+  // mutation: `redact` returning its input unchanged → this test (and the listing's) fails.
   expect(seenErrors).toHaveLength(9);
   expect(seenErrors.some((m) => m.includes("listing failed for [redacted]"))).toBe(true);
   for (const message of seenErrors) expect(leaks(message), message).toEqual([]);
