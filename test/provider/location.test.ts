@@ -206,6 +206,13 @@ async function stillWorks(id: string): Promise<string> {
   return (await asA("POST", `/${sandbox}/sources/${id}/user-mcp/test`)).body.status as string;
 }
 
+/** The row is as it was before the step (active), and its vault token still opens the MCP server. */
+async function expectUntouched(id: string, before: Props): Promise<void> {
+  expect(await rowOf(id)).toEqual(before);
+  expect(before.status).toBe("active");
+  expect(await stillWorks(id)).toBe("active");
+}
+
 beforeAll(async () => {
   copass = await startEmulator({ apiKeys: [KEY_A, KEY_B], probeTimeoutMs: 2_000 });
   otherEnv = await startEmulator({ apiKeys: [KEY_A], probeTimeoutMs: 2_000 });
@@ -304,9 +311,7 @@ describe("another environment's URL", () => {
       expect(error.message).toContain(`set copass:apiUrl or COPASS_API_URL back to ${copass.url}`);
     }
     expect([...ops(copass), ...ops(otherEnv)]).toEqual([]);
-    expect(await rowOf(id)).toEqual(before);
-    expect(before.status).toBe("active");
-    expect(await stillWorks(id)).toBe("active");
+    await expectUntouched(id, before);
   });
 });
 
@@ -331,9 +336,7 @@ describe("another tenant's key", () => {
       expect(error.message).toContain(`State records the source for tenant ${String(tenant.tenantId)}`);
       expect(error.message).toContain("`pulumi state delete <urn>`");
     }
-    expect(await rowOf(id)).toEqual(before);
-    expect(before.status).toBe("active");
-    expect(await stillWorks(id)).toBe("active");
+    await expectUntouched(id, before);
   });
 });
 
