@@ -7,6 +7,8 @@
  * - refresh and destroy with another tenant's valid key fail naming the sandbox that key cannot see;
  * - the issue's reproduction: credentials in the environment (as examples/gitops sets them), the
  *   URL switched to another Copass between up and refresh;
+ * - a deliberate move (the same Copass behind a proxy, COPASS_API_URL_MOVED_FROM) records the new
+ *   endpoint;
  * - in every case state is kept, the Copass row is unchanged and its vault token still opens the MCP
  *   server; a source revoked and deleted out of band still reads as gone; old state without the two
  *   new outputs reads fine and records them. Then a leak scan over every message, state and host
@@ -24,6 +26,7 @@ import {
 import { destroy, refresh, up, type State } from "../support/engine";
 import { outOfBand, type Json } from "../support/out-of-band";
 import { HostError, secret, startHost, type Host, type Props } from "../support/pulumi-host";
+import { startTcpProxy } from "../support/tcp-proxy";
 
 const KEY_A = "olk_TRUSTLOC_tenant_a_0b5e91";
 const KEY_B = "olk_TRUSTLOC_tenant_b_7c2d48";
@@ -242,6 +245,30 @@ describe("a listing that cannot answer", () => {
   });
 });
 
+describe("a deliberate move (README: Moving a stack to another Copass endpoint)", () => {
+  it("the same Copass behind a proxy: refresh with the move setting records the new endpoint, then destroy works there", async () => {
+    const { sb, state } = await stack();
+    const proxy = await startTcpProxy(copass.port);
+    try {
+      const moving = await startHost(consumer, {
+        providerText: host.providerText,
+        env: { COPASS_API_URL: proxy.url, COPASS_API_KEY: KEY_A, COPASS_API_URL_MOVED_FROM: copass.url },
+      });
+      extraHosts.push(moving);
+      await moving.configure({});
+      const moved = (await refresh(moving, state))!;
+      seenStates.push(moved);
+      expect(moved.outputs).toMatchObject({ status: "active", apiEndpoint: proxy.url });
+      // The move done (setting gone), the new endpoint is the recorded one: destroy goes through it.
+      const after = await hostWith(proxy.url, KEY_A);
+      await destroy(after, moved);
+      expect((await row(sb, state.id)).status).toBe("disconnected");
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe("what still reads as gone, and old state", () => {
   it("a source revoked and deleted out of band: refresh forgets it (get + list), destroy is done (revoke + list)", async () => {
     const { sb, state } = await stack();
@@ -284,7 +311,7 @@ it("never leaks either tenant's key or the token", () => {
     expect(leaks(out.stdout + out.stderr)).toEqual([]);
   }
   // State: no key anywhere; the token only under the key `token` (a secret the engine encrypts).
-  expect(seenStates.length).toBeGreaterThanOrEqual(12);
+  expect(seenStates.length).toBeGreaterThanOrEqual(15);
   for (const state of seenStates) {
     const { token: _o, ...outputs } = state.outputs;
     const { token: _i, ...inputs } = state.inputs;
