@@ -22,6 +22,7 @@ import {
   type SampleMcpServer,
 } from "../../packages/emulator/src";
 import { provider, resetProviderState } from "../../src/provider/provider";
+import { secretLeaks as scan, type ScannedSecrets } from "../support/leaks";
 
 export type Props = Record<string, unknown>;
 
@@ -281,35 +282,12 @@ export function isInitFailed(
 
 // --- secret leaks (DESIGN §6) -----------------------------------------------------------------------
 
-/**
- * Every place in `value` where a secret shows where it must not: the API key anywhere, an MCP
- * token anywhere but as the whole value of a `token` key. Errors are walked through their own
- * properties (message, stack, code, id, properties, reasons, cause…), objects and arrays through
- * their entries. Returns the paths, empty when clean.
- */
+/** The scan of test/support/leaks.ts with this file's secrets. */
 export function secretLeaks(
   value: unknown,
-  secrets: { apiKey: string; tokens: readonly string[] } = { apiKey: API_KEY, tokens: [TOKEN, WRONG_TOKEN] },
+  secrets: ScannedSecrets = { apiKey: API_KEY, tokens: [TOKEN, WRONG_TOKEN] },
 ): string[] {
-  const found: string[] = [];
-  const seen = new Set<object>();
-  const walk = (v: unknown, path: string, key: string | undefined): void => {
-    if (typeof v === "string") {
-      if (v.includes(secrets.apiKey)) found.push(`${path}: the API key`);
-      for (const token of secrets.tokens) {
-        if (v.includes(token) && !(key === "token" && v === token)) {
-          found.push(`${path}: an MCP token outside a token key`);
-        }
-      }
-      return;
-    }
-    if (typeof v !== "object" || v === null || seen.has(v)) return;
-    seen.add(v);
-    const keys = v instanceof Error ? Object.getOwnPropertyNames(v) : Object.keys(v);
-    for (const k of keys) walk((v as Record<string, unknown>)[k], `${path}.${k}`, k);
-  };
-  walk(value, "$", undefined);
-  return found;
+  return scan(value, secrets);
 }
 
 export function expectNoSecretLeak(value: unknown, where: string): void {
