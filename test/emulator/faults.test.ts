@@ -3,7 +3,7 @@
  * endpoints that let another process (the CLI's users) inject the same rules.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Emulator, FaultRule } from "../../packages/emulator/src";
+import { sourceRevokedAnswer, type Emulator, type FaultRule } from "../../packages/emulator/src";
 import { checkFaultRule, FaultSet, matches } from "../../packages/emulator/src/faults";
 import {
   ADMIN_KEY,
@@ -195,6 +195,18 @@ describe("faults over HTTP", () => {
     expect(plain.text).not.toContain(TOKEN);
     const own = await call(emulator, "POST", `${base()}/user-mcp`, { body: registerBody() });
     expect(own.body).toEqual({ detail: "own" });
+  });
+
+  it("sourceRevokedAnswer answers a revoke as the emulator answers a PATCH of a revoked source", async () => {
+    const reg = await call(emulator, "POST", `${base()}/user-mcp`, { body: registerBody() });
+    const id = reg.body.data_source_id as string;
+    await call(emulator, "POST", `${base()}/${id}/user-mcp/revoke`);
+    const patched = await call(emulator, "PATCH", `${base()}/${id}/user-mcp`, { body: { name: "x" } });
+    emulator.faults.inject({ operation: "revoke", action: sourceRevokedAnswer() });
+    const second = await call(emulator, "POST", `${base()}/${id}/user-mcp/revoke`);
+    expect([patched.status, second.status]).toEqual([400, 400]);
+    expect(second.body).toEqual(patched.body);
+    expect(second.body.error).toBe("source_revoked");
   });
 
   it("applies a fault only to the requests it matches", async () => {

@@ -16,6 +16,7 @@ import {
   type Emulator,
   type FaultAction,
   type SampleMcpServer,
+  sourceRevokedAnswer,
 } from "../../packages/emulator/src";
 import { InitFailed, destroy, up, type State } from "../support/engine";
 import { secretLeaks } from "../support/leaks";
@@ -26,15 +27,6 @@ const API_KEY = "olk_KEEPS_host_key_4e81c2";
 const TOKEN = "tok_KEEPS_host_token_9b0d";
 /** Port 2: never served, so every health probe is refused at once. */
 const UNREACHABLE = "http://127.0.0.1:2/mcp";
-
-const SOURCE_REVOKED: FaultAction = {
-  kind: "status",
-  status: 400,
-  body: {
-    error: "source_revoked",
-    detail: "the source is revoked (disconnected), which is terminal; register a new source instead",
-  },
-};
 
 const consumer = inject("copassConsumerA");
 
@@ -110,7 +102,7 @@ describe("a second revoke answered 400 source_revoked", () => {
     const { state } = await up(host, undefined, program(sb));
     seen.push(state);
     expect((await api("POST", `/${sb}/sources/${state.id}/user-mcp/revoke`)).status).toBe(200);
-    emulator.faults.inject({ operation: "revoke", pathIncludes: `/${sb}/`, action: SOURCE_REVOKED });
+    emulator.faults.inject({ operation: "revoke", pathIncludes: `/${sb}/`, action: sourceRevokedAnswer() });
     const before = emulator.requestLog().length;
     await destroy(host, state);
     expect(
@@ -130,7 +122,7 @@ describe("a second revoke answered 400 source_revoked", () => {
       pathIncludes: `/${sb}/`,
       action: { kind: "commit-then-drop" },
     });
-    emulator.faults.inject({ operation: "revoke", pathIncludes: `/${sb}/`, action: SOURCE_REVOKED });
+    emulator.faults.inject({ operation: "revoke", pathIncludes: `/${sb}/`, action: sourceRevokedAnswer() });
     await destroy(host, state);
     expect(opsIn(sb).slice(-2)).toEqual(["revoke", "revoke"]);
     expect((await api("GET", `/${sb}/sources/${state.id}`)).body.status).toBe("disconnected");

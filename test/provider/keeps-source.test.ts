@@ -16,6 +16,7 @@ import {
   type Emulator,
   type FaultAction,
   type SampleMcpServer,
+  sourceRevokedAnswer,
 } from "../../packages/emulator/src";
 import { provider, resetProviderState, SourceInitError } from "../../src/provider/provider";
 import { outOfBand } from "../support/out-of-band";
@@ -27,16 +28,6 @@ const API_KEY = "olk_keeps_source_key_2b7c90";
 const TOKEN = "tok-KEEPS-source-5a1f3e-do-not-leak";
 /** Port 2: never served, so every health probe is refused at once. */
 const UNREACHABLE = "http://127.0.0.1:2/mcp";
-
-/** What Copass answers to a revoke of a revoked source (reference §7.8: it may be 400). */
-const SOURCE_REVOKED: FaultAction = {
-  kind: "status",
-  status: 400,
-  body: {
-    error: "source_revoked",
-    detail: "the source is revoked (disconnected), which is terminal; register a new source instead",
-  },
-};
 
 let emulator: Emulator;
 let mcp: SampleMcpServer;
@@ -128,7 +119,11 @@ describe("a second revoke answered 400 source_revoked", () => {
     const { id, outs } = await provider.create(await checked({}));
     expect((await api("POST", `/${sandbox}/sources/${id}/user-mcp/revoke`)).status).toBe(200);
     emulator.clearRequestLog();
-    emulator.faults.inject({ operation: "revoke", pathIncludes: `/${sandbox}/`, action: SOURCE_REVOKED });
+    emulator.faults.inject({
+      operation: "revoke",
+      pathIncludes: `/${sandbox}/`,
+      action: sourceRevokedAnswer(),
+    });
     await expect(provider.delete(id, outs as Props)).resolves.toBeUndefined();
     expect(emulator.requestLog().map((e) => [e.operation, e.status])).toEqual([["revoke", 400]]);
   });
@@ -141,7 +136,11 @@ describe("a second revoke answered 400 source_revoked", () => {
       pathIncludes: `/${sandbox}/`,
       action: { kind: "commit-then-drop" },
     });
-    emulator.faults.inject({ operation: "revoke", pathIncludes: `/${sandbox}/`, action: SOURCE_REVOKED });
+    emulator.faults.inject({
+      operation: "revoke",
+      pathIncludes: `/${sandbox}/`,
+      action: sourceRevokedAnswer(),
+    });
     await expect(provider.delete(id, outs as Props)).resolves.toBeUndefined();
     expect(emulator.requestLog().map((e) => [e.operation, e.status, e.fault])).toEqual([
       ["revoke", 200, "commit-then-drop"],
@@ -154,7 +153,11 @@ describe("a second revoke answered 400 source_revoked", () => {
     const { id, outs } = await provider.create(await checked({ deletionPolicy: "delete" }));
     await api("POST", `/${sandbox}/sources/${id}/user-mcp/revoke`);
     emulator.clearRequestLog();
-    emulator.faults.inject({ operation: "revoke", pathIncludes: `/${sandbox}/`, action: SOURCE_REVOKED });
+    emulator.faults.inject({
+      operation: "revoke",
+      pathIncludes: `/${sandbox}/`,
+      action: sourceRevokedAnswer(),
+    });
     await expect(provider.delete(id, outs as Props)).resolves.toBeUndefined();
     expect(operations()).toEqual(["revoke", "delete"]);
     expect((await api("GET", `/${sandbox}/sources/${id}`)).status).toBe(404);

@@ -5,6 +5,7 @@
  * action.
  */
 import type { EmulatorFaults, FaultAction, FaultRule } from "./api";
+import { revoked } from "./store";
 
 export interface FaultRequest {
   method: string;
@@ -86,6 +87,15 @@ function tokenOf(raw: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The `400 source_revoked` answer a real Copass may give to a second revoke (reference §7.8), as a
+ * `status` action to inject on `revoke`: the emulator itself answers a second revoke 200.
+ */
+export function sourceRevokedAnswer(): FaultAction {
+  const error = revoked();
+  return { kind: "status", status: error.status, body: { error: error.code, detail: error.detail } };
 }
 
 const KINDS = ["status", "delay", "drop", "commit-then-drop"];

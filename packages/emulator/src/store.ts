@@ -359,7 +359,8 @@ function outcome(row: SourceRow): Outcome {
   };
 }
 
-function revoked(): StoreError {
+/** 400 source_revoked: what a PATCH or test of a revoked source gets (sourceRevokedAnswer reuses it). */
+export function revoked(): StoreError {
   return new StoreError(
     400,
     "source_revoked",
