@@ -23,6 +23,7 @@ import {
 } from "../../packages/emulator/src";
 import { provider, resetProviderState } from "../../src/provider/provider";
 import { secretLeaks as scan, type ScannedSecrets } from "../support/leaks";
+import { configureProvider } from "../provider/fixtures";
 
 export type Props = Record<string, unknown>;
 
@@ -170,9 +171,7 @@ export function useHarness(): Harness {
       retry: { maxAttempts: 1, minDelayMs: 0, maxDelayMs: 0 },
     });
     process.env.COPASS_REQUEST_TIMEOUT_SECONDS = "2";
-    resetProviderState();
-    const config: Record<string, string> = { "copass:apiUrl": emulator.url, "copass:apiKey": API_KEY };
-    await provider.configure({ config: { get: (key: string) => config[key] } });
+    await configureProvider(emulator.url, API_KEY);
   });
 
   afterAll(async () => {

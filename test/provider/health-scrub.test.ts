@@ -16,8 +16,9 @@ import {
   type Emulator,
   type SampleMcpServer,
 } from "../../packages/emulator/src";
-import { provider, resetProviderState, SourceInitError } from "../../src/provider/provider";
+import { provider, SourceInitError } from "../../src/provider/provider";
 import { secretLeaks } from "../support/leaks";
+import { checkedProgram, configureProvider } from "./fixtures";
 
 type Props = Record<string, unknown>;
 
@@ -47,30 +48,23 @@ afterAll(async () => {
 
 beforeEach(async () => {
   sandbox = `sb_scrub_${++counter}`;
-  resetProviderState();
-  const config: Record<string, string> = { "copass:apiUrl": emulator.url, "copass:apiKey": API_KEY };
-  await provider.configure({ config: { get: (key: string) => config[key] } });
+  await configureProvider(emulator.url, API_KEY);
   emulator.clearRequestLog();
 });
 
 afterEach(() => vi.restoreAllMocks());
 
-async function checked(patch: Props): Promise<Props> {
-  const result = await provider.check(
-    {},
-    {
-      sandboxId: sandbox,
-      name: "CRM tools",
-      baseUrl: mcp.url,
-      authKind: "bearer",
-      token: WRONG,
-      appNamespace: "crm",
-      healthTimeoutSeconds: 5,
-      ...patch,
-    },
-  );
-  expect(result.failures).toEqual([]);
-  return result.inputs as Props;
+function checked(patch: Props): Promise<Props> {
+  return checkedProgram({
+    sandboxId: sandbox,
+    name: "CRM tools",
+    baseUrl: mcp.url,
+    authKind: "bearer",
+    token: WRONG,
+    appNamespace: "crm",
+    healthTimeoutSeconds: 5,
+    ...patch,
+  });
 }
 
 /** The emulator did echo WRONG into the source's health_error: the scrub had something to cut. */

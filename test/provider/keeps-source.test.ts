@@ -21,6 +21,7 @@ import {
 import { provider, resetProviderState, SourceInitError } from "../../src/provider/provider";
 import { outOfBand } from "../support/out-of-band";
 import { secretLeaks } from "../support/leaks";
+import { checkedProgram, configureProvider } from "./fixtures";
 
 type Props = Record<string, unknown>;
 
@@ -38,9 +39,7 @@ const api = outOfBand(() => emulator.url, API_KEY);
 beforeAll(async () => {
   emulator = await startEmulator({ apiKeys: [API_KEY], probeTimeoutMs: 2_000 });
   mcp = await startMcpServer({ auth: { kind: "bearer", token: TOKEN } });
-  resetProviderState();
-  const config: Record<string, string> = { "copass:apiUrl": emulator.url, "copass:apiKey": API_KEY };
-  await provider.configure({ config: { get: (key: string) => config[key] } });
+  await configureProvider(emulator.url, API_KEY);
 });
 
 afterAll(async () => {
@@ -56,21 +55,16 @@ beforeEach(() => {
   emulator.clearRequestLog();
 });
 
-async function checked(patch: Props): Promise<Props> {
-  const result = await provider.check(
-    {},
-    {
-      sandboxId: sandbox,
-      name: "CRM tools",
-      baseUrl: mcp.url,
-      authKind: "bearer",
-      token: TOKEN,
-      appNamespace: "crm",
-      ...patch,
-    },
-  );
-  expect(result.failures).toEqual([]);
-  return result.inputs as Props;
+function checked(patch: Props): Promise<Props> {
+  return checkedProgram({
+    sandboxId: sandbox,
+    name: "CRM tools",
+    baseUrl: mcp.url,
+    authKind: "bearer",
+    token: TOKEN,
+    appNamespace: "crm",
+    ...patch,
+  });
 }
 
 function operations(): string[] {
