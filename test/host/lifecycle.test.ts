@@ -566,7 +566,8 @@ describe("UserMcpSource lifecycle", () => {
   });
 
   // Leak scan (DESIGN §6): runs last, over everything the tests above produced.
-  // mutation: src/redact.ts `redact` returns its input unchanged → this scan fails (it passed before).
+  // mutation: src/redact.ts `redact` returns its input unchanged → this scan fails (it passed before);
+  // so does removing the healthError scrubs of provider.ts and health-wait.ts (echoing probes).
   it("never leaks the token or the API key", () => {
     const out = host.output();
     for (const s of ALL_SECRETS) {

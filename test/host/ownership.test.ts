@@ -299,7 +299,8 @@ describe("a slow POST …/test (8 s per answer)", () => {
 /*
  * Leak scan (DESIGN §6): runs last, over everything the tests above produced. The echoed 403 and
  * the echoing health probes give it secrets to find.
- * mutation: src/redact.ts `redact` returns its input unchanged → this scan fails (it passed before).
+ * mutation: src/redact.ts `redact` returns its input unchanged → this scan fails (it passed before);
+ * so does removing the healthError scrubs of provider.ts and health-wait.ts.
  */
 it("never leaks a token or the API key", () => {
   const outputs = [host, ...extraHosts].map((h) => h.output());
