@@ -60,8 +60,10 @@ export interface UserMcpSourceArgs {
    */
   readonly token?: pulumi.Input<string>;
   /**
-   * Header that carries the token when `authKind` is `header_token`. Rule: HTTP header-name syntax; required
-   * iff `authKind` is `header_token`. Optional. Updated in place, then health is re-tested.
+   * Header that carries the token when `authKind` is `header_token`. Rule: HTTP header-name syntax, not a
+   * header the HTTP client or the MCP transport sets (`Host`, `Content-Length`, `Transfer-Encoding`,
+   * `Cookie`, `Proxy-*`, …); required iff `authKind` is `header_token`. Optional. Updated in place, then
+   * health is re-tested.
    */
   readonly authHeader?: pulumi.Input<string>;
   /**

@@ -22,6 +22,7 @@ import {
 } from "../client/types";
 import { urlProblem } from "../client/url";
 import { MIN_REDACTABLE_LENGTH } from "../redact";
+import { RESERVED_HEADER_MESSAGE, isReservedHeaderName } from "./header-name";
 
 /** The engine's placeholder for a value not known until apply (pulumi `runtime.unknownValue`). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -228,14 +229,16 @@ export const FIELDS = {
     change: "update-then-retest",
     secret: false,
     required: false,
-    rule: "HTTP header-name syntax; required iff `authKind` is `header_token`",
+    rule: "HTTP header-name syntax, not a header the HTTP client or the MCP transport sets (`Host`, `Content-Length`, `Transfer-Encoding`, `Cookie`, `Proxy-*`, …); required iff `authKind` is `header_token`",
     defaultDoc: "—",
     description: "Header that carries the token when `authKind` is `header_token`.",
     schema: z
       .string({ error: "authHeader must be a string: an HTTP header name such as X-Api-Key" })
       .regex(HEADER_NAME, {
         error: "authHeader must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~), e.g. X-Api-Key",
-      }),
+      })
+      // Hop-by-hop, framing and transport headers: a token there is dropped or smuggles a request.
+      .refine((name) => !isReservedHeaderName(name), { error: RESERVED_HEADER_MESSAGE }),
   }),
   appNamespace: field({
     wire: "app_namespace",
