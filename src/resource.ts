@@ -96,8 +96,9 @@ export interface UserMcpSourceArgs {
    */
   readonly healthPolicy?: pulumi.Input<UserMcpHealthPolicy>;
   /**
-   * How long `require` keeps re-testing an unhealthy source, in seconds. Rule: integer 0–3600. Default: 60.
-   * Provider-only: a change makes no API call.
+   * How long `require` keeps re-testing an unhealthy source, in seconds. 0: no re-test; the one test an
+   * update owes is sent once, never retried. Rule: integer 0–3600. Default: 60. Provider-only: a change makes
+   * no API call.
    */
   readonly healthTimeoutSeconds?: pulumi.Input<number>;
   /**

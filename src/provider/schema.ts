@@ -346,7 +346,8 @@ export const FIELDS = {
     default: 60,
     rule: "integer 0–3600",
     defaultDoc: "60",
-    description: "How long `require` keeps re-testing an unhealthy source, in seconds.",
+    description:
+      "How long `require` keeps re-testing an unhealthy source, in seconds. 0: no re-test; the one test an update owes is sent once, never retried.",
     schema: integerIn("healthTimeoutSeconds", 0, 3600),
   }),
   healthCheckOnRefresh: field({
