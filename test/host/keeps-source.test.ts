@@ -61,7 +61,7 @@ afterAll(async () => {
 });
 
 describe("a health re-test call that fails during create, under require, MCP server unreachable", () => {
-  // mutation: provider.ts create, the catch's `throw new SourceInitError(id, outs, …)` → `throw failure("health re-test", …)` → this test fails
+  // mutation: provider.ts create, the catch's `throw unfinishedRetest(…)` → `throw failure("health re-test", …)` → this test fails
   it.each<[string, FaultAction]>([
     ["answered 500", { kind: "status", status: 500, echoSecrets: true }],
     ["dropped", { kind: "drop" }],

@@ -72,7 +72,7 @@ function operations(): string[] {
 }
 
 describe("a health re-test call that fails during create", () => {
-  // mutation: provider.ts create, the catch's `throw new SourceInitError(id, outs, …)` → `throw failure("health re-test", …)` → this test fails
+  // mutation: provider.ts create, the catch's `throw unfinishedRetest(…)` → `throw failure("health re-test", …)` → this test fails
   it.each<[string, FaultAction]>([
     ["answered 500", { kind: "status", status: 500, echoSecrets: true }],
     ["answered 503", { kind: "status", status: 503, echoSecrets: true }],
