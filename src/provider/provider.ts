@@ -3,9 +3,8 @@
  * `require("pulumi-copass/provider").provider.<method>(…)` inside Pulumi's dynamic-provider host.
  * Plain JSON in and out. This file orders the API calls; decisions live in pure modules (schema,
  * diff, health, outputs), and each behaviour in its own: a create is never duplicated
- * (../client/create-once.ts), adoption and its refusal (adopt.ts), the health wait
- * (health-wait.ts), where a source lives and what proves it gone (location.ts), the errors Pulumi
- * sees (errors.ts).
+ * (../client/create-once.ts), adoption (adopt.ts), the health wait (health-wait.ts), where a
+ * source lives and what proves it gone (location.ts), the errors Pulumi sees (errors.ts).
  *
  * Nothing is created at load time: the Copass client is built on the first call that needs the
  * API, from the settings `configure` stored plus the environment read at that moment, and reused
@@ -40,7 +39,7 @@ import {
   isRevoked,
   type InitFailedProperties,
 } from "./errors";
-import { enforceHealth, scrubbed, settleHealth, type HealthWait } from "./health-wait";
+import { enforceHealth, scrubbed, settleHealth, unfinishedRetest, type HealthWait } from "./health-wait";
 import { confirmGone, locationOfCreate, placeCall, recordedLocation, tenantAfterRead } from "./location";
 import {
   buildOutputs,
@@ -158,23 +157,25 @@ export const provider = {
 
     const registered = scrubbed(healthFromOutcome(outcome), secrets);
     const location = locationOfCreate(endpoint, outcome);
-    let outs = buildOutputs(inputs, id, registered, inputs.appNamespace ?? id, location);
+    const namespace = inputs.appNamespace ?? id;
+    let outs;
     try {
       const { health, verdict } = await settleHealth(
         healthWait(api, inputs, id, secrets),
         registered,
         registered,
       );
-      outs = buildOutputs(inputs, id, health, inputs.appNamespace ?? id, location);
+      outs = buildOutputs(inputs, id, health, namespace, location);
       enforceHealth(verdict, "created", outs, inputs.healthTimeoutSeconds, secrets, raw.__provider);
     } catch (error) {
       if (error instanceof SourceInitError) throw error;
-      // The source exists: never lose it from state because a re-test failed.
-      throw new SourceInitError(
-        id,
-        outs,
-        failure("health re-test", describe(id, inputs.sandboxId), error, secrets).message,
-        raw.__provider,
+      // The source exists: never lose it from state because a re-test failed. Its status is
+      // unknown (the re-test that was due did not finish), so the next plan re-tests it.
+      const reason = failure("health re-test", describe(id, inputs.sandboxId), error, secrets).message;
+      throw unfinishedRetest(
+        { id, inputs, namespace, location, providerText: raw.__provider },
+        registered,
+        reason,
       );
     }
     return { id, outs };
@@ -224,7 +225,8 @@ export const provider = {
 
   /**
    * PATCHes only the changed fields (none: no call), the token only when it changed; re-tests
-   * after a connection change or to heal health drift, under the same policy as create.
+   * after a connection change or to heal health drift, under the same policy as create. A re-test
+   * that does not finish leaves status "unknown" in state (health-wait.ts `unfinished`).
    */
   async update(id: string, olds: Props, raw: Props): Promise<pulumi.dynamic.UpdateResult> {
     const prior = olds ?? {};
@@ -256,20 +258,22 @@ export const provider = {
         throw failure("update", subject, error, secrets);
       }
     }
-    let outs = buildOutputs(news, id, health, namespace, location);
-    if (!retest) return { outs };
+    if (!retest) return { outs: buildOutputs(news, id, health, namespace, location) };
+    let outs;
     try {
       const settled = await settleHealth(healthWait(api, news, id, secrets), undefined, health);
       outs = buildOutputs(news, id, settled.health, namespace, location);
       enforceHealth(settled.verdict, "updated", outs, news.healthTimeoutSeconds, secrets, raw.__provider);
     } catch (error) {
       if (error instanceof SourceInitError) throw error;
-      // The PATCH (if any) landed: keep the new config in state rather than the old.
-      throw new SourceInitError(
-        id,
-        outs,
-        failure("health re-test", subject, error, secrets).message,
-        raw.__provider,
+      // The PATCH (if any) landed: keep the new config in state rather than the old, and never the
+      // PATCH answer's status, which Copass measured before the change: unknown, so the next plan
+      // re-tests (issue 15 §3).
+      const reason = failure("health re-test", subject, error, secrets).message;
+      throw unfinishedRetest(
+        { id, inputs: news, namespace, location, providerText: raw.__provider },
+        health,
+        reason,
       );
     }
     return { outs };

@@ -93,7 +93,8 @@ async function anotherHost(config: Props = {}): Promise<Host> {
 }
 
 beforeAll(async () => {
-  emulator = await startEmulator({ apiKeys: [API_KEY] });
+  // echoCredentialInHealthError: failed probes quote the token they sent, for the leak scan.
+  emulator = await startEmulator({ apiKeys: [API_KEY], echoCredentialInHealthError: true });
   mcp = await startMcpServer({ auth: { kind: "bearer", token: TOKEN_A } });
   host = await startHost(consumer);
   await host.configure({ "copass:apiUrl": emulator.url, "copass:apiKey": secret(API_KEY) });
@@ -175,15 +176,17 @@ describe("moving a source to another sandbox", () => {
   it("leaves the old source active when the create in the new sandbox fails", async () => {
     const p = program("sb_move_keep", { appNamespace: "crm_keep" });
     const old = (await up(host, undefined, p)).state;
-    // Copass refuses the new sandbox (a key without access to it, say).
+    // Copass refuses the new sandbox (a key without access to it, say), with an answer that
+    // repeats the API key and the token it was sent (echoSecrets): the leak scan must see them.
     emulator.faults.inject({
       operation: "register",
       pathIncludes: "/sb_move_denied/",
-      action: { kind: "status", status: 403, body: { error: "forbidden", detail: "no access to sandbox" } },
+      action: { kind: "status", status: 403, echoSecrets: true },
     });
     const error = await failureOf(up(host, old, { ...p, sandboxId: "sb_move_denied" }));
     expect(error).toBeInstanceOf(HostError);
     expect(error.message).toContain("403");
+    expect(error.message).toContain("Authorization: Bearer [redacted] and token [redacted]");
     const kept = (await api("GET", `/sb_move_keep/sources/${old.id}`)).body;
     expect(kept.status).toBe("active");
     expect((await api("POST", `/sb_move_keep/sources/${old.id}/user-mcp/test`)).body.status).toBe("active");
@@ -293,7 +296,12 @@ describe("a slow POST …/test (8 s per answer)", () => {
   );
 });
 
-// Leak scan (DESIGN §6): runs last, over everything the tests above produced.
+/*
+ * Leak scan (DESIGN §6): runs last, over everything the tests above produced. The echoed 403 and
+ * the echoing health probes give it secrets to find.
+ * mutation: src/redact.ts `redact` returns its input unchanged → this scan fails (it passed before);
+ * so does removing the healthError scrubs of provider.ts and health-wait.ts.
+ */
 it("never leaks a token or the API key", () => {
   const outputs = [host, ...extraHosts].map((h) => h.output());
   for (const s of ALL_SECRETS) {

@@ -8,7 +8,7 @@
  * (a non-contractual key naming the vault entry), never the secret.
  */
 import { createHash, randomBytes } from "node:crypto";
-import type { ProbeFn, ProbeTarget } from "./probe";
+import { reasonQuotingCredential, type ProbeFn, type ProbeTarget } from "./probe";
 import { memoryPersistence, type PersistedState, type Persistence, type Vault } from "./persistence";
 // The provider package's one redact (DESIGN §6), shared so both cut secrets out the same way.
 import { redact } from "pulumi-copass/redact";
@@ -84,6 +84,8 @@ export interface StoreOptions {
   now?: () => Date;
   /** Id generator, injectable for tests. */
   newId?: () => string;
+  /** EmulatorOptions.echoCredentialInHealthError: failed probes quote the credential, unscrubbed. */
+  echoCredential?: boolean;
 }
 
 /** Statuses that free a namespace (reference §7.6 inference). */
@@ -117,6 +119,7 @@ export class Store {
   private readonly persistence: Persistence;
   private readonly now: () => Date;
   private readonly newId: () => string;
+  private readonly echoCredential: boolean;
   private disposed = false;
 
   constructor(options: StoreOptions) {
@@ -124,6 +127,7 @@ export class Store {
     this.persistence = options.persistence ?? memoryPersistence();
     this.now = options.now ?? (() => new Date());
     this.newId = options.newId ?? newSourceId;
+    this.echoCredential = options.echoCredential ?? false;
     const loaded = this.persistence.load();
     this.state = loaded?.state ?? { version: 1, sandboxes: {} };
     this.vault = loaded?.vault ?? {};
@@ -323,7 +327,9 @@ export class Store {
       return;
     }
     row.status = result.ok ? "active" : "error";
-    row.health_error = result.ok ? null : redact(result.reason, [token]).slice(0, 500);
+    if (result.ok) row.health_error = null;
+    else if (this.echoCredential) row.health_error = reasonQuotingCredential(result.reason, target);
+    else row.health_error = redact(result.reason, [token]).slice(0, 500);
     row.updated_at = isoformat(this.now());
     this.save();
   }
@@ -353,7 +359,8 @@ function outcome(row: SourceRow): Outcome {
   };
 }
 
-function revoked(): StoreError {
+/** 400 source_revoked: what a PATCH or test of a revoked source gets (sourceRevokedAnswer reuses it). */
+export function revoked(): StoreError {
   return new StoreError(
     400,
     "source_revoked",
