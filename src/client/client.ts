@@ -24,6 +24,7 @@ import {
   redact,
   transportError,
 } from "./errors";
+import { answerFate, createdOutcome } from "./register-fate";
 import { checkApiUrl } from "./url";
 import { resolvePolicy, undiciRetry, type RetryPolicy } from "./retry";
 import {
@@ -85,10 +86,18 @@ export class CopassClient implements CopassApi {
 
   // --- user_mcp lifecycle -------------------------------------------------------------------------
 
-  /** One POST, never repeated (retry.ts says why); `onAttempt` still sees its failure. */
+  /**
+   * One POST, never repeated (retry.ts says why); `onAttempt` still sees its failure. A 2xx answer
+   * is read by register-fate.ts: one that names an id created that source, even with `error` set
+   * (then unhealthy), unless the error is a namespace conflict.
+   */
   async registerUserMcp(sandboxId: string, body: RegisterUserMcpRequest): Promise<UserMcpResult> {
+    const spec = registerSpec(sandboxId, body);
     try {
-      return await this.#outcome(registerSpec(sandboxId, body));
+      const result = await this.#send(spec);
+      const redactText = this.#redactor(spec.secrets);
+      if (answerFate(result) === "refused") throw outcomeError(result, "register", redactText);
+      return createdOutcome(result, redactText);
     } catch (error) {
       if (isCopassError(error)) {
         this.#onAttempt?.({
@@ -178,7 +187,8 @@ export class CopassClient implements CopassApi {
 
   async #outcome(spec: CallSpec<UserMcpResult>): Promise<UserMcpResult> {
     const result = await this.#send(spec);
-    // A 2xx outcome whose `error` is set is a refusal (reference §1.0), not a success.
+    // A 2xx outcome of patch, test or revoke whose `error` is set is a refusal (reference §1.0);
+    // register reads its answer through register-fate.ts instead.
     if (result.error) throw outcomeError(result, spec.operation, this.#redactor(spec.secrets));
     return result;
   }

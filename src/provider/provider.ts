@@ -29,7 +29,7 @@ import {
   type ProviderSettings,
 } from "./config";
 import { adopt, namespaceTaken } from "./adopt";
-import { diff, needsRetest, updatePatchBody } from "./diff";
+import { diff, differingFields, needsRetest, updatePatchBody } from "./diff";
 import {
   SourceInitError,
   describe,
@@ -129,10 +129,11 @@ export const provider = {
   },
 
   /**
-   * Adopts (adoptExisting) or registers (create-once.ts: a lost response never duplicates), then
-   * applies the health policy. A taken namespace fails plainly, changing nothing (adopt.ts).
-   * API calls, healthy: 1 (register; 2 without appNamespace, as a list snapshot comes first).
-   * Adoption: list + patch + test. Namespace taken: register + list.
+   * Adopts (adoptExisting) or registers (create-once.ts: a lost response never duplicates, and never
+   * takes a twin stack's source), then applies the health policy. A taken namespace fails plainly,
+   * changing nothing (adopt.ts). API calls, healthy: 2 (list snapshot, register), with or without
+   * appNamespace. Adoption: list + patch + test (no holder: list + register, the adoption's listing
+   * being the snapshot). Namespace taken: list + register + list.
    */
   async create(raw: Props): Promise<pulumi.dynamic.CreateResult> {
     const inputs = checked(raw, "create");
@@ -141,9 +142,16 @@ export const provider = {
     const secrets = secretsOf(inputs.token);
 
     let created: Created | undefined;
+    let adopted = false;
     try {
-      if (inputs.adoptExisting) created = await adopt(api, inputs);
-      created ??= await createOnce(api, inputs.sandboxId, registerBody(inputs));
+      const adoption = inputs.adoptExisting ? await adopt(api, inputs) : undefined;
+      created = adoption?.adopted;
+      adopted = created !== undefined;
+      created ??= await createOnce(api, inputs.sandboxId, registerBody(inputs), {
+        // The field table's comparator (diff.ts), the same rule as refresh's diff and adoption's.
+        matches: (row) => differingFields(row, inputs).length === 0,
+        snapshot: adoption?.listed,
+      });
     } catch (error) {
       // Taken by a source this stack neither registered nor was told to adopt: say so, touch nothing.
       if (isConflict(error) && inputs.appNamespace !== undefined) {
@@ -153,23 +161,28 @@ export const provider = {
     }
     const { id, outcome } = created;
 
-    const registered = scrubbed(healthFromOutcome(outcome), secrets);
-    let outs = buildOutputs(inputs, id, registered, inputs.appNamespace ?? id);
+    // A registered source comes with the register's one-shot health check. An adopted one's health
+    // is unknown until it is tested with the config and token just PATCHed in, inside the zone below.
+    const first = adopted ? undefined : scrubbed(healthFromOutcome(outcome), secrets);
+    const prior = first ?? {
+      status: "unknown",
+      healthError: null,
+      ingestionMode: outcome.ingestion_mode ?? null,
+    };
+    let outs = buildOutputs(inputs, id, prior, inputs.appNamespace ?? id);
     try {
-      const { health, verdict } = await settleHealth(
-        healthWait(api, inputs, id, secrets),
-        registered,
-        registered,
-      );
+      const { health, verdict } = await settleHealth(healthWait(api, inputs, id, secrets), first, prior);
       outs = buildOutputs(inputs, id, health, inputs.appNamespace ?? id);
       enforceHealth(verdict, "created", outs, inputs.healthTimeoutSeconds, secrets, raw.__provider);
     } catch (error) {
       if (error instanceof SourceInitError) throw error;
-      // The source exists: never lose it from state because a re-test failed.
+      // The source is ours (registered, or adopted and PATCHed): never lose it from state because a
+      // test failed.
+      const step = adopted ? "health test after adoption" : "health re-test";
       throw new SourceInitError(
         id,
         outs,
-        failure("health re-test", describe(id, inputs.sandboxId), error, secrets).message,
+        failure(step, describe(id, inputs.sandboxId), error, secrets).message,
         raw.__provider,
       );
     }
