@@ -40,6 +40,15 @@ describe("decideHealth", () => {
     ["timeout 0 fails without a re-test", "error", "require", 0, 0, 0, { kind: "fail" }],
     ["disconnected is terminal under require", "disconnected", "require", 0, 60_000, 0, { kind: "fail" }],
     [
+      "archived is terminal under require (one retired list)",
+      "archived",
+      "require",
+      0,
+      60_000,
+      0,
+      { kind: "fail" },
+    ],
+    [
       "an unknown status counts as unhealthy",
       "paused",
       "require",
