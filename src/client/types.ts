@@ -6,15 +6,7 @@
  */
 import { z } from "zod";
 
-import {
-  AUTH_KINDS,
-  KNOWN_STATUSES,
-  RETIRED_STATUSES,
-  isRetired,
-  type AuthKind,
-  type KnownStatus,
-  type RetiredStatus,
-} from "./vocabulary";
+import { AUTH_KINDS, type AuthKind } from "./vocabulary";
 
 export {
   AUTH_KINDS,
@@ -24,7 +16,7 @@ export {
   type AuthKind,
   type KnownStatus,
   type RetiredStatus,
-};
+} from "./vocabulary";
 
 /** One tool call Copass runs on every pull(); the field table's `ingestToolCalls` holds these. */
 export interface IngestToolCall {

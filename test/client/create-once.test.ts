@@ -18,6 +18,7 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../../src/client/retry";
 import type { DataSource, RegisterUserMcpRequest, UserMcpResult } from "../../src/client/types";
 import { differingFields } from "../../src/provider/diff";
 import { checkInputs } from "../../src/provider/schema";
+import { userMcpRow } from "../support/rows";
 import { failure } from "./failure";
 import { drop, json, scriptedServer, type Script, type ScriptedServer } from "./scripted-server";
 
@@ -33,28 +34,7 @@ const REGISTER: RegisterUserMcpRequest = {
   rate_cap_per_minute: 60,
   webhook_rate_cap_per_minute: 600,
 };
-const row = (
-  id: string,
-  config: Record<string, unknown> = {},
-  over: Partial<DataSource> = {},
-): DataSource => ({
-  data_source_id: id,
-  provider: "user_mcp",
-  name: "crm",
-  status: "active",
-  adapter_config: {
-    base_url: "https://mcp.example.com/mcp",
-    auth_kind: "bearer",
-    auth_header: null,
-    app_namespace: id,
-    allowed_tools: null,
-    ingest_tool_calls: [],
-    rate_cap_per_minute: 60,
-    webhook_rate_cap_per_minute: 600,
-    ...config,
-  },
-  ...over,
-});
+const row = userMcpRow;
 const OUTCOME = { data_source_id: "ds_1", status: "active", name: "crm", ingestion_mode: "user_mcp" };
 
 /**

@@ -62,6 +62,21 @@ async function registersFinished(sb: string, count: number): Promise<void> {
   }
 }
 
+/**
+ * Stack A's source after stack B was refused: the same row as `before`, the only one in `sb`, and
+ * its vaulted token still A's (the MCP server accepts TOKEN_A only, so a passing test proves no
+ * PATCH put B's token there); A's refresh agrees, and A's destroy ends the test.
+ */
+async function expectStackAUntouched(sb: string, a: State, before: Json): Promise<void> {
+  expect((await api("GET", `/${sb}/sources/${a.id}`)).body).toEqual(before);
+  expect(await sources(sb)).toHaveLength(1);
+  const test = await api("POST", `/${sb}/sources/${a.id}/user-mcp/test`);
+  expect(test.body).toMatchObject({ status: "active", health_error: null });
+  const read = (await refresh(host, a))!;
+  expect(read.outputs).toMatchObject({ status: "active", healthError: null });
+  await destroy(host, read);
+}
+
 function program(sandboxId: string, overrides: Props = {}): Props {
   return {
     sandboxId,
@@ -136,13 +151,7 @@ describe("two stacks, one appNamespace", () => {
     expect(opsSince(from, sb)).toEqual(["list", "register", "list"]);
 
     // Nothing changed at Copass, and A's token still opens A's MCP server.
-    expect((await api("GET", `/${sb}/sources/${a.id}`)).body).toEqual(before);
-    expect(await sources(sb)).toHaveLength(1);
-    const test = await api("POST", `/${sb}/sources/${a.id}/user-mcp/test`);
-    expect(test.body).toMatchObject({ status: "active", health_error: null });
-    const read = (await refresh(host, a))!;
-    expect(read.outputs).toMatchObject({ status: "active", healthError: null });
-    await destroy(host, read);
+    await expectStackAUntouched(sb, a, before);
   });
 });
 
@@ -178,15 +187,8 @@ describe("a twin stack whose register answer is lost (issue 15 §2)", () => {
     // Snapshot, the register the proxy failed, the reconciling listing, the listing naming the holder.
     expect(opsSince(from, sb)).toEqual(["list", "register", "list", "list"]);
 
-    // A is untouched: same row, one source, and its vaulted token is still A's (the MCP server
-    // accepts TOKEN_A only, so a passing test proves no PATCH put TOKEN_B there).
-    expect((await api("GET", `/${sb}/sources/${a.id}`)).body).toEqual(before);
-    expect(await sources(sb)).toHaveLength(1);
-    const test = await api("POST", `/${sb}/sources/${a.id}/user-mcp/test`);
-    expect(test.body).toMatchObject({ status: "active", health_error: null });
-    const read = (await refresh(host, a))!;
-    expect(read.outputs).toMatchObject({ status: "active", healthError: null });
-    await destroy(host, read);
+    // A is untouched: same row, one source, and its vaulted token is still A's.
+    await expectStackAUntouched(sb, a, before);
   });
 
   it("finds its own source after a committed-then-lost register with appNamespace: exactly one source", async () => {

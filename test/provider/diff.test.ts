@@ -8,6 +8,7 @@ import {
   type DiffResult,
 } from "../../src/provider/diff";
 import type { DataSource } from "../../src/client/types";
+import { userMcpRow } from "../support/rows";
 import { buildOutputs } from "../../src/provider/outputs";
 import { UNKNOWN, checkInputs, type NormalizedInputs } from "../../src/provider/schema";
 import { checkedInputs } from "./fixtures";
@@ -255,24 +256,8 @@ describe("diff", () => {
 describe("differingFields: the one comparator of a Copass row and the desired inputs", () => {
   // Adoption names these fields; create's reconciliation of a lost answer takes a new row as its own
   // only when there are none. Same rule as the diff (fieldChanged after read's mapping).
-  const row = (config: Record<string, unknown> = {}, over: Partial<DataSource> = {}): DataSource => ({
-    data_source_id: ID,
-    provider: "user_mcp",
-    name: "CRM",
-    status: "active",
-    adapter_config: {
-      base_url: "https://mcp.example.com/mcp",
-      auth_kind: "bearer",
-      auth_header: null,
-      app_namespace: ID,
-      allowed_tools: null,
-      ingest_tool_calls: [],
-      rate_cap_per_minute: 60,
-      webhook_rate_cap_per_minute: 600,
-      ...config,
-    },
-    ...over,
-  });
+  const row = (config: Record<string, unknown> = {}, over: Partial<DataSource> = {}): DataSource =>
+    userMcpRow(ID, config, { name: "CRM", ...over });
   it.each<[string, DataSource, Record<string, unknown>, string[]]>([
     ["the same configuration (server defaults filled in)", row(), {}, []],
     ["another name", row({}, { name: "billing" }), {}, ["name"]],

@@ -93,6 +93,17 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
   return { status: res.status, body: (res.body ?? {}) as Props };
 }
 
+/** A source registered by hand (out of band) holding `namespace`: what adoption takes over. */
+function madeByHand(namespace: string, extra: Props = {}): Promise<{ status: number; body: Props }> {
+  return api("POST", "/user-mcp", {
+    name: "made by hand",
+    base_url: UNREACHABLE,
+    auth_kind: "none",
+    app_namespace: namespace,
+    ...extra,
+  });
+}
+
 async function sourcesInSandbox(): Promise<Props[]> {
   return (await api("GET", "")).body.sources as Props[];
 }
@@ -305,12 +316,7 @@ describe("create", () => {
 
 describe("adoption", () => {
   it("takes over the active source with the namespace instead of registering a second", async () => {
-    const existing = await api("POST", "/user-mcp", {
-      name: "made by hand",
-      base_url: UNREACHABLE,
-      auth_kind: "none",
-      app_namespace: "crm_adopt",
-    });
+    const existing = await madeByHand("crm_adopt");
     expect(existing.status).toBe(200);
     emulator.clearRequestLog();
 
@@ -324,12 +330,7 @@ describe("adoption", () => {
   });
 
   it("records the listed source's data_source_id, even when the test answer carries none (mocked test)", async () => {
-    const existing = await api("POST", "/user-mcp", {
-      name: "made by hand",
-      base_url: UNREACHABLE,
-      auth_kind: "none",
-      app_namespace: "crm_adopt_id",
-    });
+    const existing = await madeByHand("crm_adopt_id");
     const { CopassClient } = await import("../../src/client/client");
     // A test answer without data_source_id: the reference leaves the field nullable.
     vi.spyOn(CopassClient.prototype, "testUserMcp").mockImplementation(async () => ({
@@ -354,12 +355,7 @@ describe("adoption", () => {
     // The source is ours and modified once the PATCH lands: a plain error would forget it.
     // mutation: run api.testUserMcp inside adopt() after the PATCH (outside create's init-failed
     // zone) → a plain error without id or properties: this test fails.
-    const existing = await api("POST", "/user-mcp", {
-      name: "made by hand",
-      base_url: UNREACHABLE,
-      auth_kind: "none",
-      app_namespace: "crm_adopt_test_fails",
-    });
+    const existing = await madeByHand("crm_adopt_test_fails");
     const id = String(existing.body.data_source_id);
     emulator.clearRequestLog();
     emulator.faults.inject({ operation: "test", action: { kind: "status", status: 500 }, times: Infinity });
@@ -394,13 +390,7 @@ describe("adoption", () => {
   });
 
   it("refuses, changing nothing, when the existing source's ingestToolCalls differ", async () => {
-    await api("POST", "/user-mcp", {
-      name: "made by hand",
-      base_url: UNREACHABLE,
-      auth_kind: "none",
-      app_namespace: "crm_calls",
-      ingest_tool_calls: [{ name: "pull_all" }],
-    });
+    await madeByHand("crm_calls", { ingest_tool_calls: [{ name: "pull_all" }] });
     emulator.clearRequestLog();
     const error = (await captureError(
       provider.create(await checked({ appNamespace: "crm_calls", adoptExisting: true })),
