@@ -33,7 +33,7 @@ import {
   isCopassError,
   type CopassErrorData,
 } from "./errors";
-import { fateOf, nextStep, reconcile } from "./register-fate";
+import { answerFate, fateOf, nextStep, reconcile } from "./register-fate";
 import {
   DEFAULT_RETRY_POLICY,
   backoffMs,
@@ -100,8 +100,9 @@ export async function createOnce(
     let error: CopassError;
     try {
       const outcome = await api.registerUserMcp(sandboxId, body);
-      if (outcome.data_source_id) return { id: outcome.data_source_id, outcome };
-      // A 2xx that does not name its source committed one: find it like a lost answer.
+      if (answerFate(outcome) === "created") return { id: String(outcome.data_source_id), outcome };
+      // A 2xx that does not name its source committed one: find it like a lost answer. (A refusal
+      // never gets here: `registerUserMcp` throws it, as `CopassApi` requires.)
       error = new CopassBadResponseError("Copass register answered 2xx without a data_source_id", {
         operation: "register",
       });
@@ -121,6 +122,7 @@ export async function createOnce(
       if (found.kind === "several") throw several(error, found.rows);
       if (found.kind === "unknown") throw mayHaveBeenCreated(error);
       if (found.kind === "held") throw heldByAnother(error, found.holder, String(namespace));
+      // "absent": nothing holds the namespace, so the lost attempt did not commit.
       provenNotCommitted = true;
     }
     const failure = failureOfError(error);
