@@ -173,7 +173,8 @@ export const provider = {
     try {
       const { health, verdict } = await settleHealth(healthWait(api, inputs, id, secrets), first, prior);
       outs = buildOutputs(inputs, id, health, inputs.appNamespace ?? id);
-      enforceHealth(verdict, "created", outs, inputs.healthTimeoutSeconds, secrets, raw.__provider);
+      const verb = adopted ? "adopted" : "created";
+      enforceHealth(verdict, verb, outs, inputs.healthTimeoutSeconds, secrets, raw.__provider);
     } catch (error) {
       if (error instanceof SourceInitError) throw error;
       // The source is ours (registered, or adopted and PATCHed): never lose it from state because a

@@ -389,6 +389,24 @@ describe("adoption", () => {
     expect((await api("GET", `/${id}`)).body).toMatchObject({ name: "CRM tools" });
   });
 
+  it("an adopted source that stays unhealthy under require: init-failed, 'adopted' and the id", async () => {
+    const existing = await madeByHand("crm_adopt_unhealthy");
+    const error = (await captureError(
+      provider.create(
+        await checked({
+          appNamespace: "crm_adopt_unhealthy",
+          adoptExisting: true,
+          baseUrl: UNREACHABLE,
+          healthTimeoutSeconds: 1,
+        }),
+      ),
+    )) as SourceInitError;
+    expect(error).toBeInstanceOf(SourceInitError);
+    expect(error.id).toBe(existing.body.data_source_id);
+    expect(error.message).toContain("was adopted but its MCP server is not healthy");
+    expect(error.properties).toMatchObject({ status: "error", baseUrl: UNREACHABLE, authKind: "bearer" });
+  });
+
   it("refuses, changing nothing, when the existing source's ingestToolCalls differ", async () => {
     await madeByHand("crm_calls", { ingest_tool_calls: [{ name: "pull_all" }] });
     emulator.clearRequestLog();
