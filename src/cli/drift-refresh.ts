@@ -35,6 +35,13 @@ export interface RefreshResult {
 
 type Automation = typeof automation;
 
+/**
+ * Set over the user's environment for every pulumi command drift runs. PULUMI_SKIP_CONFIRMATIONS
+ * (common in CI) turns on `--yes`, and the CLI refuses `--yes` with `--preview-only` ("cannot be
+ * used together", pulumi 3.274.1 cmd/pulumi/operations/io.go): a preview needs no confirmation.
+ */
+const PREVIEW_ENV = { PULUMI_SKIP_CONFIRMATIONS: "false" };
+
 function loadAutomation(): Automation {
   try {
     return require("@pulumi/pulumi/automation") as Automation;
@@ -98,7 +105,7 @@ export async function refreshPreview(req: RefreshRequest): Promise<RefreshResult
   let ws: automation.LocalWorkspace;
   let stacks: automation.StackSummary[];
   try {
-    ws = await auto.LocalWorkspace.create({ workDir: req.cwd, pulumiCommand });
+    ws = await auto.LocalWorkspace.create({ workDir: req.cwd, pulumiCommand, envVars: PREVIEW_ENV });
     stacks = await ws.listStacks();
   } catch (err) {
     throw new DriftError(
