@@ -10,7 +10,7 @@
  */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { redact } from "../redact";
+import { MIN_REDACTABLE_LENGTH, redact } from "../redact";
 import {
   EXIT_CODES,
   SOURCE_TYPES,
@@ -105,15 +105,18 @@ const KNOWN_SECRETS = [
 ];
 
 /**
- * Every secret this process can know (DESIGN §6): the named variables whatever their length, and
- * other secret-looking variables from 8 characters (a shorter value such as `true` would make
- * `redact` withhold whole messages).
+ * Every secret this process can know (DESIGN §6): the named variables, and other secret-looking
+ * variables from 8 characters. A value shorter than redact's MIN_REDACTABLE_LENGTH is left out:
+ * `redact` would withhold every report containing it (a passphrase `pp` occurs in "apps"), and a
+ * secret that short is no secret; the provider's own messages withhold it already.
  */
 export function secretsFromEnv(env: NodeJS.ProcessEnv): string[] {
   return Object.entries(env)
     .filter(
       ([name, value]) =>
-        value && (KNOWN_SECRETS.includes(name) || (SECRET_NAME.test(name) && value.length >= 8)),
+        value !== undefined &&
+        value.length >= MIN_REDACTABLE_LENGTH &&
+        (KNOWN_SECRETS.includes(name) || (SECRET_NAME.test(name) && value.length >= 8)),
     )
     .map(([, value]) => value as string);
 }

@@ -3,7 +3,11 @@
  * vs stderr, --out, redaction. The refresh preview is stubbed here with captured engine events
  * (every test name says "stubbed"); the real one, through the Pulumi CLI, is test/e2e/drift.test.ts.
  */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { EXIT_CODES, classify } from "../../src/cli/drift-classify";
+import { buildReport } from "../../src/cli/drift-render";
 import { DRIFT_USAGE, parseDriftArgs, runDrift, secretsFromEnv, type DriftDeps } from "../../src/cli/drift";
 import { DriftError, pulumiMessage, type RefreshResult } from "../../src/cli/drift-refresh";
 import { main, type CliIo } from "../../src/cli/main";
@@ -169,15 +173,17 @@ describe("runDrift with a stubbed refresh", () => {
 
 describe("helpers", () => {
   it("secretsFromEnv takes the named secrets and secret-looking variables of 8 characters or more", () => {
+    // A value too short to cut out would withhold whole reports ("pp" occurs in "apps").
     expect(
       secretsFromEnv({
-        COPASS_API_KEY: "k",
+        COPASS_API_KEY: "kkkk",
+        COPASS_ENCRYPTION_TOKEN: "pp",
         PULUMI_CONFIG_PASSPHRASE: "pass-phrase",
         NPM_TOKEN: "npm_abcdefgh",
         FEATURE_TOKEN: "true",
         HOME: "/root/very/long/path",
       }).sort(),
-    ).toEqual(["k", "npm_abcdefgh", "pass-phrase"]);
+    ).toEqual(["kkkk", "npm_abcdefgh", "pass-phrase"]);
   });
 
   it("pulumiMessage keeps Pulumi's error lines, else the last line", () => {
@@ -186,5 +192,35 @@ describe("helpers", () => {
     );
     expect(pulumiMessage("something\nwent wrong\n\n")).toBe("went wrong");
     expect(pulumiMessage("")).toBe("the pulumi command failed without a message");
+  });
+});
+
+describe("README: Drift in GitOps", () => {
+  const readme = readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+  const section = readme.split("## Drift in GitOps")[1]?.split("\n## ")[0] ?? "";
+
+  it("lists exactly the exit codes drift uses, as its --help does", () => {
+    const listed = [...section.matchAll(/^\| (\d+) \| /gm)].map((m) => Number(m[1]));
+    expect(listed).toEqual(Object.values(EXIT_CODES));
+    for (const code of Object.values(EXIT_CODES)) expect(DRIFT_USAGE).toContain(`\n  ${code} `);
+  });
+
+  it("documents the json shape drift prints: the same keys, at the top and per source", () => {
+    const jsonc = section.split("```jsonc\n")[1]?.split("```")[0] ?? "";
+    // Comments: whole lines, or after " // " (a URL's "//" has no space before it).
+    const json = jsonc
+      .split("\n")
+      .filter((line) => !line.trim().startsWith("//"))
+      .map((line) => line.replace(/ \/\/ .*$/, ""))
+      .join("\n");
+    const documented = JSON.parse(json);
+    const real = buildReport(classify(captured("renamed")), {
+      stack: "s",
+      stateAsOf: null,
+      generatedAt: "t",
+    });
+    expect(Object.keys(documented).sort()).toEqual(Object.keys(real).sort());
+    expect(Object.keys(documented.sources[0]).sort()).toEqual(Object.keys(real.sources[0]!).sort());
+    expect(documented.version).toBe(real.version);
   });
 });
