@@ -106,6 +106,11 @@ interface Seen {
   error?: string;
 }
 
+/** A resource's logical name: the last part of its URN (`…::crm` → `crm`). */
+export function resourceName(urn: string): string {
+  return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
 /** The engine's wording around a provider's message ("Preview failed: …"), and its line breaks. */
 export function cleanMessage(message: string): string {
   return message
@@ -135,34 +140,42 @@ function changesBetween(olds: Record<string, unknown>, news: Record<string, unkn
 function judge(urn: string, seen: Seen): SourceVerdict {
   const recorded = seen.out?.old ?? seen.pre?.old ?? {};
   const olds = recorded.outputs ?? {};
-  const base = {
-    name: urn.slice(urn.lastIndexOf("::") + 2),
+  // One key order for every verdict (the json format shows it): who, then the verdict, then why.
+  const verdict = (
+    state: SourceState,
+    changes: FieldChange[],
+    now: Health | null,
+    extra: Pick<SourceVerdict, "goneBecause" | "message"> = {},
+  ): SourceVerdict => ({
+    name: resourceName(urn),
     urn,
     type: seen.type,
     id: text(recorded.id) || text(olds.dataSourceId),
     sandboxId: text(olds.sandboxId),
     baseUrl: text(olds.baseUrl),
+    state,
+    changes,
     before: healthOf(olds),
-  };
-  if (seen.error !== undefined) {
-    return { ...base, state: "cannot verify", changes: [], now: null, message: seen.error };
-  }
+    now,
+    ...extra,
+  });
+  if (seen.error !== undefined) return verdict("cannot verify", [], null, { message: seen.error });
   if (!seen.out) {
     const message = "not read: the refresh stopped (at another resource's error) before this read finished";
-    return { ...base, state: "cannot verify", changes: [], now: null, message };
+    return verdict("cannot verify", [], null, { message });
   }
   const after = seen.out.new;
   if (seen.out.op === "delete" || !after || !after.id) {
-    return { ...base, state: "gone", changes: [], now: null, goneBecause: "deleted" };
+    return verdict("gone", [], null, { goneBecause: "deleted" });
   }
   const news = after.outputs ?? {};
   const changes = changesBetween(olds, news);
   const now = healthOf(news);
   // Revoked is terminal: the provider's diff plans a new registration for it (diff.ts).
-  if (now.status === "disconnected") return { ...base, state: "gone", changes, now, goneBecause: "revoked" };
-  if (changes.length > 0) return { ...base, state: "changed", changes, now };
+  if (now.status === "disconnected") return verdict("gone", changes, now, { goneBecause: "revoked" });
+  if (changes.length > 0) return verdict("changed", changes, now);
   // Health drift exactly as the diff sees it: not active, and a healthPolicy that cares.
-  return { ...base, state: hasHealthDrift(news, news) ? "unhealthy" : "in sync", changes, now };
+  return verdict(hasHealthDrift(news, news) ? "unhealthy" : "in sync", changes, now);
 }
 
 const NOT_JUDGED = /^pulumi:(providers:|pulumi:Stack$)/;
@@ -186,7 +199,7 @@ export function classify(events: readonly EngineEventLike[]): Classification {
     if (target && SOURCE_TYPES.includes(target.type)) target.error ??= message;
     // The engine's closing line says only that a step failed: the step's own message says why.
     else if (!/^(preview|refresh|update) failed$/i.test(message)) {
-      errors.push(diag.urn ? `${diag.urn.slice(diag.urn.lastIndexOf("::") + 2)}: ${message}` : message);
+      errors.push(diag.urn ? `${resourceName(diag.urn)}: ${message}` : message);
     }
   }
   const sources: SourceVerdict[] = [];

@@ -15,6 +15,7 @@ import {
   EXIT_CODES,
   SOURCE_TYPES,
   classify,
+  resourceName,
   type Classification,
   type EngineEventLike,
 } from "./drift-classify";
@@ -121,16 +122,17 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv): string[] {
     .map(([, value]) => value as string);
 }
 
-/** One progress line per source read and per step of the run (stderr). */
+/** One progress line when a source's read starts, ends or fails (stderr). */
 function progressOf(event: EngineEventLike): string | undefined {
   const pre = event.resourcePreEvent?.metadata;
-  if (pre && SOURCE_TYPES.includes(pre.type))
-    return `  reading ${pre.urn.slice(pre.urn.lastIndexOf("::") + 2)}…`;
+  if (pre && SOURCE_TYPES.includes(pre.type)) return `  reading ${resourceName(pre.urn)}…`;
   const out = event.resOutputsEvent?.metadata;
   if (out && SOURCE_TYPES.includes(out.type)) {
     const what = out.op === "same" ? "unchanged" : out.op === "delete" ? "not found" : "differs";
-    return `  read ${out.urn.slice(out.urn.lastIndexOf("::") + 2)}: ${what}`;
+    return `  read ${resourceName(out.urn)}: ${what}`;
   }
+  const diag = event.diagnosticEvent;
+  if (diag?.severity === "error" && diag.urn) return `  ${resourceName(diag.urn)}: error (in the report)`;
   return undefined;
 }
 

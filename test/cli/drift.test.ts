@@ -98,6 +98,11 @@ describe("runDrift with a stubbed refresh", () => {
     expect((await drift([], stub(events(name)))).code).toBe(code);
   });
 
+  it("says on stderr which source's read failed", async () => {
+    const run = await drift([], stub(events("read-failed")));
+    expect(run.stderr).toEqual(expect.arrayContaining(["  reading crm…", "  crm: error (in the report)"]));
+  });
+
   it("writes the report to --out and nothing to stdout", async () => {
     const run = await drift(["--format", "markdown", "--out", "summary.md"], stub(events("renamed")));
     expect(run.code).toBe(21);
