@@ -99,6 +99,21 @@ function withoutSelecting(ws: automation.LocalWorkspace): automation.LocalWorksp
   return view;
 }
 
+/**
+ * The summary of `name` among the project's stacks: the same name, or the same stack written
+ * qualified on one side only (`org/project/prod` and `prod`, or `org/prod`).
+ */
+export function findStack(
+  stacks: readonly automation.StackSummary[],
+  name: string,
+): automation.StackSummary | undefined {
+  const last = (n: string) => n.slice(n.lastIndexOf("/") + 1);
+  return (
+    stacks.find((s) => s.name === name) ??
+    stacks.find((s) => name.includes("/") !== s.name.includes("/") && last(s.name) === last(name))
+  );
+}
+
 export async function refreshPreview(req: RefreshRequest): Promise<RefreshResult> {
   const auto = loadAutomation();
   const pulumiCommand = await pulumiOnPath(auto);
@@ -112,10 +127,12 @@ export async function refreshPreview(req: RefreshRequest): Promise<RefreshResult
       `cannot list the stacks of the project in ${req.cwd}: ${pulumiMessage(stderrOf(err))}`,
     );
   }
-  const names = stacks.map((s) => s.name);
-  const chosen =
-    req.stack === undefined ? stacks.find((s) => s.current) : stacks.find((s) => s.name === req.stack);
-  if (!chosen) {
+  const chosen = req.stack === undefined ? stacks.find((s) => s.current) : findStack(stacks, req.stack);
+  // A qualified name (org/project/stack) that `stack ls` lists in another form goes to Pulumi as
+  // given: the refresh itself says whether it exists.
+  const qualified = req.stack?.includes("/") === true;
+  if (!chosen && !qualified) {
+    const names = stacks.map((s) => s.name);
     const known = names.length > 0 ? `its stacks: ${names.join(", ")}` : "it has no stack yet";
     throw new DriftError(
       req.stack === undefined
@@ -123,7 +140,8 @@ export async function refreshPreview(req: RefreshRequest): Promise<RefreshResult
         : `no stack named ${JSON.stringify(req.stack)} in the project in ${req.cwd} (${known}): check --stack`,
     );
   }
-  const stack = await auto.Stack.select(chosen.name, withoutSelecting(ws));
+  const name = req.stack ?? (chosen as automation.StackSummary).name;
+  const stack = await auto.Stack.select(name, withoutSelecting(ws));
   const events: EngineEventLike[] = [];
   let failure: string | null = null;
   try {
@@ -138,5 +156,5 @@ export async function refreshPreview(req: RefreshRequest): Promise<RefreshResult
   } catch (err) {
     failure = pulumiMessage(stderrOf(err));
   }
-  return { stack: chosen.name, stateAsOf: chosen.lastUpdate ?? null, events, failure };
+  return { stack: name, stateAsOf: chosen?.lastUpdate ?? null, events, failure };
 }

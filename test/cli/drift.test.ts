@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { EXIT_CODES, classify } from "../../src/cli/drift-classify";
 import { buildReport } from "../../src/cli/drift-render";
 import { DRIFT_USAGE, parseDriftArgs, runDrift, secretsFromEnv, type DriftDeps } from "../../src/cli/drift";
-import { DriftError, pulumiMessage, type RefreshResult } from "../../src/cli/drift-refresh";
+import { DriftError, findStack, pulumiMessage, type RefreshResult } from "../../src/cli/drift-refresh";
 import { main, type CliIo } from "../../src/cli/main";
 import { captured, sourceOutputs, type Captured } from "./drift-fixtures";
 
@@ -189,6 +189,20 @@ describe("helpers", () => {
         HOME: "/root/very/long/path",
       }).sort(),
     ).toEqual(["kkkk", "npm_abcdefgh", "pass-phrase"]);
+  });
+
+  it("findStack matches a stack written qualified on one side only, never another project's", () => {
+    const stacks = [{ name: "dev" }, { name: "prod" }].map((s) => ({
+      ...s,
+      current: false,
+      updateInProgress: false,
+    }));
+    expect(findStack(stacks, "prod")?.name).toBe("prod");
+    expect(findStack(stacks, "organization/copass-basic/prod")?.name).toBe("prod");
+    expect(findStack([{ name: "acme/prod", current: false, updateInProgress: false }], "prod")?.name).toBe(
+      "acme/prod",
+    );
+    expect(findStack(stacks, "staging")).toBeUndefined();
   });
 
   it("pulumiMessage keeps Pulumi's error lines, else the last line", () => {

@@ -99,6 +99,13 @@ describe.skipIf(skip !== "")(
       expect(r.stderr).not.toContain("Copass drift report");
     });
 
+    it("takes a fully qualified stack name (organization/project/stack), as CI jobs write it", async () => {
+      const qualified = `organization/copass-basic/${STACK}`;
+      const r = await drift(["--stack", qualified, "--format", "json"]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.json).toMatchObject({ stack: qualified, stateAsOf: expect.any(String), outcome: "in sync" });
+    });
+
     it("an MCP outage is health drift: exit 20, the markdown names the source and the error (--out)", async () => {
       await mcp.stop();
       const file = path.join(outDir, "summary.md");
