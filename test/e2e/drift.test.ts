@@ -91,7 +91,15 @@ describe.skipIf(skip !== "")(
     });
 
     it("a clean stack is in sync: exit 0, the text report on stdout, progress on stderr", async () => {
+      const before = emulator.requestLog().length;
       const r = await drift(["--stack", STACK]);
+      // The same calls as a refresh of one source: get, and the health test (healthCheckOnRefresh).
+      expect(
+        emulator
+          .requestLog()
+          .slice(before)
+          .map((e) => e.operation),
+      ).toEqual(["get", "test"]);
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^Copass drift report for stack drift: in sync \(exit code 0\)\n/);
       expect(r.stdout).toContain(`crm (${sourceId}): in sync`);
