@@ -14,6 +14,7 @@
  */
 import { FIELD_NAMES, FIELDS, specOf } from "../provider/schema";
 import { fieldChanged, hasHealthDrift } from "../provider/diff";
+import { isRetired } from "../client/vocabulary";
 
 /** The dynamic face's type token, and the plugin's (issue "languages"): both are judged. */
 export const SOURCE_TYPES: readonly string[] = [
@@ -67,8 +68,11 @@ export interface SourceVerdict {
   before: Health;
   /** Health as the read found it; null when the source is gone or was not read. */
   now: Health | null;
-  /** For `gone`: deleted (the read found no source) or revoked (`disconnected`, terminal). */
-  goneBecause?: "deleted" | "revoked";
+  /**
+   * For `gone`: deleted (the read found no source), revoked (`disconnected`) or archived: a
+   * retired status (client/vocabulary.ts), terminal.
+   */
+  goneBecause?: "deleted" | "revoked" | "archived";
   /** For `cannot verify`: the provider's (already redacted) message, or why there is none. */
   message?: string;
 }
@@ -171,8 +175,10 @@ function judge(urn: string, seen: Seen): SourceVerdict {
   const news = after.outputs ?? {};
   const changes = changesBetween(olds, news);
   const now = healthOf(news);
-  // Revoked is terminal: the provider's diff plans a new registration for it (diff.ts).
-  if (now.status === "disconnected") return verdict("gone", changes, now, { goneBecause: "revoked" });
+  // Retired is terminal: the provider's diff plans a new registration for it (diff.ts).
+  if (isRetired(now.status)) {
+    return verdict("gone", changes, now, { goneBecause: now.status === "archived" ? "archived" : "revoked" });
+  }
   if (changes.length > 0) return verdict("changed", changes, now);
   // Health drift exactly as the diff sees it: not active, and a healthPolicy that cares.
   return verdict(hasHealthDrift(news, news) ? "unhealthy" : "in sync", changes, now);

@@ -89,7 +89,9 @@ function whatChanged(source: SourceVerdict, quote: (s: string) => string): strin
   const facts: string[] = [];
   if (source.state === "cannot verify") facts.push(quote(source.message ?? "no message"));
   if (source.goneBecause === "deleted") facts.push("deleted out of band: Copass has no such source");
-  if (source.goneBecause === "revoked") facts.push(`revoked out of band (status ${quote('"disconnected"')})`);
+  if (source.goneBecause === "revoked" || source.goneBecause === "archived") {
+    facts.push(`${source.goneBecause} out of band (status ${quote(shown(source.now?.status ?? null))})`);
+  }
   for (const change of source.changes) {
     facts.push(
       change.secret

@@ -35,7 +35,7 @@ Options:
   --stack <name>    The stack (default: the project's selected stack)
   --cwd <dir>       The Pulumi project folder (default: the current folder)
   --format <f>      text (default), markdown (a PR comment or $GITHUB_STEP_SUMMARY), json (version 1)
-  --out <file>      Write the report to this file instead of standard output
+  --out <file>      Write the report to this file (replacing it) instead of standard output
   --help            Show this help
 
 Exit codes (Pulumi's own CLI uses 0-10 and 255; these stay clear of them):
@@ -206,7 +206,8 @@ export async function runDrift(
   if (command.out === undefined) io.stdout(text);
   else {
     try {
-      io.writeFile(command.out, text);
+      // A report is regenerated on every run (and $GITHUB_STEP_SUMMARY exists before the step): replace it.
+      io.writeFile(command.out, text, true);
       say(`pulumi-copass: drift: wrote the report to ${command.out}`);
     } catch (err) {
       const code = (err as { code?: unknown }).code;

@@ -59,17 +59,27 @@ export interface RetryOptions {
 export interface CallOptions {
   /** Aborts the call, its retries and the waits between them (a deadline: `AbortSignal.timeout`). */
   signal?: AbortSignal;
+  /**
+   * Send the request once: a failed attempt is not retried (`onAttempt` still hears of it). For a
+   * caller with no time budget for a retry, such as the health test under `healthTimeoutSeconds: 0`.
+   */
+  singleAttempt?: boolean;
 }
 
 export interface CopassApi {
   /**
    * POST …/sources/user-mcp, exactly once: never retried blindly, since Copass has no idempotency
    * key and a retried create can duplicate the source (reference §4.5). `createOnce`
-   * (create-once.ts) is the register that survives a lost answer.
+   * (create-once.ts) is the register that survives a lost answer. A refusal (an outcome whose
+   * `error` comes without an id, or a `namespace_conflict`) throws; an outcome that names an id is
+   * returned even with `error` set, as the unhealthy source it is (register-fate.ts `answerFate`).
    */
   registerUserMcp(sandboxId: string, body: RegisterUserMcpRequest): Promise<UserMcpResult>;
   patchUserMcp(sandboxId: string, sourceId: string, body: PatchUserMcpRequest): Promise<UserMcpResult>;
-  /** `signal` is a deadline for the whole call, its retries and the waits between them included. */
+  /**
+   * `signal` is a deadline for the whole call, its retries and the waits between them included;
+   * `singleAttempt` sends it once.
+   */
   testUserMcp(sandboxId: string, sourceId: string, options?: CallOptions): Promise<UserMcpResult>;
   revokeUserMcp(sandboxId: string, sourceId: string): Promise<UserMcpResult>;
   getSource(sandboxId: string, sourceId: string): Promise<DataSource>;

@@ -24,6 +24,7 @@ import {
   redact,
   transportError,
 } from "./errors";
+import { answerFate, createdOutcome } from "./register-fate";
 import { checkApiUrl } from "./url";
 import { resolvePolicy, undiciRetry, type RetryPolicy } from "./retry";
 import {
@@ -55,6 +56,8 @@ interface CallSpec<T> {
   secrets?: (string | undefined)[];
   /** Ends the call, its retries and the waits between them included (a deadline). */
   signal?: AbortSignal;
+  /** Never through the retry interceptor, whatever the operation (register always is). */
+  singleAttempt?: boolean;
 }
 
 export class CopassClient implements CopassApi {
@@ -85,21 +88,13 @@ export class CopassClient implements CopassApi {
 
   // --- user_mcp lifecycle -------------------------------------------------------------------------
 
-  /** One POST, never repeated (retry.ts says why); `onAttempt` still sees its failure. */
-  async registerUserMcp(sandboxId: string, body: RegisterUserMcpRequest): Promise<UserMcpResult> {
-    try {
-      return await this.#outcome(registerSpec(sandboxId, body));
-    } catch (error) {
-      if (isCopassError(error)) {
-        this.#onAttempt?.({
-          operation: "register",
-          attempt: 1,
-          failure: failureOfError(error),
-          decision: { retry: false, reason: "registerUserMcp sends a single POST" },
-        });
-      }
-      throw error;
-    }
+  /**
+   * One POST, never repeated (retry.ts says why); `onAttempt` still sees its failure. A 2xx answer
+   * is read by register-fate.ts (`#outcome`): one that names an id created that source, even with
+   * `error` set (then unhealthy), unless the error is a namespace conflict.
+   */
+  registerUserMcp(sandboxId: string, body: RegisterUserMcpRequest): Promise<UserMcpResult> {
+    return this.#once(registerSpec(sandboxId, body), "registerUserMcp sends a single POST");
   }
 
   patchUserMcp(sandboxId: string, sourceId: string, body: PatchUserMcpRequest): Promise<UserMcpResult> {
@@ -114,13 +109,15 @@ export class CopassClient implements CopassApi {
   }
 
   testUserMcp(sandboxId: string, sourceId: string, options: CallOptions = {}): Promise<UserMcpResult> {
-    return this.#outcome({
+    const spec: CallSpec<UserMcpResult> = {
       operation: "test",
       method: "POST",
       path: `${sourcePath(sandboxId, sourceId)}/user-mcp/test`,
       schema: userMcpResultSchema,
       signal: options.signal,
-    });
+    };
+    if (!options.singleAttempt) return this.#outcome(spec);
+    return this.#once({ ...spec, singleAttempt: true }, "the caller asked for a single attempt");
   }
 
   revokeUserMcp(sandboxId: string, sourceId: string): Promise<UserMcpResult> {
@@ -176,10 +173,33 @@ export class CopassClient implements CopassApi {
 
   // --- transport ----------------------------------------------------------------------------------
 
+  /** An outcome call sent once; its failure is reported to `onAttempt` as not retried, and why. */
+  async #once(spec: CallSpec<UserMcpResult>, reason: string): Promise<UserMcpResult> {
+    try {
+      return await this.#outcome(spec);
+    } catch (error) {
+      if (isCopassError(error)) {
+        this.#onAttempt?.({
+          operation: spec.operation,
+          attempt: 1,
+          failure: failureOfError(error),
+          decision: { retry: false, reason },
+        });
+      }
+      throw error;
+    }
+  }
+
   async #outcome(spec: CallSpec<UserMcpResult>): Promise<UserMcpResult> {
     const result = await this.#send(spec);
-    // A 2xx outcome whose `error` is set is a refusal (reference §1.0), not a success.
-    if (result.error) throw outcomeError(result, spec.operation, this.#redactor(spec.secrets));
+    const redactText = this.#redactor(spec.secrets);
+    if (spec.operation === "register") {
+      // register-fate.ts reads a register answer: an id is a created source even with `error` set.
+      if (answerFate(result) === "refused") throw outcomeError(result, "register", redactText);
+      return createdOutcome(result, redactText);
+    }
+    // A 2xx outcome of patch, test or revoke whose `error` is set is a refusal (reference §1.0).
+    if (result.error) throw outcomeError(result, spec.operation, redactText);
     return result;
   }
 
@@ -209,8 +229,9 @@ export class CopassClient implements CopassApi {
 
     const operation = spec.operation;
     const signal = spec.signal;
-    // Register never goes through the retry interceptor; its single failure is still reported.
-    const repeatable = operation !== "register";
+    // Register never goes through the retry interceptor, nor a call asked for a single attempt;
+    // their single failure is still reported (#once).
+    const repeatable = operation !== "register" && spec.singleAttempt !== true;
     const retry = repeatable ? undiciRetry(operation, this.#policy, this.#onAttempt, signal) : undefined;
     const request: Dispatcher.RequestOptions & { retryOptions?: unknown } = {
       origin: this.#origin,

@@ -10,13 +10,15 @@
  * - An unknown value anywhere in a desired field is a change (a replace for a replace field).
  * - The field table's attributes say the rest: `createOnly` (adoptExisting) is never a change;
  *   `onRemove: "keep"` (appNamespace: the API cannot clear it) makes an absent value no change;
- *   `onRemove: "replace"` (allowedTools: PATCH treats `null` as omitted) plans a replace when the
- *   value is removed; `compare: "set"` (allowedTools) ignores order.
+ *   `onRemove: "replace"` (PATCH treats `null` as omitted: allowedTools; authHeader and token,
+ *   whose removal is an authKind switch that must clear auth_header or the vault token) plans a
+ *   replace when the value is removed; `compare: "set"` (allowedTools) ignores order.
  * - `deleteBeforeReplace` only for a replacement that stays in the same sandbox and keeps an explicit
  *   namespace; a sandbox move is create-before-delete (no outage; a failed create keeps the old).
  * - Health drift: last status not `active` and `healthPolicy` not `ignore` → an update that
- *   re-tests; `disconnected` (revoked out of band, terminal) → `replaces: ["status"]`, so the
- *   preview says the source is registered again.
+ *   re-tests; a retired status (`disconnected`: revoked out of band; `archived`; terminal, the one
+ *   list in client/vocabulary.ts) → `replaces: ["status"]`, so the preview says the source is
+ *   registered again.
  */
 import {
   FIELDS,
@@ -27,8 +29,10 @@ import {
   type FieldName,
   type NormalizedInputs,
 } from "./schema";
-import type { PatchUserMcpRequest } from "../client/types";
+import type { DataSource, PatchUserMcpRequest } from "../client/types";
+import { isRetired } from "../client/vocabulary";
 import { canonicalJson } from "../canonical";
+import { healthFromSource, outputsFromSource } from "./outputs";
 
 export interface DiffResult {
   changes: boolean;
@@ -67,6 +71,22 @@ export function fieldChanged(name: FieldName, olds: Props, news: Props): boolean
   return spec.compare === "set" ? !sameSet(recorded, wanted) : !same(recorded, wanted);
 }
 
+/**
+ * The API fields (the token aside: Copass never shows it) in which a Copass row differs from the
+ * desired inputs: read's mapping of the row (outputs.ts `outputsFromSource`, with the inputs as the
+ * prior, so a key the row does not show is not held against it), then `fieldChanged`. The one
+ * comparator of "Copass row vs desired inputs": the diff of a refresh is the same rule, adoption
+ * names these fields, and create's reconciliation of a lost register answer
+ * (client/create-once.ts) counts a new row as its own only when none differ.
+ */
+export function differingFields(source: DataSource, inputs: NormalizedInputs): FieldName[] {
+  const desired = inputs as unknown as Props;
+  const existing = outputsFromSource(source, desired, healthFromSource(source)) as unknown as Props;
+  return FIELD_NAMES.filter(
+    (name) => FIELDS[name].wire !== null && name !== "token" && fieldChanged(name, existing, desired),
+  );
+}
+
 /** Desired fields that changed (create-only ones aside), in table order. */
 function changedFields(olds: Props, news: Props): FieldName[] {
   return FIELD_NAMES.filter((name) => !specOf(name).createOnly && fieldChanged(name, olds, news));
@@ -79,7 +99,7 @@ function healthPolicyOf(news: Props): unknown {
 /** Last known status unhealthy (but not revoked) and a policy that cares; drift reports it too. */
 export function hasHealthDrift(olds: Props, news: Props): boolean {
   const status = olds.status;
-  if (typeof status !== "string" || status === "active" || status === "disconnected") return false;
+  if (typeof status !== "string" || status === "active" || isRetired(status)) return false;
   return healthPolicyOf(news) !== "ignore";
 }
 
@@ -90,7 +110,7 @@ export function diff(olds: Props, news: Props): DiffResult {
     (name) =>
       specOf(name).change === "replace" || (specOf(name).onRemove === "replace" && news[name] === undefined),
   );
-  if (olds.status === "disconnected") replaces.push("status");
+  if (isRetired(olds.status)) replaces.push("status");
   const drift = hasHealthDrift(olds, news);
   const explicitNamespace = typeof news.appNamespace === "string" && !containsUnknown(news.appNamespace);
   return {

@@ -29,7 +29,7 @@ import {
   type ProviderSettings,
 } from "./config";
 import { adopt, namespaceTaken } from "./adopt";
-import { diff, needsRetest, updatePatchBody } from "./diff";
+import { diff, differingFields, needsRetest, updatePatchBody } from "./diff";
 import {
   SourceInitError,
   describe,
@@ -39,7 +39,7 @@ import {
   isRevoked,
   type InitFailedProperties,
 } from "./errors";
-import { enforceHealth, scrubbed, settleHealth, type HealthWait } from "./health-wait";
+import { enforceHealth, scrubbed, settleHealth, unfinishedRetest, type HealthWait } from "./health-wait";
 import {
   buildOutputs,
   healthFromOutcome,
@@ -129,10 +129,11 @@ export const provider = {
   },
 
   /**
-   * Adopts (adoptExisting) or registers (create-once.ts: a lost response never duplicates), then
-   * applies the health policy. A taken namespace fails plainly, changing nothing (adopt.ts).
-   * API calls, healthy: 1 (register; 2 without appNamespace, as a list snapshot comes first).
-   * Adoption: list + patch + test. Namespace taken: register + list.
+   * Adopts (adoptExisting) or registers (create-once.ts: a lost response never duplicates, and never
+   * takes a twin stack's source), then applies the health policy. A taken namespace fails plainly,
+   * changing nothing (adopt.ts). API calls, healthy: 2 (list snapshot, register), with or without
+   * appNamespace. Adoption: list + patch + test (no holder: list + register, the adoption's listing
+   * being the snapshot). Namespace taken: list + register + list.
    */
   async create(raw: Props): Promise<pulumi.dynamic.CreateResult> {
     const inputs = checked(raw, "create");
@@ -141,9 +142,16 @@ export const provider = {
     const secrets = secretsOf(inputs.token);
 
     let created: Created | undefined;
+    let adopted = false;
     try {
-      if (inputs.adoptExisting) created = await adopt(api, inputs);
-      created ??= await createOnce(api, inputs.sandboxId, registerBody(inputs));
+      const adoption = inputs.adoptExisting ? await adopt(api, inputs) : undefined;
+      created = adoption?.adopted;
+      adopted = created !== undefined;
+      created ??= await createOnce(api, inputs.sandboxId, registerBody(inputs), {
+        // The field table's comparator (diff.ts), the same rule as refresh's diff and adoption's.
+        matches: (row) => differingFields(row, inputs).length === 0,
+        snapshot: adoption?.listed,
+      });
     } catch (error) {
       // Taken by a source this stack neither registered nor was told to adopt: say so, touch nothing.
       if (isConflict(error) && inputs.appNamespace !== undefined) {
@@ -153,25 +161,29 @@ export const provider = {
     }
     const { id, outcome } = created;
 
-    const registered = scrubbed(healthFromOutcome(outcome), secrets);
-    let outs = buildOutputs(inputs, id, registered, inputs.appNamespace ?? id);
+    // A registered source comes with the register's one-shot health check. An adopted one's health
+    // is unknown until it is tested with the config and token just PATCHed in, inside the zone below.
+    const first = adopted ? undefined : scrubbed(healthFromOutcome(outcome), secrets);
+    const prior = first ?? {
+      status: "unknown",
+      healthError: null,
+      ingestionMode: outcome.ingestion_mode ?? null,
+    };
+    const namespace = inputs.appNamespace ?? id;
+    let outs;
     try {
-      const { health, verdict } = await settleHealth(
-        healthWait(api, inputs, id, secrets),
-        registered,
-        registered,
-      );
-      outs = buildOutputs(inputs, id, health, inputs.appNamespace ?? id);
-      enforceHealth(verdict, "created", outs, inputs.healthTimeoutSeconds, secrets, raw.__provider);
+      const { health, verdict } = await settleHealth(healthWait(api, inputs, id, secrets), first, prior);
+      outs = buildOutputs(inputs, id, health, namespace);
+      const verb = adopted ? "adopted" : "created";
+      enforceHealth(verdict, verb, outs, inputs.healthTimeoutSeconds, secrets, raw.__provider);
     } catch (error) {
       if (error instanceof SourceInitError) throw error;
-      // The source exists: never lose it from state because a re-test failed.
-      throw new SourceInitError(
-        id,
-        outs,
-        failure("health re-test", describe(id, inputs.sandboxId), error, secrets).message,
-        raw.__provider,
-      );
+      // The source is ours (registered, or adopted and PATCHed): never lose it from state because a
+      // test failed. Its status is unknown (the test that was due did not finish), so the next plan
+      // re-tests it.
+      const step = adopted ? "health test after adoption" : "health re-test";
+      const reason = failure(step, describe(id, inputs.sandboxId), error, secrets).message;
+      throw unfinishedRetest({ id, inputs, namespace, providerText: raw.__provider }, prior, reason);
     }
     return { id, outs };
   },
@@ -214,7 +226,8 @@ export const provider = {
 
   /**
    * PATCHes only the changed fields (none: no call), the token only when it changed; re-tests
-   * after a connection change or to heal health drift, under the same policy as create.
+   * after a connection change or to heal health drift, under the same policy as create. A re-test
+   * that does not finish leaves status "unknown" in state (health-wait.ts `unfinished`).
    */
   async update(id: string, olds: Props, raw: Props): Promise<pulumi.dynamic.UpdateResult> {
     const prior = olds ?? {};
@@ -244,21 +257,19 @@ export const provider = {
         throw failure("update", subject, error, secrets);
       }
     }
-    let outs = buildOutputs(news, id, health, namespace);
-    if (!retest) return { outs };
+    if (!retest) return { outs: buildOutputs(news, id, health, namespace) };
+    let outs;
     try {
       const settled = await settleHealth(healthWait(api, news, id, secrets), undefined, health);
       outs = buildOutputs(news, id, settled.health, namespace);
       enforceHealth(settled.verdict, "updated", outs, news.healthTimeoutSeconds, secrets, raw.__provider);
     } catch (error) {
       if (error instanceof SourceInitError) throw error;
-      // The PATCH (if any) landed: keep the new config in state rather than the old.
-      throw new SourceInitError(
-        id,
-        outs,
-        failure("health re-test", subject, error, secrets).message,
-        raw.__provider,
-      );
+      // The PATCH (if any) landed: keep the new config in state rather than the old, and never the
+      // PATCH answer's status, which Copass measured before the change: unknown, so the next plan
+      // re-tests (issue 15 §3).
+      const reason = failure("health re-test", subject, error, secrets).message;
+      throw unfinishedRetest({ id, inputs: news, namespace, providerText: raw.__provider }, health, reason);
     }
     return { outs };
   },

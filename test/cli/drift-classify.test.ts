@@ -52,6 +52,13 @@ describe("classify on captured refresh previews", () => {
     expect(outcomeOf(classify(captured("revoked-and-renamed")))).toBe("configuration drift");
   });
 
+  it("reads an archived source as gone too: every retired status is", () => {
+    // mutation: `now.status === "disconnected"` instead of isRetired → this test fails.
+    const events = captured("revoked-and-renamed");
+    sourceOutputs(events).new.outputs.status = "archived";
+    expect(only(events)).toMatchObject({ state: "gone", goneBecause: "archived" });
+  });
+
   it("reads an out-of-band delete (the refresh would delete it) as gone, deleted", () => {
     const verdict = only(captured("deleted"));
     expect(verdict).toMatchObject({ state: "gone", goneBecause: "deleted", now: null, id: SOURCE_ID });

@@ -27,7 +27,11 @@ function io(run: Run): CliIo {
   return {
     stdout: (text) => (run.stdout += text),
     stderr: (line) => run.stderr.push(line),
-    writeFile: (file, text) => (run.files[file] = text),
+    exists: (file) => file in run.files,
+    writeFile: (file, text, overwrite) => {
+      if (!overwrite && file in run.files) throw Object.assign(new Error("exists"), { code: "EEXIST" });
+      run.files[file] = text;
+    },
   };
 }
 
@@ -103,8 +107,14 @@ describe("runDrift with a stubbed refresh", () => {
     expect(run.stderr).toEqual(expect.arrayContaining(["  reading crm…", "  crm: error (in the report)"]));
   });
 
-  it("writes the report to --out and nothing to stdout", async () => {
-    const run = await drift(["--format", "markdown", "--out", "summary.md"], stub(events("renamed")));
+  it("writes the report to --out, replacing the file, and nothing to stdout", async () => {
+    const run: Run = { code: -1, stdout: "", stderr: [], files: { "summary.md": "an older report" } };
+    run.code = await runDrift(
+      ["--format", "markdown", "--out", "summary.md"],
+      ENV,
+      io(run),
+      stub(events("renamed")),
+    );
     expect(run.code).toBe(21);
     expect(run.stdout).toBe("");
     expect(run.files["summary.md"]).toContain("| `crm` (");

@@ -1,6 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { diff, needsRetest, updatePatchBody, type DiffResult } from "../../src/provider/diff";
+import {
+  diff,
+  differingFields,
+  needsRetest,
+  updatePatchBody,
+  type DiffResult,
+} from "../../src/provider/diff";
+import type { DataSource } from "../../src/client/types";
+import { userMcpRow } from "../support/rows";
 import { buildOutputs } from "../../src/provider/outputs";
 import { UNKNOWN, checkInputs, type NormalizedInputs } from "../../src/provider/schema";
 import { checkedInputs } from "./fixtures";
@@ -32,7 +40,53 @@ describe("diff", () => {
     ["rename → update", {}, { name: "CRM 2" }, update],
     ["baseUrl → update", {}, { baseUrl: "https://mcp2.example.com/mcp" }, update],
     ["token rotation → update, no replace", {}, { token: "tok-new-654321" }, update],
-    ["authKind to none → update", {}, { authKind: "none", token: undefined }, update],
+    // Auth-kind switches (issue 15 §4). PATCH reads null as omitted (reference §7.1), so it can
+    // neither clear auth_header nor delete the vault token: a switch that must drop either
+    // registers a new source, and the old one's revoke deletes its token from the vault.
+    // mutation: drop `onRemove: "replace"` from FIELDS.token (schema.ts) → the rows that switch
+    // to none become updates and fail; from FIELDS.authHeader → the rows leaving header_token fail.
+    [
+      "authKind bearer → none → replace (only a revoke deletes the vault token)",
+      {},
+      { authKind: "none", token: undefined },
+      { changes: true, replaces: ["token"], deleteBeforeReplace: false },
+    ],
+    [
+      "authKind header_token → bearer → replace (PATCH cannot clear auth_header)",
+      { authKind: "header_token", authHeader: "X-Api-Key" },
+      { authKind: "bearer", authHeader: undefined },
+      { changes: true, replaces: ["authHeader"], deleteBeforeReplace: false },
+    ],
+    [
+      "authKind header_token → none → replace (auth_header and the vault token)",
+      { authKind: "header_token", authHeader: "X-Api-Key" },
+      { authKind: "none", authHeader: undefined, token: undefined },
+      { changes: true, replaces: ["token", "authHeader"], deleteBeforeReplace: false },
+    ],
+    [
+      "authKind switch to none keeping an explicit namespace → delete first",
+      { appNamespace: "crm" },
+      { appNamespace: "crm", authKind: "none", token: undefined },
+      { changes: true, replaces: ["token"], deleteBeforeReplace: true },
+    ],
+    [
+      "authKind bearer → header_token → update (auth_header is set, not cleared)",
+      {},
+      { authKind: "header_token", authHeader: "X-Api-Key" },
+      update,
+    ],
+    [
+      "authKind none → bearer → update (a token is added to the vault)",
+      { authKind: "none", token: undefined },
+      { authKind: "bearer", token: "tok-new-654321" },
+      update,
+    ],
+    [
+      "authKind header_token, another header → update",
+      { authKind: "header_token", authHeader: "X-Api-Key" },
+      { authHeader: "X-Other-Key" },
+      update,
+    ],
     ["allowedTools added → update", {}, { allowedTools: ["a"] }, update],
     ["allowedTools reordered → no change", { allowedTools: ["a", "b"] }, { allowedTools: ["b", "a"] }, none],
     [
@@ -149,6 +203,14 @@ describe("diff", () => {
       { changes: true, replaces: ["status"], deleteBeforeReplace: false },
     ],
     [
+      // One list of retired statuses (client/vocabulary.ts). mutation: `isRetired` → `=== "disconnected"`
+      // in diff.ts → an update that re-tests a source that can never heal: this row fails.
+      "health drift: archived (retired, like revoked) → replace",
+      "archived",
+      {},
+      { changes: true, replaces: ["status"], deleteBeforeReplace: false },
+    ],
+    [
       "health drift: revoked, explicit namespace kept → delete first",
       "disconnected",
       { appNamespace: "crm" },
@@ -237,6 +299,52 @@ describe("diff", () => {
   });
 });
 
+describe("differingFields: the one comparator of a Copass row and the desired inputs", () => {
+  // Adoption names these fields; create's reconciliation of a lost answer takes a new row as its own
+  // only when there are none. Same rule as the diff (fieldChanged after read's mapping).
+  const row = (config: Record<string, unknown> = {}, over: Partial<DataSource> = {}): DataSource =>
+    userMcpRow(ID, config, { name: "CRM", ...over });
+  it.each<[string, DataSource, Record<string, unknown>, string[]]>([
+    ["the same configuration (server defaults filled in)", row(), {}, []],
+    ["another name", row({}, { name: "billing" }), {}, ["name"]],
+    ["another base_url", row({ base_url: "https://other.example.com/mcp" }), {}, ["baseUrl"]],
+    ["another auth_kind", row({ auth_kind: "none" }), {}, ["authKind"]],
+    [
+      "another auth_header",
+      row({ auth_kind: "header_token", auth_header: "X-A" }),
+      { authKind: "header_token", authHeader: "X-B" },
+      ["authHeader"],
+    ],
+    ["another rate cap", row({ rate_cap_per_minute: 61 }), {}, ["rateCapPerMinute"]],
+    ["another webhook rate cap", row({ webhook_rate_cap_per_minute: 1 }), {}, ["webhookRateCapPerMinute"]],
+    ["an allowlist where the program has none", row({ allowed_tools: ["a"] }), {}, ["allowedTools"]],
+    ["the allowlist in another order", row({ allowed_tools: ["b", "a"] }), { allowedTools: ["a", "b"] }, []],
+    [
+      "other ingest tool calls",
+      row({ ingest_tool_calls: [{ name: "pull", arguments: null }] }),
+      {},
+      ["ingestToolCalls"],
+    ],
+    [
+      "ingest tool calls with null arguments for omitted ones",
+      row({ ingest_tool_calls: [{ name: "pull", arguments: null }] }),
+      { ingestToolCalls: [{ name: "pull" }] },
+      [],
+    ],
+    ["a row that omits keys (undocumented adapter_config)", row({}, { adapter_config: {} }), {}, []],
+    ["the program's namespace", row({ app_namespace: "crm" }), { appNamespace: "crm" }, []],
+    ["another namespace", row({ app_namespace: "x" }), { appNamespace: "crm" }, ["appNamespace"]],
+    [
+      "no namespace in the program: the server's is not held against the row",
+      row({ app_namespace: "x" }),
+      {},
+      [],
+    ],
+  ])("%s", (_name, source, patch, expected) => {
+    expect(differingFields(source, inputs(patch))).toEqual(expected);
+  });
+});
+
 describe("updatePatchBody", () => {
   it.each<[string, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>]>([
     ["nothing changed → empty", {}, {}, {}],
@@ -253,6 +361,12 @@ describe("updatePatchBody", () => {
       {},
       { authKind: "header_token", authHeader: "X-Key" },
       { auth_kind: "header_token", auth_header: "X-Key" },
+    ],
+    [
+      "none → bearer → auth_kind and the token",
+      { authKind: "none", token: undefined },
+      { authKind: "bearer", token: "tok-new-654321" },
+      { auth_kind: "bearer", token: "tok-new-654321" },
     ],
     [
       "caps → snake_case",
