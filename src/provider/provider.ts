@@ -29,7 +29,7 @@ import {
   type ProviderSettings,
 } from "./config";
 import { adopt, namespaceTaken } from "./adopt";
-import { diff, needsRetest, updatePatchBody } from "./diff";
+import { diff, differingFields, needsRetest, updatePatchBody } from "./diff";
 import {
   SourceInitError,
   describe,
@@ -130,22 +130,29 @@ export const provider = {
   },
 
   /**
-   * Adopts (adoptExisting) or registers (create-once.ts: a lost response never duplicates), then
-   * applies the health policy. A taken namespace fails plainly, changing nothing (adopt.ts).
-   * API calls, healthy: 1 (register; 2 without appNamespace, as a list snapshot comes first).
-   * Adoption: list + patch + test. Namespace taken: register + list.
+   * Adopts (adoptExisting) or registers (create-once.ts: a lost response never duplicates, and never
+   * takes a twin stack's source), then applies the health policy. A taken namespace fails plainly,
+   * changing nothing (adopt.ts). API calls, healthy: 2 (list snapshot, register), with or without
+   * appNamespace. Adoption: list + patch + test (no holder: list + register, the adoption's listing
+   * being the snapshot). Namespace taken: list + register + list.
    */
   async create(raw: Props): Promise<pulumi.dynamic.CreateResult> {
     const inputs = checked(raw, "create");
     const subject = `a user_mcp source in sandbox ${inputs.sandboxId}`;
-    const { api, settings } = await connectOrThrow("create", subject, inputs.token);
-    const secrets = secretsOf(inputs.token);
+    const { api, settings, secrets } = await connectOrThrow("create", subject, inputs.token);
     const endpoint = placeCall("create", subject, {}, settings, secrets).endpoint;
 
     let created: Created | undefined;
+    let adopted = false;
     try {
-      if (inputs.adoptExisting) created = await adopt(api, inputs);
-      created ??= await createOnce(api, inputs.sandboxId, registerBody(inputs));
+      const adoption = inputs.adoptExisting ? await adopt(api, inputs) : undefined;
+      created = adoption?.adopted;
+      adopted = created !== undefined;
+      created ??= await createOnce(api, inputs.sandboxId, registerBody(inputs), {
+        // The field table's comparator (diff.ts), the same rule as refresh's diff and adoption's.
+        matches: (row) => differingFields(row, inputs).length === 0,
+        snapshot: adoption?.listed,
+      });
     } catch (error) {
       // Taken by a source this stack neither registered nor was told to adopt: say so, touch nothing.
       if (isConflict(error) && inputs.appNamespace !== undefined) {
@@ -155,37 +162,39 @@ export const provider = {
     }
     const { id, outcome } = created;
 
-    const registered = scrubbed(healthFromOutcome(outcome), secrets);
-    const location = locationOfCreate(endpoint, outcome);
+    // A registered source comes with the register's one-shot health check. An adopted one's health
+    // is unknown until it is tested with the config and token just PATCHed in, inside the zone below.
+    const first = adopted ? undefined : scrubbed(healthFromOutcome(outcome), secrets);
+    const prior = first ?? {
+      status: "unknown",
+      healthError: null,
+      ingestionMode: outcome.ingestion_mode ?? null,
+    };
     const namespace = inputs.appNamespace ?? id;
+    const location = locationOfCreate(endpoint, outcome);
     let outs;
     try {
-      const { health, verdict } = await settleHealth(
-        healthWait(api, inputs, id, secrets),
-        registered,
-        registered,
-      );
+      const { health, verdict } = await settleHealth(healthWait(api, inputs, id, secrets), first, prior);
       outs = buildOutputs(inputs, id, health, namespace, location);
-      enforceHealth(verdict, "created", outs, inputs.healthTimeoutSeconds, secrets, raw.__provider);
+      const verb = adopted ? "adopted" : "created";
+      enforceHealth(verdict, verb, outs, inputs.healthTimeoutSeconds, secrets, raw.__provider);
     } catch (error) {
       if (error instanceof SourceInitError) throw error;
-      // The source exists: never lose it from state because a re-test failed. Its status is
-      // unknown (the re-test that was due did not finish), so the next plan re-tests it.
-      const reason = failure("health re-test", describe(id, inputs.sandboxId), error, secrets).message;
-      throw unfinishedRetest(
-        { id, inputs, namespace, location, providerText: raw.__provider },
-        registered,
-        reason,
-      );
+      // The source is ours (registered, or adopted and PATCHed): never lose it from state because a
+      // test failed. Its status is unknown (the test that was due did not finish), so the next plan
+      // re-tests it.
+      const step = adopted ? "health test after adoption" : "health re-test";
+      const reason = failure(step, describe(id, inputs.sandboxId), error, secrets).message;
+      const source = { id, inputs, namespace, location, providerText: raw.__provider };
+      throw unfinishedRetest(source, prior, reason);
     }
     return { id, outs };
   },
 
   /**
-   * Refused before any call when the provider points elsewhere than the recorded endpoint. GET
-   * (a 404 is gone only once the sandbox's listing confirms it), then with healthCheckOnRefresh a
-   * re-test (not for a revoked source). `props` are the full outputs; `inputs` the desired fields
-   * as the server has them. API calls: 2 (get + test; 1 without the re-test); gone: get + list.
+   * GET (refused first if the provider points away from the recorded endpoint; a 404 is gone once
+   * the sandbox's listing confirms it: get + list), then with healthCheckOnRefresh a re-test (not for
+   * a revoked source). `props` are the full outputs; `inputs` the desired fields as Copass has them.
    */
   async read(id: string, props?: Props): Promise<pulumi.dynamic.ReadResult> {
     const prior = props ?? {};
@@ -197,8 +206,7 @@ export const provider = {
       );
     }
     const subject = describe(id, sandboxId);
-    const { api, settings } = await connectOrThrow("read", subject, prior.token);
-    const secrets = secretsOf(prior.token);
+    const { api, settings, secrets } = await connectOrThrow("read", subject, prior.token);
     const place = placeCall("read", subject, prior, settings, secrets);
     try {
       const source = await api.getSource(sandboxId, id);
@@ -244,8 +252,7 @@ export const provider = {
       return { outs: buildOutputs(news, id, health, namespace, recordedLocation(prior)) };
     }
 
-    const { api, settings } = await connectOrThrow("update", subject, news.token, prior.token);
-    const secrets = secretsOf(news.token, prior.token);
+    const { api, settings, secrets } = await connectOrThrow("update", subject, news.token, prior.token);
     const place = placeCall("update", subject, prior, settings, secrets);
     const location = { apiEndpoint: place.endpoint, tenantId: place.recorded.tenantId };
     if (Object.keys(body).length > 0) {
@@ -270,19 +277,15 @@ export const provider = {
       // PATCH answer's status, which Copass measured before the change: unknown, so the next plan
       // re-tests (issue 15 §3).
       const reason = failure("health re-test", subject, error, secrets).message;
-      throw unfinishedRetest(
-        { id, inputs: news, namespace, location, providerText: raw.__provider },
-        health,
-        reason,
-      );
+      const source = { id, inputs: news, namespace, location, providerText: raw.__provider };
+      throw unfinishedRetest(source, health, reason);
     }
     return { outs };
   },
 
   /**
-   * Revoke; with deletionPolicy "delete" also DELETE the row. Already revoked, or gone (a 404 the
-   * sandbox's listing confirms, location.ts) = deleted, so a second delete is a no-op. Refused
-   * before any call when the provider points elsewhere than the recorded endpoint.
+   * Revoke; with deletionPolicy "delete" also DELETE the row. Already revoked, or gone (as read
+   * judges it, location.ts) = deleted, so a second delete is a no-op.
    */
   async delete(id: string, props: Props): Promise<void> {
     const prior = props ?? {};
@@ -290,14 +293,9 @@ export const provider = {
     if (typeof prior.sandboxId !== "string") {
       throw new Error(`Copass delete of source ${id} needs its sandboxId in state, which is missing`);
     }
-    const { api, settings } = await connectOrThrow("delete", subject, prior.token);
-    const secrets = secretsOf(prior.token);
-    const gone = {
-      sandboxId: prior.sandboxId,
-      id,
-      place: placeCall("delete", subject, prior, settings, secrets),
-      secrets,
-    };
+    const { api, settings, secrets } = await connectOrThrow("delete", subject, prior.token);
+    const place = placeCall("delete", subject, prior, settings, secrets);
+    const gone = { sandboxId: prior.sandboxId, id, place, secrets };
     try {
       await api.revokeUserMcp(prior.sandboxId, id);
     } catch (error) {
@@ -314,10 +312,11 @@ export const provider = {
   },
 } satisfies Provider;
 
-/** `connect`, with configuration problems reported as this operation's failure. */
+/** `connect` and the secrets the call's messages must not carry; a config problem fails `operation`. */
 async function connectOrThrow(operation: string, subject: string, ...tokens: unknown[]) {
   try {
-    return await connect();
+    const { api, settings } = await connect();
+    return { api, settings, secrets: secretsOf(...tokens) };
   } catch (error) {
     throw failure(operation, subject, error, secretsOf(...tokens));
   }

@@ -337,6 +337,8 @@ describe.concurrent("chaos: the provider under a hostile network", () => {
     const inputs = await h.checkedProgram({ sandboxId: sandbox, appNamespace: "crm" });
     h.arm(sandbox, [
       { operation: "register", action: { kind: "commit-then-drop" }, times: 1 },
+      // The snapshot listed before the POST (issue 15 §2) passes: a 0 ms delay uses up its match.
+      { operation: "list", action: { kind: "delay", ms: 0 }, times: 1 },
       { operation: "list", action: { kind: "status", status: 500 }, times: 4 },
     ]);
 
@@ -361,6 +363,8 @@ describe.concurrent("chaos: the provider under a hostile network", () => {
     const inputs = await h.checkedProgram({ sandboxId: sandbox, appNamespace: "crm" });
     h.arm(sandbox, [
       { operation: "register", action: { kind: "commit-then-drop" }, times: 1 },
+      // The snapshot listed before the POST (issue 15 §2) passes: a 0 ms delay uses up its match.
+      { operation: "list", action: { kind: "delay", ms: 0 }, times: 1 },
       { operation: "list", action: { kind: "status", status: 500 }, times: 1 },
     ]);
     const { id } = await provider.create(inputs);

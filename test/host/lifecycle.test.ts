@@ -127,8 +127,8 @@ describe("UserMcpSource lifecycle", () => {
       ingestToolCalls: [],
     });
 
-    // Create: registered and healthy; the id is the data_source_id. Without an appNamespace the
-    // client snapshots the list first, so that a lost POST response can be told apart later.
+    // Create: registered and healthy; the id is the data_source_id. The client snapshots the list
+    // first (with or without an appNamespace), so that a lost POST response can be told apart later.
     let { state } = await counted("create (healthy, no appNamespace)", () =>
       up(host, undefined, program(sb)),
     );
@@ -295,7 +295,7 @@ describe("UserMcpSource lifecycle", () => {
         const { state } = await counted("create (healthy, with appNamespace)", () =>
           up(host, undefined, withNs),
         );
-        expect(calls["create (healthy, with appNamespace)"]).toEqual(["register"]);
+        expect(calls["create (healthy, with appNamespace)"]).toEqual(["list", "register"]);
 
         const planned = await counted(`diff (replace ${field})`, () =>
           plan(host, state, { ...withNs, ...change }),
@@ -311,7 +311,9 @@ describe("UserMcpSource lifecycle", () => {
 
         // Replace, and the namespace is held by the new source.
         const replaced = await counted(`replace (${field})`, () => up(host, state, { ...withNs, ...change }));
-        expect(calls[`replace (${field})`]).toEqual(first ? ["revoke", "register"] : ["register", "revoke"]);
+        expect(calls[`replace (${field})`]).toEqual(
+          first ? ["revoke", "list", "register"] : ["list", "register", "revoke"],
+        );
         expect(replaced.state.id).not.toBe(state.id);
         expect(replaced.state.outputs).toMatchObject({ status: "active", appNamespace: `ns_${field}` });
         await destroy(host, replaced.state);

@@ -12,6 +12,7 @@ import { reasonQuotingCredential, type ProbeFn, type ProbeTarget } from "./probe
 import { memoryPersistence, type PersistedState, type Persistence, type Vault } from "./persistence";
 // The provider package's one redact (DESIGN §6), shared so both cut secrets out the same way.
 import { redact } from "pulumi-copass/redact";
+import { RETIRED_STATUSES } from "pulumi-copass/client";
 import {
   checkConfig,
   parsePatchBody,
@@ -89,7 +90,8 @@ export interface StoreOptions {
 }
 
 /** Statuses that free a namespace (reference §7.6 inference). */
-const INACTIVE = new Set(["disconnected", "archived"]);
+/** Statuses that no longer hold a namespace: the provider's one list (its client/vocabulary.ts). */
+const INACTIVE: ReadonlySet<string> = new Set(RETIRED_STATUSES);
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /** `ds_` + 26 random Crockford base32 characters (the shape of the fixtures' `ds_<ULID>`). */
