@@ -21,7 +21,8 @@ import {
   recordedLocation,
   tenantAfterRead,
 } from "../../src/provider/location";
-import { provider, resetProviderState } from "../../src/provider/provider";
+import { provider } from "../../src/provider/provider";
+import { configureProvider } from "./fixtures";
 import { outOfBand } from "../support/out-of-band";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy";
 
@@ -147,13 +148,13 @@ let sandbox = "";
 
 const asA = outOfBand(() => copass.url, KEY_A);
 
-async function configure(apiUrl: string, apiKey: string, movedFrom?: string): Promise<void> {
-  const values: Props = {
-    "copass:apiUrl": apiUrl,
-    "copass:apiKey": apiKey,
-    "copass:apiUrlMovedFrom": movedFrom,
-  };
-  await provider.configure({ config: { get: (key: string) => values[key] as string | undefined } });
+/** Stack config for the provider; `movedFrom` is copass:apiUrlMovedFrom. */
+function configure(apiUrl: string, apiKey: string, movedFrom?: string): Promise<void> {
+  return configureProvider(
+    apiUrl,
+    apiKey,
+    movedFrom === undefined ? {} : { "copass:apiUrlMovedFrom": movedFrom },
+  );
 }
 
 function ops(emulator: Emulator): string[] {
@@ -229,7 +230,6 @@ afterAll(async () => {
 
 beforeEach(async () => {
   sandbox = `sb_location_${++counter}`;
-  resetProviderState();
   await configure(copass.url, KEY_A);
   copass.faults.reset();
   clearLogs();
