@@ -25,7 +25,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -39,7 +38,7 @@ import {
   type Host,
   type Props,
 } from "../test/support/pulumi-host";
-import { coldStartLines, measureColdStart, median, round2, type ColdStart } from "./cold-start";
+import { coldStartLines, machineInfo, measureColdStart, median, round2, type ColdStart } from "./cold-start";
 import { HttpFloor, hostFloorProviderText, type Program } from "./floors";
 
 const API_KEY = "olk_bench_0a1b2c3d4e5f";
@@ -444,13 +443,7 @@ async function main(): Promise<void> {
     }
     const results = {
       machine: {
-        node: process.version,
-        platform: `${os.platform()} ${os.release()}`,
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model ?? "unknown",
-        loadAverage1m: round2(os.loadavg()[0] ?? NaN),
-        totalMemMb: Math.round(os.totalmem() / 2 ** 20),
-        date: new Date().toISOString(),
+        ...machineInfo(),
         rounds: ROUNDS,
         parallel: PARALLEL,
         durationS: Math.round((performance.now() - started) / 1000),

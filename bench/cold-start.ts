@@ -12,6 +12,7 @@
  * Each probe also reports its CPU time, which a busy shared machine inflates less than wall time.
  * Used by bench.ts (the full run, into bench/results.json) and cold.ts (`npm run bench:cold`).
  */
+import * as os from "node:os";
 import { performance } from "node:perf_hooks";
 import { run, startHost, type Props } from "../test/support/pulumi-host";
 
@@ -39,6 +40,19 @@ export const median = (xs: number[]): number => {
 };
 
 export const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** The machine a result was measured on, and its load then: results are read against it. */
+export function machineInfo() {
+  return {
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    loadAverage1m: round2(os.loadavg()[0] ?? NaN),
+    totalMemMb: Math.round(os.totalmem() / 2 ** 20),
+    date: new Date().toISOString(),
+  };
+}
 
 /** Prints JSON `{wall, cpu}` of `body`'s `measured()` section; `loaded(re)` tests require.cache. */
 const probe = (body: string) => `

@@ -10,7 +10,6 @@
  *   npm run bench:cold -- --samples 20
  */
 import { writeFileSync } from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -21,7 +20,7 @@ import {
   repoRoot,
   secret,
 } from "../test/support/pulumi-host";
-import { coldStartLines, measureColdStart, round2 } from "./cold-start";
+import { coldStartLines, machineInfo, measureColdStart } from "./cold-start";
 import { hostFloorProviderText } from "./floors";
 
 const { values: args } = parseArgs({
@@ -59,12 +58,7 @@ async function main(): Promise<void> {
     });
     const results = {
       machine: {
-        node: process.version,
-        platform: `${os.platform()} ${os.release()}`,
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model ?? "unknown",
-        loadAverage1m: round2(os.loadavg()[0] ?? NaN),
-        date: new Date().toISOString(),
+        ...machineInfo(),
         durationS: Math.round((performance.now() - started) / 1000),
       },
       coldStart,
