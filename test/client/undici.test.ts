@@ -1,6 +1,6 @@
 /**
  * src/client/undici.ts loads undici's Agent, retry interceptor and request API from undici's own
- * files instead of its entry point (issue 18: 28 modules instead of 111). These tests hold that
+ * files instead of its entry point (issue 18: 27 modules instead of 110). These tests hold that
  * the parts are undici's very objects, and that a release which moved a file only costs the lean
  * load, never the client. Requests through the parts are covered by test/client/client-http.test.ts.
  */
