@@ -58,12 +58,15 @@ export interface UserMcpSourceArgs {
   /**
    * Credential for the MCP server, sent only when it changes. Rule: secret string of at least 4 characters;
    * required iff `authKind != "none"`, forbidden otherwise. Optional. Updated in place, then health is
-   * re-tested. Always stored as a secret, even when passed as a plain string.
+   * re-tested. Removing it **replaces** the source. Always stored as a secret, even when passed as a plain
+   * string.
    */
   readonly token?: pulumi.Input<string>;
   /**
-   * Header that carries the token when `authKind` is `header_token`. Rule: HTTP header-name syntax; required
-   * iff `authKind` is `header_token`. Optional. Updated in place, then health is re-tested.
+   * Header that carries the token when `authKind` is `header_token`. Rule: HTTP header-name syntax, not a
+   * header the HTTP client or the MCP transport sets (`Host`, `Content-Length`, `Transfer-Encoding`,
+   * `Cookie`, `Proxy-*`, …); required iff `authKind` is `header_token`. Optional. Updated in place, then
+   * health is re-tested. Removing it **replaces** the source.
    */
   readonly authHeader?: pulumi.Input<string>;
   /**
@@ -96,8 +99,9 @@ export interface UserMcpSourceArgs {
    */
   readonly healthPolicy?: pulumi.Input<UserMcpHealthPolicy>;
   /**
-   * How long `require` keeps re-testing an unhealthy source, in seconds. Rule: integer 0–3600. Default: 60.
-   * Provider-only: a change makes no API call.
+   * How long `require` keeps re-testing an unhealthy source, in seconds. 0: no re-test; the one test an
+   * update owes is sent once, never retried. Rule: integer 0–3600. Default: 60. Provider-only: a change makes
+   * no API call.
    */
   readonly healthTimeoutSeconds?: pulumi.Input<number>;
   /**

@@ -6,16 +6,16 @@
  * show in process lists, so there is no such flag, and one that looks like it is refused by name.
  *
  * Every failure is one line on stderr, `pulumi-copass: …`, with no secret in it; exit code 2 for
- * bad usage, 1 for everything else.
+ * bad usage and refusals (an `--out` file that exists, without `--force`), 1 for everything else.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { CopassClient, CopassConfigError, isCopassError } from "../client";
 import { ProviderConfigError, resolveSettings } from "../provider/config";
 import { FIELDS } from "../provider/schema";
 import { ImportError, planImport, renderJson, renderNotes, renderProgram } from "./import";
 
-export const USAGE = `Usage: pulumi-copass import --sandbox <id> [--out <file>] [--json]
+export const USAGE = `Usage: pulumi-copass import --sandbox <id> [--out <file> [--force]] [--json]
 
 Writes a Pulumi program (TypeScript) that adopts every user_mcp source of a Copass sandbox as it
 is: one UserMcpSource per source with adoptExisting: true, each field exactly as Copass has it
@@ -24,7 +24,9 @@ is: one UserMcpSource per source with adoptExisting: true, each field exactly as
 
 Options:
   --sandbox <id>   The Copass sandbox to import (required)
-  --out <file>     Write the program to this file instead of standard output
+  --out <file>     Write the program to this file instead of standard output; an existing
+                   file is never replaced without --force
+  --force          With --out: replace the file if it exists
   --json           Print the sources as UserMcpSource args (no tokens) as JSON instead
   --help           Show this help
 
@@ -46,6 +48,8 @@ class OutputFileError extends Error {
 export interface ImportCommand {
   sandboxId: string;
   out?: string;
+  /** Replace `out` if it exists; without it an existing file is refused (a user's program, say). */
+  force: boolean;
   json: boolean;
 }
 
@@ -53,6 +57,7 @@ const FLAGS = {
   sandbox: { type: "string" },
   out: { type: "string" },
   json: { type: "boolean" },
+  force: { type: "boolean" },
   help: { type: "boolean" },
 } as const;
 
@@ -100,9 +105,13 @@ export function parseCommand(argv: readonly string[]): ImportCommand | "help" {
     );
   }
   if (values.out === "") throw new CliUsageError("--out must be a file path, e.g. --out sources.ts");
+  if (values.force && values.out === undefined) {
+    throw new CliUsageError("--force only applies to --out <file>: add --out, or drop --force");
+  }
   return {
     sandboxId: sandbox.data,
     ...(values.out === undefined ? {} : { out: values.out }),
+    force: values.force === true,
     json: values.json === true,
   };
 }
@@ -112,13 +121,19 @@ export interface CliIo {
   stdout(text: string): void;
   /** One line (no newline). */
   stderr(line: string): void;
-  writeFile(path: string, text: string): void;
+  exists(path: string): boolean;
+  /**
+   * Writes `text` to `path`. Without `overwrite` the file must not exist: the create is exclusive,
+   * and an existing file throws an error with code EEXIST (a file made after `exists` said no).
+   */
+  writeFile(path: string, text: string, overwrite: boolean): void;
 }
 
 export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (line) => process.stderr.write(`${line}\n`),
-  writeFile: (path, text) => writeFileSync(path, text),
+  exists: (path) => existsSync(path),
+  writeFile: (path, text, overwrite) => writeFileSync(path, text, { flag: overwrite ? "w" : "wx" }),
 };
 
 /** Runs the CLI; resolves with the exit code. */
@@ -136,12 +151,24 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
     return 0;
   }
   try {
+    // Refused before any API call: `--out index.ts` would otherwise replace a user's program.
+    if (command.out !== undefined && !command.force && io.exists(command.out)) {
+      throw new CliUsageError(overwriteRefusal(command.out));
+    }
     await runImport(command, env, io);
     return 0;
   } catch (err) {
+    if (err instanceof CliUsageError) {
+      io.stderr(`pulumi-copass: ${err.message}`);
+      return 2;
+    }
     io.stderr(`pulumi-copass: ${oneLine(explain(err, command.sandboxId))}`);
     return 1;
   }
+}
+
+function overwriteRefusal(out: string): string {
+  return `${out} already exists and is not replaced without --force: pass --force to overwrite it, or choose another --out file`;
 }
 
 async function runImport(command: ImportCommand, env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
@@ -174,9 +201,11 @@ async function runImport(command: ImportCommand, env: NodeJS.ProcessEnv, io: Cli
     return;
   }
   try {
-    io.writeFile(command.out, text);
+    io.writeFile(command.out, text, command.force);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
+    // Created since the check in `main`: still never replaced without --force.
+    if (code === "EEXIST" && !command.force) throw new CliUsageError(overwriteRefusal(command.out));
     throw new OutputFileError(`cannot write ${command.out}${typeof code === "string" ? ` (${code})` : ""}`);
   }
   const count = plan.sources.length;

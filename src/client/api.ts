@@ -59,6 +59,11 @@ export interface RetryOptions {
 export interface CallOptions {
   /** Aborts the call, its retries and the waits between them (a deadline: `AbortSignal.timeout`). */
   signal?: AbortSignal;
+  /**
+   * Send the request once: a failed attempt is not retried (`onAttempt` still hears of it). For a
+   * caller with no time budget for a retry, such as the health test under `healthTimeoutSeconds: 0`.
+   */
+  singleAttempt?: boolean;
 }
 
 export interface CopassApi {
@@ -69,7 +74,10 @@ export interface CopassApi {
    */
   registerUserMcp(sandboxId: string, body: RegisterUserMcpRequest): Promise<UserMcpResult>;
   patchUserMcp(sandboxId: string, sourceId: string, body: PatchUserMcpRequest): Promise<UserMcpResult>;
-  /** `signal` is a deadline for the whole call, its retries and the waits between them included. */
+  /**
+   * `signal` is a deadline for the whole call, its retries and the waits between them included;
+   * `singleAttempt` sends it once.
+   */
   testUserMcp(sandboxId: string, sourceId: string, options?: CallOptions): Promise<UserMcpResult>;
   revokeUserMcp(sandboxId: string, sourceId: string): Promise<UserMcpResult>;
   getSource(sandboxId: string, sourceId: string): Promise<DataSource>;

@@ -59,6 +59,8 @@ interface CallSpec<T> {
   secrets?: (string | undefined)[];
   /** Ends the call, its retries and the waits between them included (a deadline). */
   signal?: AbortSignal;
+  /** Never through the retry interceptor, whatever the operation (register always is). */
+  singleAttempt?: boolean;
 }
 
 export class CopassClient implements CopassApi {
@@ -90,20 +92,8 @@ export class CopassClient implements CopassApi {
   // --- user_mcp lifecycle -------------------------------------------------------------------------
 
   /** One POST, never repeated (retry.ts says why); `onAttempt` still sees its failure. */
-  async registerUserMcp(sandboxId: string, body: RegisterUserMcpRequest): Promise<UserMcpResult> {
-    try {
-      return await this.#outcome(registerSpec(sandboxId, body));
-    } catch (error) {
-      if (isCopassError(error)) {
-        this.#onAttempt?.({
-          operation: "register",
-          attempt: 1,
-          failure: failureOfError(error),
-          decision: { retry: false, reason: "registerUserMcp sends a single POST" },
-        });
-      }
-      throw error;
-    }
+  registerUserMcp(sandboxId: string, body: RegisterUserMcpRequest): Promise<UserMcpResult> {
+    return this.#once(registerSpec(sandboxId, body), "registerUserMcp sends a single POST");
   }
 
   patchUserMcp(sandboxId: string, sourceId: string, body: PatchUserMcpRequest): Promise<UserMcpResult> {
@@ -118,13 +108,15 @@ export class CopassClient implements CopassApi {
   }
 
   testUserMcp(sandboxId: string, sourceId: string, options: CallOptions = {}): Promise<UserMcpResult> {
-    return this.#outcome({
+    const spec: CallSpec<UserMcpResult> = {
       operation: "test",
       method: "POST",
       path: `${sourcePath(sandboxId, sourceId)}/user-mcp/test`,
       schema: userMcpResultSchema,
       signal: options.signal,
-    });
+    };
+    if (!options.singleAttempt) return this.#outcome(spec);
+    return this.#once({ ...spec, singleAttempt: true }, "the caller asked for a single attempt");
   }
 
   revokeUserMcp(sandboxId: string, sourceId: string): Promise<UserMcpResult> {
@@ -180,6 +172,23 @@ export class CopassClient implements CopassApi {
 
   // --- transport ----------------------------------------------------------------------------------
 
+  /** An outcome call sent once; its failure is reported to `onAttempt` as not retried, and why. */
+  async #once(spec: CallSpec<UserMcpResult>, reason: string): Promise<UserMcpResult> {
+    try {
+      return await this.#outcome(spec);
+    } catch (error) {
+      if (isCopassError(error)) {
+        this.#onAttempt?.({
+          operation: spec.operation,
+          attempt: 1,
+          failure: failureOfError(error),
+          decision: { retry: false, reason },
+        });
+      }
+      throw error;
+    }
+  }
+
   async #outcome(spec: CallSpec<UserMcpResult>): Promise<UserMcpResult> {
     const result = await this.#send(spec);
     // A 2xx outcome whose `error` is set is a refusal (reference §1.0), not a success.
@@ -213,8 +222,9 @@ export class CopassClient implements CopassApi {
 
     const operation = spec.operation;
     const signal = spec.signal;
-    // Register never goes through the retry interceptor; its single failure is still reported.
-    const repeatable = operation !== "register";
+    // Register never goes through the retry interceptor, nor a call asked for a single attempt;
+    // their single failure is still reported (#once).
+    const repeatable = operation !== "register" && spec.singleAttempt !== true;
     const retry = repeatable ? undiciRetry(operation, this.#policy, this.#onAttempt, signal) : undefined;
     const request: Dispatcher.RequestOptions & { retryOptions?: unknown } = {
       origin: this.#origin,

@@ -10,8 +10,9 @@
  * - An unknown value anywhere in a desired field is a change (a replace for a replace field).
  * - The field table's attributes say the rest: `createOnly` (adoptExisting) is never a change;
  *   `onRemove: "keep"` (appNamespace: the API cannot clear it) makes an absent value no change;
- *   `onRemove: "replace"` (allowedTools: PATCH treats `null` as omitted) plans a replace when the
- *   value is removed; `compare: "set"` (allowedTools) ignores order.
+ *   `onRemove: "replace"` (PATCH treats `null` as omitted: allowedTools; authHeader and token,
+ *   whose removal is an authKind switch that must clear auth_header or the vault token) plans a
+ *   replace when the value is removed; `compare: "set"` (allowedTools) ignores order.
  * - `deleteBeforeReplace` only for a replacement that stays in the same sandbox and keeps an explicit
  *   namespace; a sandbox move is create-before-delete (no outage; a failed create keeps the old).
  * - Health drift: last status not `active` and `healthPolicy` not `ignore` → an update that

@@ -7,14 +7,16 @@
  * deadline, which covers the client's own retries and the waits between them. So an unhealthy
  * create or update under `require` ends within the timeout (plus the last answer's processing)
  * however slow Copass's test endpoint is; the host ignores customTimeouts, so nothing else would.
+ * A zero budget leaves no time for a retry: the one test an update owes is sent once, bounded by
+ * the request timeout alone (`singleAttempt`), never the client's retries of a failing call.
  */
 import type { CopassApi } from "../client/api";
 import { sleep } from "../client/retry";
 import { redact } from "../redact";
 import { SourceInitError } from "./errors";
 import { decideHealth } from "./health";
-import { healthFromOutcome, type HealthState, type SourceOutputs } from "./outputs";
-import type { HealthPolicy } from "./schema";
+import { buildOutputs, healthFromOutcome, type HealthState, type SourceOutputs } from "./outputs";
+import type { HealthPolicy, NormalizedInputs } from "./schema";
 
 export type Verdict = "ok" | "fail" | "warn";
 
@@ -37,20 +39,26 @@ export interface HealthWait {
   secrets: string[];
 }
 
-/** A test that did not answer before the deadline: the status is unknown, and says why. */
+/**
+ * Health after a re-test that was due and did not finish (no answer in time, or Copass failed the
+ * call): `unknown`, with `reason` (already redacted) in healthError. Never the status from before:
+ * after a connection change that status describes a connection that no longer exists, and a
+ * non-active status is what makes the next plan re-test (diff.ts, health drift).
+ */
+export function unfinished(last: HealthState, reason: string): HealthState {
+  return { status: "unknown", healthError: reason, ingestionMode: last.ingestionMode };
+}
+
+/** A test that did not answer before the deadline. */
 function noAnswer(last: HealthState, timeoutSeconds: number): HealthState {
-  return {
-    status: "unknown",
-    healthError: `POST …/test did not answer within healthTimeoutSeconds (${timeoutSeconds}s)`,
-    ingestionMode: last.ingestionMode,
-  };
+  return unfinished(last, `POST …/test did not answer within healthTimeoutSeconds (${timeoutSeconds}s)`);
 }
 
 /**
  * Re-tests under `require` until `active` or the deadline and returns the last health and the
  * verdict. `first` is the health to judge first: create passes the register's one-shot check;
  * update passes `undefined` and the first test runs inside the same deadline (with a zero budget it
- * runs once under the request timeout alone: there is nothing else to judge).
+ * is sent once, as a single attempt under the request timeout alone: there is nothing else to judge).
  */
 export async function settleHealth(
   wait: HealthWait,
@@ -61,13 +69,16 @@ export async function settleHealth(
   const budgetMs = timeoutSeconds * 1000;
   const started = Date.now();
   const bounded = policy === "require" && budgetMs > 0;
+  // No budget, no retry: a failing test would otherwise take the client's attempts and backoff.
+  const singleAttempt = budgetMs === 0;
   /** One test with the time left as its deadline; undefined when it did not answer in time. */
   const test = async (last: HealthState): Promise<HealthState | undefined> => {
     const left = budgetMs - (Date.now() - started);
     if (bounded && left <= 0) return undefined;
     const signal = bounded ? AbortSignal.timeout(left) : undefined;
     try {
-      return scrubbed(healthFromOutcome(await api.testUserMcp(sandboxId, id, { signal }), last), secrets);
+      const outcome = await api.testUserMcp(sandboxId, id, { signal, singleAttempt });
+      return scrubbed(healthFromOutcome(outcome, last), secrets);
     } catch (error) {
       if (signal?.aborted) return undefined;
       throw error;
@@ -92,6 +103,26 @@ function unhealthyReason(verb: string, id: string, health: HealthState, timeoutS
     `(status ${health.status}${why}). The source is kept in state; fix the server and run pulumi up ` +
     `again, or set healthPolicy "warn" or "ignore", or raise healthTimeoutSeconds.`
   );
+}
+
+/** The source a health wait is about, as its init-failed error must record it. */
+export interface WaitedSource {
+  id: string;
+  inputs: NormalizedInputs;
+  namespace: string;
+  /** The request's `__provider` (see SourceInitError). */
+  providerText: unknown;
+}
+
+/**
+ * The error of create or update when the health wait itself failed (Copass answered the test with
+ * an error, or dropped it until the client gave up): the source is ours, so it stays in state
+ * (init-failed) with the desired config and `unfinished` health, never the health from before.
+ * `reason` is the redacted message of the failure.
+ */
+export function unfinishedRetest(source: WaitedSource, last: HealthState, reason: string): SourceInitError {
+  const outs = buildOutputs(source.inputs, source.id, unfinished(last, reason), source.namespace);
+  return new SourceInitError(source.id, outs, reason, source.providerText);
 }
 
 /** Applies the policy verdict: throws init-failed under `require`, warns under `warn`. */

@@ -22,6 +22,7 @@ import {
 } from "../client/types";
 import { urlProblem } from "../client/url";
 import { MIN_REDACTABLE_LENGTH } from "../redact";
+import { RESERVED_HEADER_MESSAGE, isReservedHeaderName } from "./header-name";
 
 /** The engine's placeholder for a value not known until apply (pulumi `runtime.unknownValue`). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -75,7 +76,8 @@ export type ReadFrom = "source" | "adapter_config" | "state";
 /**
  * What removing an optional field from the program does, when that is not simply "back to the
  * default": `keep` (the API cannot clear it; the server's value stays, no diff), `replace` (PATCH
- * treats `null` as omitted, so only a new source clears it; the server's `null` reads back as absent).
+ * treats `null` as omitted, reference §7.1, so only a new source clears it; the server's `null`
+ * reads back as absent).
  */
 export type OnRemove = "keep" | "replace";
 
@@ -209,6 +211,10 @@ export const FIELDS = {
     change: "update-then-retest",
     secret: true,
     required: false,
+    // Removed = a switch to authKind none. PATCH cannot delete the vault token (`token: null` is
+    // read as omitted, reference §7.1; omitted keeps it, §1.2): only the old source's revoke does
+    // (§1.4), so a new source is registered rather than leave the credential in Copass's vault.
+    onRemove: "replace",
     rule: 'secret string of at least 4 characters; required iff `authKind != "none"`, forbidden otherwise',
     defaultDoc: "—",
     description: "Credential for the MCP server, sent only when it changes.",
@@ -228,14 +234,20 @@ export const FIELDS = {
     change: "update-then-retest",
     secret: false,
     required: false,
-    rule: "HTTP header-name syntax; required iff `authKind` is `header_token`",
+    // Removed = a switch from header_token to bearer or none. PATCH cannot clear auth_header
+    // (`null` is read as omitted, reference §7.1), and we do not rely on Copass dropping it when
+    // auth_kind changes (undocumented): a new source is registered without it.
+    onRemove: "replace",
+    rule: "HTTP header-name syntax, not a header the HTTP client or the MCP transport sets (`Host`, `Content-Length`, `Transfer-Encoding`, `Cookie`, `Proxy-*`, …); required iff `authKind` is `header_token`",
     defaultDoc: "—",
     description: "Header that carries the token when `authKind` is `header_token`.",
     schema: z
       .string({ error: "authHeader must be a string: an HTTP header name such as X-Api-Key" })
       .regex(HEADER_NAME, {
         error: "authHeader must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~), e.g. X-Api-Key",
-      }),
+      })
+      // Hop-by-hop, framing and transport headers: a token there is dropped or smuggles a request.
+      .refine((name) => !isReservedHeaderName(name), { error: RESERVED_HEADER_MESSAGE }),
   }),
   appNamespace: field({
     wire: "app_namespace",
@@ -343,7 +355,8 @@ export const FIELDS = {
     default: 60,
     rule: "integer 0–3600",
     defaultDoc: "60",
-    description: "How long `require` keeps re-testing an unhealthy source, in seconds.",
+    description:
+      "How long `require` keeps re-testing an unhealthy source, in seconds. 0: no re-test; the one test an update owes is sent once, never retried.",
     schema: integerIn("healthTimeoutSeconds", 0, 3600),
   }),
   healthCheckOnRefresh: field({

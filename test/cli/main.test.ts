@@ -3,8 +3,11 @@
  * against the local emulator over real HTTP. The end-to-end round trip (the packed bin as a
  * subprocess, the program type-checked and adopted through Pulumi's host) is test/host/import.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main, parseCommand, type CliIo } from "../../src/cli/main";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { main, parseCommand, processIo, type CliIo } from "../../src/cli/main";
 import { startEmulator, type Emulator } from "copass-emulator";
 
 const KEY = "olk_CLI_tenant_a_5f0e9b";
@@ -34,6 +37,7 @@ async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   const io: CliIo = {
     stdout: (text) => (run.stdout += text),
     stderr: (line) => run.stderr.push(line),
+    exists: (file) => file in run.files,
     writeFile: (file, text) => (run.files[file] = text),
   };
   run.code = await main(argv, env, io);
@@ -53,9 +57,18 @@ describe("parseCommand", () => {
     expect(parseCommand(["import", "--sandbox", "sb_1", "--out", "s.ts", "--json"])).toEqual({
       sandboxId: "sb_1",
       out: "s.ts",
+      force: false,
       json: true,
     });
-    expect(parseCommand(["import", "--sandbox=sb_1"])).toEqual({ sandboxId: "sb_1", json: false });
+    expect(parseCommand(["import", "--sandbox=sb_1"])).toEqual({
+      sandboxId: "sb_1",
+      force: false,
+      json: false,
+    });
+    expect(parseCommand(["import", "--sandbox", "sb_1", "--out", "s.ts", "--force"])).toMatchObject({
+      out: "s.ts",
+      force: true,
+    });
     expect(parseCommand(["--help"])).toBe("help");
     expect(parseCommand(["import", "--help"])).toBe("help");
   });
@@ -73,6 +86,11 @@ describe("parseCommand", () => {
     ["an unknown flag", ["import", "--sandbox", "sb", "--verbose"], "Unknown option '--verbose'"],
     ["a flag without its value", ["import", "--sandbox"], "Option '--sandbox <value>' argument missing"],
     ["an empty --out", ["import", "--sandbox", "sb", "--out", ""], "--out must be a file path"],
+    [
+      "--force without --out",
+      ["import", "--sandbox", "sb", "--force"],
+      "--force only applies to --out <file>",
+    ],
   ])("refuses %s with a message naming the fix", (_case, argv, fragment) => {
     expect(() => parseCommand(argv)).toThrow(fragment);
   });
@@ -175,6 +193,7 @@ describe("main", () => {
       {
         stdout: () => {},
         stderr: (line) => run.push(line),
+        exists: () => false,
         writeFile: () => {
           throw Object.assign(new Error("ENOENT: no such file or directory"), { code: "ENOENT" });
         },
@@ -182,5 +201,71 @@ describe("main", () => {
     );
     expect(code).toBe(1);
     expect(run.at(-1)).toBe("pulumi-copass: cannot write /nonexistent/dir/s.ts (ENOENT)");
+  });
+
+  describe("--out never replaces an existing file without --force (issue 15 §4)", () => {
+    /** The real file system (processIo), with stdout and stderr captured. */
+    async function onDisk(
+      argv: string[],
+      io: Partial<CliIo> = {},
+    ): Promise<{ code: number; stderr: string[] }> {
+      const stderr: string[] = [];
+      const code = await main(argv, env(), {
+        ...processIo,
+        stdout: () => {},
+        stderr: (line) => stderr.push(line),
+        ...io,
+      });
+      for (const secret of SECRETS) expect(stderr.join("\n")).not.toContain(secret);
+      return { code, stderr };
+    }
+
+    let dir: string;
+    let program: string;
+    const USERS_PROGRAM = "// the user's own program\n";
+    beforeEach(() => {
+      dir = mkdtempSync(path.join(os.tmpdir(), "copass-cli-out-"));
+      program = path.join(dir, "index.ts");
+      writeFileSync(program, USERS_PROGRAM);
+      emulator.clearRequestLog();
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("refuses an existing file before any API call, exit 2, naming --force; the file is untouched", async () => {
+      // mutation: drop the `io.exists(command.out)` refusal in main() → the "wx" write still refuses
+      // (exit 2) but only after the list call, so the request-log assertion fails.
+      const run = await onDisk(["import", "--sandbox", "sb_cli_empty", "--out", program]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toEqual([
+        `pulumi-copass: ${program} already exists and is not replaced without --force: pass --force to overwrite it, or choose another --out file`,
+      ]);
+      expect(readFileSync(program, "utf8")).toBe(USERS_PROGRAM);
+      expect(emulator.requestLog()).toEqual([]);
+    });
+
+    it("refuses a file created after the check too: the write is exclusive", async () => {
+      // mutation: processIo.writeFile's flag "wx" → "w" → the user's program is replaced, exit 0.
+      const run = await onDisk(["import", "--sandbox", "sb_cli_empty", "--out", program], {
+        exists: () => false,
+      });
+      expect(run.code).toBe(2);
+      expect(run.stderr.at(-1)).toMatch(/already exists and is not replaced without --force/);
+      expect(readFileSync(program, "utf8")).toBe(USERS_PROGRAM);
+    });
+
+    it("replaces it with --force, and writes a new file without", async () => {
+      const forced = await onDisk(["import", "--sandbox", "sb_cli_empty", "--out", program, "--force"]);
+      expect(forced.code).toBe(0);
+      expect(readFileSync(program, "utf8")).toContain("had no user_mcp sources to import");
+      const fresh = path.join(dir, "sources.ts");
+      expect((await onDisk(["import", "--sandbox", "sb_cli_empty", "--out", fresh])).code).toBe(0);
+      expect(readFileSync(fresh, "utf8")).toContain("had no user_mcp sources to import");
+    });
+
+    it("documents --force in --help", async () => {
+      const run = await cli(["--help"], {});
+      expect(run.stdout).toContain("[--out <file> [--force]]");
+      expect(run.stdout).toMatch(/--force +With --out: replace the file if it exists/);
+    });
   });
 });

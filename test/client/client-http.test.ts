@@ -148,6 +148,28 @@ describe("CopassClient over HTTP (scripted server)", () => {
     expect(server.seen).toHaveLength(1);
   });
 
+  it("sends a test asked for a single attempt once, on a 503 or a drop, and tells onAttempt why", async () => {
+    // mutation: ignore `spec.singleAttempt` in #send's `repeatable` (client.ts) → the retry
+    // interceptor sends the test up to 4 times and both counts fail.
+    for (const answer of ["503", "drop"] as const) {
+      const { server, client, events } = await setup((_n, _req, res) =>
+        answer === "503" ? json(res, 503, { error: "unavailable" }) : drop(res),
+      );
+      const err = await failure(client.testUserMcp("sb_1", "ds_1", { singleAttempt: true }));
+      expect(err.code).toBe(answer === "503" ? "COPASS_SERVER" : "COPASS_NETWORK");
+      expect(server.seen).toHaveLength(1);
+      expect(events).toEqual([
+        expect.objectContaining({
+          operation: "test",
+          attempt: 1,
+          decision: { retry: false, reason: "the caller asked for a single attempt" },
+        }),
+      ]);
+      await client.close();
+      await server.close();
+    }
+  });
+
   it("turns a missing answer into CopassTimeoutError within bounds", async () => {
     const { client } = await setup(() => undefined /* never answers */, {
       requestTimeoutMs: 300,

@@ -32,7 +32,53 @@ describe("diff", () => {
     ["rename → update", {}, { name: "CRM 2" }, update],
     ["baseUrl → update", {}, { baseUrl: "https://mcp2.example.com/mcp" }, update],
     ["token rotation → update, no replace", {}, { token: "tok-new-654321" }, update],
-    ["authKind to none → update", {}, { authKind: "none", token: undefined }, update],
+    // Auth-kind switches (issue 15 §4). PATCH reads null as omitted (reference §7.1), so it can
+    // neither clear auth_header nor delete the vault token: a switch that must drop either
+    // registers a new source, and the old one's revoke deletes its token from the vault.
+    // mutation: drop `onRemove: "replace"` from FIELDS.token (schema.ts) → the rows that switch
+    // to none become updates and fail; from FIELDS.authHeader → the rows leaving header_token fail.
+    [
+      "authKind bearer → none → replace (only a revoke deletes the vault token)",
+      {},
+      { authKind: "none", token: undefined },
+      { changes: true, replaces: ["token"], deleteBeforeReplace: false },
+    ],
+    [
+      "authKind header_token → bearer → replace (PATCH cannot clear auth_header)",
+      { authKind: "header_token", authHeader: "X-Api-Key" },
+      { authKind: "bearer", authHeader: undefined },
+      { changes: true, replaces: ["authHeader"], deleteBeforeReplace: false },
+    ],
+    [
+      "authKind header_token → none → replace (auth_header and the vault token)",
+      { authKind: "header_token", authHeader: "X-Api-Key" },
+      { authKind: "none", authHeader: undefined, token: undefined },
+      { changes: true, replaces: ["token", "authHeader"], deleteBeforeReplace: false },
+    ],
+    [
+      "authKind switch to none keeping an explicit namespace → delete first",
+      { appNamespace: "crm" },
+      { appNamespace: "crm", authKind: "none", token: undefined },
+      { changes: true, replaces: ["token"], deleteBeforeReplace: true },
+    ],
+    [
+      "authKind bearer → header_token → update (auth_header is set, not cleared)",
+      {},
+      { authKind: "header_token", authHeader: "X-Api-Key" },
+      update,
+    ],
+    [
+      "authKind none → bearer → update (a token is added to the vault)",
+      { authKind: "none", token: undefined },
+      { authKind: "bearer", token: "tok-new-654321" },
+      update,
+    ],
+    [
+      "authKind header_token, another header → update",
+      { authKind: "header_token", authHeader: "X-Api-Key" },
+      { authHeader: "X-Other-Key" },
+      update,
+    ],
     ["allowedTools added → update", {}, { allowedTools: ["a"] }, update],
     ["allowedTools reordered → no change", { allowedTools: ["a", "b"] }, { allowedTools: ["b", "a"] }, none],
     [
@@ -253,6 +299,12 @@ describe("updatePatchBody", () => {
       {},
       { authKind: "header_token", authHeader: "X-Key" },
       { auth_kind: "header_token", auth_header: "X-Key" },
+    ],
+    [
+      "none → bearer → auth_kind and the token",
+      { authKind: "none", token: undefined },
+      { authKind: "bearer", token: "tok-new-654321" },
+      { auth_kind: "bearer", token: "tok-new-654321" },
     ],
     [
       "caps → snake_case",

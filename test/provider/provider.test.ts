@@ -626,6 +626,86 @@ describe("bounded health wait (slow POST …/test)", () => {
   );
 });
 
+describe("a health re-test that was due and did not finish (issue 15 §3)", () => {
+  /** `POST …/test` fails every time until the faults are reset (beforeEach). */
+  function testEndpointFails(action: "503" | "drop"): void {
+    emulator.faults.inject({
+      operation: "test",
+      action: action === "503" ? { kind: "status", status: 503 } : { kind: "drop" },
+      times: Infinity,
+    });
+  }
+
+  /** The init-failed error, with no secret anywhere but under `token`. */
+  async function initFailed(promise: Promise<unknown>): Promise<SourceInitError> {
+    const error = (await captureError(promise)) as SourceInitError;
+    expect(error).toBeInstanceOf(SourceInitError);
+    const { token: _token, ...rest } = error.properties;
+    for (const secret of [TOKEN, ROTATED, API_KEY]) {
+      expect(JSON.stringify(rest)).not.toContain(secret);
+      expect(error.message).not.toContain(secret);
+    }
+    return error;
+  }
+
+  it.each(["503", "drop"] as const)(
+    "update: a token change whose test answers %s until the client gives up records status unknown, never the PATCH's old status",
+    async (fault) => {
+      // mutation: in provider.update's catch, build the init-failed outputs from the PATCH answer's
+      // health again (the code before issue 15) → status "active" here, and the next plan is empty.
+      const { id, outs } = await created();
+      testEndpointFails(fault);
+      // The token changes to one the MCP server rejects (it accepts only TOKEN); Copass cannot test.
+      const news = { ...(await checked({ token: ROTATED })), __provider: "shim" };
+      const error = await initFailed(provider.update(id, outs, news));
+      // The PATCH landed (the emulator's PATCH keeps the old status, "active"); then every one of
+      // the client's attempts at the test failed.
+      const [first, ...tests] = calls();
+      expect(first).toBe("patch");
+      expect(tests.length).toBeGreaterThan(1);
+      expect(tests.every((op) => op === "test")).toBe(true);
+      expect(error.properties).toMatchObject({ dataSourceId: id, status: "unknown", token: ROTATED });
+      expect(error.properties.healthError).toMatch(
+        /^Copass health re-test of source \S+ in sandbox \S+ failed: test: /,
+      );
+      expect(error.properties.healthError).toBe(error.message);
+      expect(error.properties.__provider).toBe("shim");
+      expect((await api("GET", `/${id}`)).body.status).toBe("active");
+      // The next plan re-tests: a status that is not active is health drift, an update.
+      expect(await provider.diff(id, error.properties, news)).toEqual({
+        changes: true,
+        replaces: [],
+        deleteBeforeReplace: false,
+      });
+    },
+  );
+
+  it("create: records status unknown with the reason rather than the register's one-shot result", async () => {
+    // mutation: in provider.create's catch, throw the init-failed error with the register's health
+    // (status "error") → this test fails. Both statuses make the next plan re-test; unknown is the
+    // one rule for "a re-test that was due did not finish", on create and update alike.
+    testEndpointFails("503");
+    const error = await initFailed(provider.create(await checked({ token: ROTATED })));
+    const [first, ...tests] = calls();
+    expect(first).toBe("register");
+    expect(tests.every((op) => op === "test")).toBe(true);
+    expect(error.properties).toMatchObject({ status: "unknown", token: ROTATED });
+    expect(error.properties.healthError).toMatch(/^Copass health re-test of source .* failed: test: /);
+  });
+
+  it("healthTimeoutSeconds 0: exactly one test, never the client's retries of a failing one (§4)", async () => {
+    // mutation: `singleAttempt = false` in settleHealth (health-wait.ts) → the client retries the
+    // 503 (4 attempts) and this count fails.
+    const { id, outs } = await created();
+    testEndpointFails("503");
+    const error = await initFailed(
+      provider.update(id, outs, await checked({ token: ROTATED, healthTimeoutSeconds: 0 })),
+    );
+    expect(calls()).toEqual(["patch", "test"]);
+    expect(error.properties).toMatchObject({ status: "unknown" });
+  });
+});
+
 describe("a create whose register may have committed late, without appNamespace", () => {
   it("fails as 'may have been created' naming appNamespace, sends one register, records nothing", async () => {
     await configureWith({
