@@ -49,10 +49,15 @@ type Subject = "ours" | "hostFloor" | "http";
 const SUBJECTS: Subject[] = ["ours", "hostFloor", "http"];
 const OPS = ["check", "create", "diff", "refresh", "refresh-no-health", "update", "delete"] as const;
 type Op = (typeof OPS)[number];
-/** The least API calls per resource any provider needs for the operation (issue 11). */
+/**
+ * The least API calls per resource any provider needs for the operation (issue 11). Create is 2:
+ * without an idempotency key, a create that never duplicates and never takes a twin stack's source
+ * after a lost answer must list the sandbox before it POSTs (issue 15 §2). The floors POST once and
+ * give neither guarantee.
+ */
 const MIN_CALLS: Record<Op, number> = {
   check: 0,
-  create: 1,
+  create: 2,
   diff: 0,
   refresh: 2,
   "refresh-no-health": 1,

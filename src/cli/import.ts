@@ -16,6 +16,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { DataSource } from "../client/types";
+import { isRetired } from "../client/vocabulary";
 import { FIELDS, FIELD_NAMES, checkInputs, type UserMcpSourceInputs } from "../provider/schema";
 import { printProperty, printString } from "./print";
 
@@ -51,9 +52,9 @@ export class ImportError extends Error {
   override name = "ImportError";
 }
 
-/** Revoked (`disconnected`) is terminal and frees the namespace: nothing to adopt (DESIGN §2). */
+/** Retired (revoked, archived) is terminal and frees the namespace: nothing to adopt (DESIGN §2). */
 function isRevoked(source: DataSource): boolean {
-  return source.status === "disconnected";
+  return isRetired(source.status);
 }
 
 /** A source's name for messages: JSON-quoted, so a newline or an escape code in it stays inert. */

@@ -70,7 +70,9 @@ export interface CopassApi {
   /**
    * POST …/sources/user-mcp, exactly once: never retried blindly, since Copass has no idempotency
    * key and a retried create can duplicate the source (reference §4.5). `createOnce`
-   * (create-once.ts) is the register that survives a lost answer.
+   * (create-once.ts) is the register that survives a lost answer. A refusal (an outcome whose
+   * `error` comes without an id, or a `namespace_conflict`) throws; an outcome that names an id is
+   * returned even with `error` set, as the unhealthy source it is (register-fate.ts `answerFate`).
    */
   registerUserMcp(sandboxId: string, body: RegisterUserMcpRequest): Promise<UserMcpResult>;
   patchUserMcp(sandboxId: string, sourceId: string, body: PatchUserMcpRequest): Promise<UserMcpResult>;

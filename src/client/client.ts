@@ -24,6 +24,7 @@ import {
   redact,
   transportError,
 } from "./errors";
+import { answerFate, createdOutcome } from "./register-fate";
 import { checkApiUrl } from "./url";
 import { resolvePolicy, undiciRetry, type RetryPolicy } from "./retry";
 import { loadUndici } from "./undici";
@@ -91,7 +92,11 @@ export class CopassClient implements CopassApi {
 
   // --- user_mcp lifecycle -------------------------------------------------------------------------
 
-  /** One POST, never repeated (retry.ts says why); `onAttempt` still sees its failure. */
+  /**
+   * One POST, never repeated (retry.ts says why); `onAttempt` still sees its failure. A 2xx answer
+   * is read by register-fate.ts (`#outcome`): one that names an id created that source, even with
+   * `error` set (then unhealthy), unless the error is a namespace conflict.
+   */
   registerUserMcp(sandboxId: string, body: RegisterUserMcpRequest): Promise<UserMcpResult> {
     return this.#once(registerSpec(sandboxId, body), "registerUserMcp sends a single POST");
   }
@@ -191,8 +196,14 @@ export class CopassClient implements CopassApi {
 
   async #outcome(spec: CallSpec<UserMcpResult>): Promise<UserMcpResult> {
     const result = await this.#send(spec);
-    // A 2xx outcome whose `error` is set is a refusal (reference §1.0), not a success.
-    if (result.error) throw outcomeError(result, spec.operation, this.#redactor(spec.secrets));
+    const redactText = this.#redactor(spec.secrets);
+    if (spec.operation === "register") {
+      // register-fate.ts reads a register answer: an id is a created source even with `error` set.
+      if (answerFate(result) === "refused") throw outcomeError(result, "register", redactText);
+      return createdOutcome(result, redactText);
+    }
+    // A 2xx outcome of patch, test or revoke whose `error` is set is a refusal (reference §1.0).
+    if (result.error) throw outcomeError(result, spec.operation, redactText);
     return result;
   }
 

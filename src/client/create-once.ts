@@ -1,35 +1,28 @@
 /**
- * "A create is never duplicated" (DESIGN §2), in one place, over the `CopassApi` interface.
+ * "A create is never duplicated" (DESIGN §2), in one place, over the `CopassApi` interface: the loop
+ * that registers, and after a lost answer lists, and decides by register-fate.ts (what an answer, a
+ * failure and a listing prove; read its header for the rules).
  *
- * Copass has no idempotency key, so a register POST whose answer is lost (a timeout, a reset, a
- * 5xx after sending) may or may not have created a source. This module decides what happens then:
+ * Copass has no idempotency key, so a register POST whose answer is lost (a timeout, a reset, a 5xx
+ * after sending) may or may not have created a source. Every create therefore lists the sandbox's
+ * user_mcp sources first (the snapshot): a row in it existed before this call and is never its
+ * source, however alike (a twin stack's source equals ours in every field Copass shows). After a
+ * lost answer the loop lists again; a new row that holds the namespace and matches the request is
+ * ours, a holder that is not is a conflict (`heldByAnother`), no holder sends the POST again
+ * (Copass refuses a second holder, so that cannot duplicate), and without a namespace no second
+ * POST is ever sent (none matching: "may have been created"; several: named).
  *
- * - Failures that prove the request was not processed — it never left (connection refused, DNS,
- *   connect timeout) or the server refused it before doing the work (429) — are sent again under
- *   the retry policy (retry.ts).
- * - Failures after the request may have reached Copass are reconciled by listing the sandbox's
- *   user_mcp sources:
- *   - with an `app_namespace`, the namespace identifies the source: a live row holding it with
- *     every field Copass returns equal to the request, created after the first POST was sent, is
- *     ours; no holder at all proves the POST did not commit, and sending it again cannot duplicate
- *     (Copass refuses a second holder); a holder that differs, or that existed before the POST,
- *     means our POST was refused and the namespace belongs to someone else (a conflict). "Existed
- *     before" matters because another stack's source can equal the request in every field Copass
- *     shows (a copy of the project: only the token differs, and it is never shown); taking it
- *     would give one source two owners;
- *   - without one, nothing on the server refuses a second copy, so a second register is NEVER sent:
- *     the rows that were not in a snapshot listed before the POST and equal the request in every
- *     field are the candidates. Exactly one is the source; none fails the create as "may have been
- *     created" (the POST can still commit after the listing) naming `appNamespace` as the remedy;
- *     several fail, naming them. It never picks "the newest": any of them may be someone else's.
+ * API calls: 2 on the happy path (snapshot list, POST), with or without `app_namespace`, and 3
+ * after a committed-but-lost POST (list, POST, list). The snapshot is the price of never taking a
+ * twin stack's source (issue 15 §2): a timestamp cannot replace it (clocks differ). A caller that
+ * has just listed the sandbox (adoption looked for a holder) passes that listing as `snapshot`.
  *
- * API calls: with `app_namespace`, 1 on the happy path (the POST), 2 after a committed-but-lost POST
- * (POST, list); without it, 2 on the happy path (snapshot list, POST) and 3 after a lost POST.
- *
- * Why the client folder rather than the provider: the module speaks only the wire types and the
- * client's errors (no provider inputs), so anything that registers a source (the provider, an
- * import tool, a script) gets the same guarantee; and it is tested against `CopassApi` fakes and
- * the emulator without Pulumi.
+ * Where it lives, and the comparator: the client folder, speaking wire types only, so that anything
+ * that registers a source (the provider, an import tool, a script) gets the same guarantee and the
+ * loop is tested against `CopassApi` fakes and the emulator without Pulumi. "Does this row say
+ * what we asked for?" is NOT decided here: the caller passes `matches`. The provider passes the
+ * field table's comparator (provider/diff.ts `differingFields`, the one that serves the diff and
+ * adoption too), so there is no second table of compared keys and server defaults to keep in step.
  */
 import type { CopassApi } from "./api";
 import {
@@ -37,11 +30,10 @@ import {
   CopassConflictError,
   CopassError,
   failureOfError,
-  fateOf,
   isCopassError,
   type CopassErrorData,
 } from "./errors";
-import { canonicalJson } from "../canonical";
+import { answerFate, fateOf, nextStep, reconcile } from "./register-fate";
 import {
   DEFAULT_RETRY_POLICY,
   backoffMs,
@@ -54,6 +46,14 @@ import {
 import type { DataSource, RegisterUserMcpRequest, UserMcpResult } from "./types";
 
 export interface CreateOnceOptions {
+  /**
+   * Whether a listed row says exactly what the request asked for, on every field Copass returns
+   * (see the header: the provider passes the field table's comparator). Required: a row that merely
+   * holds the namespace is never enough.
+   */
+  matches: (row: DataSource) => boolean;
+  /** A listing of the sandbox's user_mcp sources taken before this call; default: list now. */
+  snapshot?: readonly DataSource[];
   /** Retry policy for the re-sends that are safe; default the client's default policy. */
   policy?: RetryPolicy;
   /** Called after every failed register attempt with the decision taken (tests, debug logs). */
@@ -88,23 +88,21 @@ export async function createOnce(
   api: CopassApi,
   sandboxId: string,
   body: RegisterUserMcpRequest,
-  options: CreateOnceOptions = {},
+  options: CreateOnceOptions,
 ): Promise<Created> {
   const policy = options.policy ?? DEFAULT_RETRY_POLICY;
   const namespace = body.app_namespace;
-  // Before the first POST can have reached Copass: a row created earlier is not this call's.
-  const firstSentAt = Date.now();
-  const before =
-    namespace === undefined
-      ? new Set((await listUserMcp(api, sandboxId)).map((s) => s.data_source_id))
-      : undefined;
-  let lost = false;
+  // Before the first POST can have reached Copass: a row listed now is not this call's.
+  const snapshot = options.snapshot ?? (await listUserMcp(api, sandboxId));
+  const before = new Set(snapshot.map((row) => row.data_source_id));
+  let lostBefore = false;
   for (let attempt = 1; ; attempt++) {
     let error: CopassError;
     try {
       const outcome = await api.registerUserMcp(sandboxId, body);
-      if (outcome.data_source_id) return { id: outcome.data_source_id, outcome };
-      // A 2xx that does not name its source committed one: find it like a lost answer.
+      if (answerFate(outcome) === "created") return { id: String(outcome.data_source_id), outcome };
+      // A 2xx that does not name its source committed one: find it like a lost answer. (A refusal
+      // never gets here: `registerUserMcp` throws it, as `CopassApi` requires.)
       error = new CopassBadResponseError("Copass register answered 2xx without a data_source_id", {
         operation: "register",
       });
@@ -113,28 +111,18 @@ export async function createOnce(
       error = caught;
     }
 
-    const fate = fateOf(error);
-    // With a namespace, a conflict right after a lost attempt may be that attempt's own source.
-    const conflictAfterLoss = lost && namespace !== undefined && error.code === "COPASS_CONFLICT";
-    let provenNotCommitted = fate === "not-processed";
-    if (fate === "may-have-committed" || conflictAfterLoss) {
-      lost = true;
+    const step = nextStep(error, { lostBefore, namespace });
+    let provenNotCommitted = step === "resend";
+    if (step === "reconcile") {
+      lostBefore = true;
       const rows = await listToReconcile(api, sandboxId, policy, error);
-      const live = rows.filter(
-        (row) => row.provider === "user_mcp" && !RETIRED_STATUSES.includes(row.status),
-      );
-      const mine = live.filter(
-        (row) =>
-          sameAsRequest(row, body) &&
-          (before === undefined || !before.has(row.data_source_id)) &&
-          !createdBefore(row, firstSentAt),
-      );
-      if (mine.length === 1) return { id: mine[0]!.data_source_id, outcome: outcomeFromSource(mine[0]!) };
-      if (mine.length > 1) throw several(error, mine);
-      if (namespace === undefined) throw mayHaveBeenCreated(error);
-      // Someone else holds the namespace: our POST was refused (or will be), never committed.
-      const holder = live.find((row) => row.adapter_config?.app_namespace === namespace);
-      if (holder) throw heldByAnother(error, holder, namespace);
+      const found = reconcile(rows, { before, namespace, matches: options.matches });
+      if (found.kind === "ours")
+        return { id: found.row.data_source_id, outcome: outcomeFromSource(found.row) };
+      if (found.kind === "several") throw several(error, found.rows);
+      if (found.kind === "unknown") throw mayHaveBeenCreated(error);
+      if (found.kind === "held") throw heldByAnother(error, found.holder, String(namespace));
+      // "absent": nothing holds the namespace, so the lost attempt did not commit.
       provenNotCommitted = true;
     }
     const failure = failureOfError(error);
@@ -151,10 +139,7 @@ export async function createOnce(
   }
 }
 
-// --- listing and matching ------------------------------------------------------------------------
-
-/** Statuses of rows that no longer hold their namespace (reference §5, inference). */
-const RETIRED_STATUSES = ["disconnected", "archived"];
+// --- listing -------------------------------------------------------------------------------------
 
 async function listUserMcp(api: CopassApi, sandboxId: string): Promise<DataSource[]> {
   return (await api.listSources(sandboxId, { provider: "user_mcp" })).sources;
@@ -180,81 +165,6 @@ async function listToReconcile(
       await sleep(backoffMs(round, policy, Math.random()));
     }
   }
-}
-
-/** The defaults Copass applies to a field the request leaves out (reference §4, emulator). */
-const SERVER_DEFAULTS: Record<string, unknown> = {
-  auth_header: null,
-  allowed_tools: null,
-  ingest_tool_calls: [],
-  rate_cap_per_minute: 60,
-  webhook_rate_cap_per_minute: 600,
-};
-
-/** The request fields Copass returns in `adapter_config` (the token never comes back). */
-const COMPARED_CONFIG_KEYS = [
-  "base_url",
-  "auth_kind",
-  "auth_header",
-  "app_namespace",
-  "allowed_tools",
-  "ingest_tool_calls",
-  "rate_cap_per_minute",
-  "webhook_rate_cap_per_minute",
-] as const;
-
-/**
- * Whether `row` says exactly what `request` asked for, on every field Copass returns: the name and
- * each `adapter_config` key of the request (the server's default when the request left it out).
- * `adapter_config` keys are undocumented (reference §2.3), so a key the row lacks is not held
- * against it; a key it has must match. Without a requested namespace the server picks one (the
- * id), so the row's is not compared; with one, the row must hold it.
- */
-export function sameAsRequest(row: DataSource, request: RegisterUserMcpRequest): boolean {
-  if (row.name !== request.name) return false;
-  const config = row.adapter_config ?? {};
-  for (const key of COMPARED_CONFIG_KEYS) {
-    const wanted = request[key] ?? SERVER_DEFAULTS[key] ?? null;
-    if (key === "app_namespace") {
-      if (request.app_namespace !== undefined && config.app_namespace !== request.app_namespace) return false;
-      continue;
-    }
-    if (!(key in config) || config[key] === undefined) continue;
-    if (!sameValue(key, config[key], wanted)) return false;
-  }
-  return true;
-}
-
-function sameValue(key: string, actual: unknown, wanted: unknown): boolean {
-  if (key === "allowed_tools" && Array.isArray(actual) && Array.isArray(wanted)) {
-    return canonicalJson([...actual].sort()) === canonicalJson([...wanted].sort());
-  }
-  if (key === "ingest_tool_calls")
-    return canonicalJson(withoutNulls(actual)) === canonicalJson(withoutNulls(wanted));
-  return canonicalJson(actual ?? null) === canonicalJson(wanted ?? null);
-}
-
-/** `{name, arguments: null}` and `{name}` say the same; keys sorted so order does not matter. */
-function withoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNulls);
-  if (typeof value !== "object" || value === null) return value;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined));
-}
-
-/**
- * How far Copass's clock may run behind ours. A row created more than this before our first POST
- * was sent cannot be that POST's; within it, a row counts as ours (a clock skew under two minutes
- * is the norm with NTP, and the case it leaves open needs another stack to register the same
- * namespace with the same configuration within that window and our answer to be lost). A clock
- * far ahead of Copass's errs on the safe side: the create fails as a conflict, naming the holder,
- * and `adoptExisting` takes it over.
- */
-export const CLOCK_SKEW_MS = 120_000;
-
-/** Whether `row` provably existed before `sentAtMs` (our clock); false when it has no timestamp. */
-export function createdBefore(row: DataSource, sentAtMs: number): boolean {
-  const created = Date.parse(row.created_at ?? "");
-  return Number.isFinite(created) && created < sentAtMs - CLOCK_SKEW_MS;
 }
 
 /** The register outcome equivalent to a row found by listing. */

@@ -21,8 +21,17 @@ export {
   CopassCreateUncertainError,
   createOnce,
   outcomeFromSource,
-  sameAsRequest,
   type CreateOnceOptions,
   type Created,
 } from "./create-once";
+export {
+  answerFate,
+  fateOf,
+  nextStep,
+  reconcile,
+  type AnswerFate,
+  type NextStep,
+  type Reconciliation,
+  type RegisterFate,
+} from "./register-fate";
 export * from "./types";

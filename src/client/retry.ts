@@ -14,9 +14,8 @@
  * - `register`: NEVER repeated blindly. Copass has no idempotency key and, without an explicit
  *   `app_namespace`, nothing on the server refuses a second copy, so a retried POST whose first
  *   response was lost duplicates the source (reference §4.5). Register is retried only by
- *   `createOnce` (create-once.ts), and only when the failed attempt provably was not processed
- *   (`provenNotCommitted`: it never left, a listing with an app_namespace proved it, or a 429,
- *   which the server sends without doing the work).
+ *   `createOnce` (create-once.ts), and only when register-fate.ts proved the failed attempt was not
+ *   processed (`provenNotCommitted`); this policy then only times the re-send.
  *
  * Why undici's RetryHandler is used (`undiciRetry`, below), and where it is not enough:
  * undici 7's `interceptors.retry` handles re-dispatching the same request on the same Agent and
@@ -98,7 +97,7 @@ export interface RetryInput {
   operation: Operation;
   /** Parsed Retry-After of the failed response, ms (see `parseRetryAfter`). */
   retryAfterMs?: number;
-  /** Register only: a listing proved the failed attempt did not create a source. */
+  /** Register only: register-fate.ts proved the failed attempt did not create a source. */
   provenNotCommitted?: boolean;
   /** A number in [0, 1); injected so that tests are deterministic. Default Math.random. */
   random?: number;
@@ -122,13 +121,10 @@ export function decideRetry(input: RetryInput, policy: RetryPolicy = DEFAULT_RET
   const { attempt, failure, operation } = input;
   // A failure that is not transient stays a failure however often it is sent.
   if (!isTransient(failure)) return { retry: false, reason: "not transient" };
-  // Register repeats only when the server did not do the work: a 429 refuses before doing it; for
-  // anything else a listing must have proved that the lost attempt left no source behind.
+  // Register repeats only on register-fate.ts's proof that the server did not do the work.
   if (operation === "register") {
-    const refused = failure.kind === "status" && failure.status === 429;
-    if (!refused && input.provenNotCommitted !== true) {
+    if (input.provenNotCommitted !== true)
       return { retry: false, reason: "register is never retried blindly" };
-    }
   } else if (!REPEATABLE_OPERATIONS.includes(operation)) {
     return { retry: false, reason: `operation ${operation} is not repeatable` };
   }

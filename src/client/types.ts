@@ -6,9 +6,17 @@
  */
 import * as z from "../zod";
 
-import { AUTH_KINDS, KNOWN_STATUSES, type AuthKind, type KnownStatus } from "./vocabulary";
+import { AUTH_KINDS, type AuthKind } from "./vocabulary";
 
-export { AUTH_KINDS, KNOWN_STATUSES, type AuthKind, type KnownStatus };
+export {
+  AUTH_KINDS,
+  KNOWN_STATUSES,
+  RETIRED_STATUSES,
+  isRetired,
+  type AuthKind,
+  type KnownStatus,
+  type RetiredStatus,
+} from "./vocabulary";
 
 /** One tool call Copass runs on every pull(); the field table's `ingestToolCalls` holds these. */
 export interface IngestToolCall {

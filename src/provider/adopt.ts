@@ -8,49 +8,50 @@
  * Why no "take back a holder that looks like ours": every API-visible field of another stack's
  * source can equal this program's (a copy of the project, another stack of it); only the token
  * differs, and Copass never shows it. Taking such a source over would put this stack's token on
- * someone else's source, and destroying this stack would revoke it.
+ * someone else's source, and destroying this stack would revoke it. A lost register answer follows
+ * the same rule (client/register-fate.ts): a holder listed before the POST is never ours.
  */
 import type { CopassApi } from "../client/api";
 import type { Created } from "../client/create-once";
 import type { DataSource } from "../client/types";
+import { isRetired } from "../client/vocabulary";
 import { describe } from "./errors";
-import { fieldChanged } from "./diff";
-import { healthFromSource, outputsFromSource } from "./outputs";
-import { FIELDS, FIELD_NAMES, patchBodyForFields, type FieldName, type NormalizedInputs } from "./schema";
+import { differingFields } from "./diff";
+import { FIELD_NAMES, patchBodyForFields, type NormalizedInputs } from "./schema";
 
-type Props = Record<string, unknown>;
-
-/** The non-disconnected user_mcp source of the sandbox holding this `appNamespace`, if any. */
-async function holderOfNamespace(
-  api: CopassApi,
-  sandboxId: string,
-  namespace: string,
-): Promise<DataSource | undefined> {
-  const { sources } = await api.listSources(sandboxId, { provider: "user_mcp" });
-  return sources.find((s) => s.status !== "disconnected" && s.adapter_config?.app_namespace === namespace);
+/** The sandbox's user_mcp sources (one list call). */
+async function listUserMcp(api: CopassApi, sandboxId: string): Promise<DataSource[]> {
+  return (await api.listSources(sandboxId, { provider: "user_mcp" })).sources;
 }
 
-/** The API fields (token aside: never readable) in which `source` differs from the program. */
-function differingFields(source: DataSource, inputs: NormalizedInputs): FieldName[] {
-  const existing = outputsFromSource(source, inputs as unknown as Props, healthFromSource(source));
-  return FIELD_NAMES.filter(
-    (name) =>
-      FIELDS[name].wire !== null &&
-      name !== "token" &&
-      fieldChanged(name, existing as unknown as Props, inputs as unknown as Props),
-  );
+/** The live (not retired: client/vocabulary.ts) source of `rows` holding `namespace`, if any. */
+function holderIn(rows: readonly DataSource[], namespace: string): DataSource | undefined {
+  return rows.find((s) => !isRetired(s.status) && s.adapter_config?.app_namespace === namespace);
+}
+
+/** What `adopt` found: the source taken over, if any, and the listing it looked in. */
+export interface Adoption {
+  /** The holder, its whole desired config and token PATCHed in; undefined when there was none. */
+  adopted?: Created;
+  /** The listing, taken before any register: create's snapshot (client/create-once.ts). */
+  listed: DataSource[];
 }
 
 /**
- * `adoptExisting`: the source holding this `appNamespace`, taken over (PATCH of the whole desired
- * config and the token, then a re-test). Undefined when there is none (create then registers).
- * The id is the listed source's `data_source_id`, never a field of the test's answer.
- * `ingestToolCalls` cannot be patched: when the existing source's differ, adoption stops before
- * changing anything, with an error naming the two ways out.
+ * `adoptExisting`: the live source holding this `appNamespace`, taken over by a PATCH of the whole
+ * desired config and the token. A retired holder (revoked, archived) is never adopted: it serves
+ * nothing and frees its namespace, so create registers a new source. The id is the listed source's
+ * `data_source_id`. `ingestToolCalls` cannot be patched: when the existing source's differ, adoption
+ * stops before changing anything, with an error naming the two ways out.
+ *
+ * The health test that follows is the caller's (provider.ts create): once the PATCH landed the
+ * source is ours and modified, so a failing test must leave it in state (init-failed), never end
+ * as a plain error that forgets it.
  */
-export async function adopt(api: CopassApi, inputs: NormalizedInputs): Promise<Created | undefined> {
-  const found = await holderOfNamespace(api, inputs.sandboxId, String(inputs.appNamespace));
-  if (!found) return undefined;
+export async function adopt(api: CopassApi, inputs: NormalizedInputs): Promise<Adoption> {
+  const listed = await listUserMcp(api, inputs.sandboxId);
+  const found = holderIn(listed, String(inputs.appNamespace));
+  if (!found) return { listed };
   const id = found.data_source_id;
   if (differingFields(found, inputs).includes("ingestToolCalls")) {
     throw new Error(
@@ -59,9 +60,8 @@ export async function adopt(api: CopassApi, inputs: NormalizedInputs): Promise<C
         "source's, or revoke that source so a new one is registered",
     );
   }
-  await api.patchUserMcp(inputs.sandboxId, id, patchBodyForFields(inputs, FIELD_NAMES));
-  const outcome = await api.testUserMcp(inputs.sandboxId, id);
-  return { id, outcome };
+  const outcome = await api.patchUserMcp(inputs.sandboxId, id, patchBodyForFields(inputs, FIELD_NAMES));
+  return { adopted: { id, outcome }, listed };
 }
 
 /**
@@ -70,7 +70,10 @@ export async function adopt(api: CopassApi, inputs: NormalizedInputs): Promise<C
  */
 export async function namespaceTaken(api: CopassApi, inputs: NormalizedInputs): Promise<Error> {
   const namespace = String(inputs.appNamespace);
-  const holder = await holderOfNamespace(api, inputs.sandboxId, namespace).catch(() => undefined);
+  const holder = await listUserMcp(api, inputs.sandboxId).then(
+    (rows) => holderIn(rows, namespace),
+    () => undefined,
+  );
   const who = holder
     ? `${describe(holder.data_source_id, inputs.sandboxId)} (status ${holder.status})`
     : `another source in sandbox ${inputs.sandboxId}`;

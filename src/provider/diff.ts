@@ -16,8 +16,9 @@
  * - `deleteBeforeReplace` only for a replacement that stays in the same sandbox and keeps an explicit
  *   namespace; a sandbox move is create-before-delete (no outage; a failed create keeps the old).
  * - Health drift: last status not `active` and `healthPolicy` not `ignore` → an update that
- *   re-tests; `disconnected` (revoked out of band, terminal) → `replaces: ["status"]`, so the
- *   preview says the source is registered again.
+ *   re-tests; a retired status (`disconnected`: revoked out of band; `archived`; terminal, the one
+ *   list in client/vocabulary.ts) → `replaces: ["status"]`, so the preview says the source is
+ *   registered again.
  */
 import {
   FIELDS,
@@ -28,8 +29,10 @@ import {
   type FieldName,
   type NormalizedInputs,
 } from "./schema";
-import type { PatchUserMcpRequest } from "../client/types";
+import type { DataSource, PatchUserMcpRequest } from "../client/types";
+import { isRetired } from "../client/vocabulary";
 import { canonicalJson } from "../canonical";
+import { healthFromSource, outputsFromSource } from "./outputs";
 
 export interface DiffResult {
   changes: boolean;
@@ -68,6 +71,22 @@ export function fieldChanged(name: FieldName, olds: Props, news: Props): boolean
   return spec.compare === "set" ? !sameSet(recorded, wanted) : !same(recorded, wanted);
 }
 
+/**
+ * The API fields (the token aside: Copass never shows it) in which a Copass row differs from the
+ * desired inputs: read's mapping of the row (outputs.ts `outputsFromSource`, with the inputs as the
+ * prior, so a key the row does not show is not held against it), then `fieldChanged`. The one
+ * comparator of "Copass row vs desired inputs": the diff of a refresh is the same rule, adoption
+ * names these fields, and create's reconciliation of a lost register answer
+ * (client/create-once.ts) counts a new row as its own only when none differ.
+ */
+export function differingFields(source: DataSource, inputs: NormalizedInputs): FieldName[] {
+  const desired = inputs as unknown as Props;
+  const existing = outputsFromSource(source, desired, healthFromSource(source)) as unknown as Props;
+  return FIELD_NAMES.filter(
+    (name) => FIELDS[name].wire !== null && name !== "token" && fieldChanged(name, existing, desired),
+  );
+}
+
 /** Desired fields that changed (create-only ones aside), in table order. */
 function changedFields(olds: Props, news: Props): FieldName[] {
   return FIELD_NAMES.filter((name) => !specOf(name).createOnly && fieldChanged(name, olds, news));
@@ -80,7 +99,7 @@ function healthPolicyOf(news: Props): unknown {
 /** Last known status unhealthy (but not revoked) and a policy that cares. */
 function hasHealthDrift(olds: Props, news: Props): boolean {
   const status = olds.status;
-  if (typeof status !== "string" || status === "active" || status === "disconnected") return false;
+  if (typeof status !== "string" || status === "active" || isRetired(status)) return false;
   return healthPolicyOf(news) !== "ignore";
 }
 
@@ -91,7 +110,7 @@ export function diff(olds: Props, news: Props): DiffResult {
     (name) =>
       specOf(name).change === "replace" || (specOf(name).onRemove === "replace" && news[name] === undefined),
   );
-  if (olds.status === "disconnected") replaces.push("status");
+  if (isRetired(olds.status)) replaces.push("status");
   const drift = hasHealthDrift(olds, news);
   const explicitNamespace = typeof news.appNamespace === "string" && !containsUnknown(news.appNamespace);
   return {

@@ -3,6 +3,7 @@
  * policy, go on, re-test after a delay, fail the step, or warn. The wait that sleeps and calls
  * `POST …/test` with the time left as a deadline lives in health-wait.ts.
  */
+import { isRetired } from "../client/vocabulary";
 import type { HealthPolicy } from "./schema";
 
 export type HealthDecision =
@@ -38,8 +39,8 @@ export function decideHealth(
 ): HealthDecision {
   if (status === "active" || policy === "ignore") return { kind: "ok" };
   if (policy === "warn") return { kind: "warn" };
-  // `disconnected` is terminal (revoked): no re-test can bring it back.
-  if (status === "disconnected") return { kind: "fail" };
+  // A retired status (revoked, archived: client/vocabulary.ts) is terminal: no re-test brings it back.
+  if (isRetired(status)) return { kind: "fail" };
   const remaining = timeoutMs - elapsedMs;
   if (remaining <= 0) return { kind: "fail" };
   return { kind: "retest", delayMs: Math.min(retestDelayMs(attempt), remaining) };

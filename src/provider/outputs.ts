@@ -3,7 +3,8 @@
  *
  * - `buildOutputs`: checked inputs + the server's health outcome → the full outputs of create and
  *   update (the host stores `outs` as the entire new state, so every call returns all of it).
- * - `outputsFromSource` / `inputsFromSource`: a GET DataSource → read's `props` and `inputs`.
+ * - `outputsFromSource`: a GET DataSource → read's `props`; `inputsFromOutputs`: those `props` →
+ *   read's `inputs`.
  *
  * Shape decisions, for every key:
  * - Absent optional inputs (`token` with authKind none, `authHeader` unless header_token,

@@ -29,7 +29,7 @@ import {
   type ProviderSettings,
 } from "./config";
 import { adopt, namespaceTaken } from "./adopt";
-import { diff, needsRetest, updatePatchBody } from "./diff";
+import { diff, differingFields, needsRetest, updatePatchBody } from "./diff";
 import {
   SourceInitError,
   describe,
@@ -129,10 +129,11 @@ export const provider = {
   },
 
   /**
-   * Adopts (adoptExisting) or registers (create-once.ts: a lost response never duplicates), then
-   * applies the health policy. A taken namespace fails plainly, changing nothing (adopt.ts).
-   * API calls, healthy: 1 (register; 2 without appNamespace, as a list snapshot comes first).
-   * Adoption: list + patch + test. Namespace taken: register + list.
+   * Adopts (adoptExisting) or registers (create-once.ts: a lost response never duplicates, and never
+   * takes a twin stack's source), then applies the health policy. A taken namespace fails plainly,
+   * changing nothing (adopt.ts). API calls, healthy: 2 (list snapshot, register), with or without
+   * appNamespace. Adoption: list + patch + test (no holder: list + register, the adoption's listing
+   * being the snapshot). Namespace taken: list + register + list.
    */
   async create(raw: Props): Promise<pulumi.dynamic.CreateResult> {
     const inputs = checked(raw, "create");
@@ -141,9 +142,16 @@ export const provider = {
     const secrets = secretsOf(inputs.token);
 
     let created: Created | undefined;
+    let adopted = false;
     try {
-      if (inputs.adoptExisting) created = await adopt(api, inputs);
-      created ??= await createOnce(api, inputs.sandboxId, registerBody(inputs));
+      const adoption = inputs.adoptExisting ? await adopt(api, inputs) : undefined;
+      created = adoption?.adopted;
+      adopted = created !== undefined;
+      created ??= await createOnce(api, inputs.sandboxId, registerBody(inputs), {
+        // The field table's comparator (diff.ts), the same rule as refresh's diff and adoption's.
+        matches: (row) => differingFields(row, inputs).length === 0,
+        snapshot: adoption?.listed,
+      });
     } catch (error) {
       // Taken by a source this stack neither registered nor was told to adopt: say so, touch nothing.
       if (isConflict(error) && inputs.appNamespace !== undefined) {
@@ -153,23 +161,29 @@ export const provider = {
     }
     const { id, outcome } = created;
 
-    const registered = scrubbed(healthFromOutcome(outcome), secrets);
+    // A registered source comes with the register's one-shot health check. An adopted one's health
+    // is unknown until it is tested with the config and token just PATCHed in, inside the zone below.
+    const first = adopted ? undefined : scrubbed(healthFromOutcome(outcome), secrets);
+    const prior = first ?? {
+      status: "unknown",
+      healthError: null,
+      ingestionMode: outcome.ingestion_mode ?? null,
+    };
     const namespace = inputs.appNamespace ?? id;
     let outs;
     try {
-      const { health, verdict } = await settleHealth(
-        healthWait(api, inputs, id, secrets),
-        registered,
-        registered,
-      );
+      const { health, verdict } = await settleHealth(healthWait(api, inputs, id, secrets), first, prior);
       outs = buildOutputs(inputs, id, health, namespace);
-      enforceHealth(verdict, "created", outs, inputs.healthTimeoutSeconds, secrets, raw.__provider);
+      const verb = adopted ? "adopted" : "created";
+      enforceHealth(verdict, verb, outs, inputs.healthTimeoutSeconds, secrets, raw.__provider);
     } catch (error) {
       if (error instanceof SourceInitError) throw error;
-      // The source exists: never lose it from state because a re-test failed. Its status is
-      // unknown (the re-test that was due did not finish), so the next plan re-tests it.
-      const reason = failure("health re-test", describe(id, inputs.sandboxId), error, secrets).message;
-      throw unfinishedRetest({ id, inputs, namespace, providerText: raw.__provider }, registered, reason);
+      // The source is ours (registered, or adopted and PATCHed): never lose it from state because a
+      // test failed. Its status is unknown (the test that was due did not finish), so the next plan
+      // re-tests it.
+      const step = adopted ? "health test after adoption" : "health re-test";
+      const reason = failure(step, describe(id, inputs.sandboxId), error, secrets).message;
+      throw unfinishedRetest({ id, inputs, namespace, providerText: raw.__provider }, prior, reason);
     }
     return { id, outs };
   },

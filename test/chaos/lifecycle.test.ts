@@ -10,6 +10,7 @@ import { provider } from "../../src/provider/provider";
 import { FIELD_NAMES } from "../../src/provider/schema";
 import {
   TOKEN,
+  UNREACHABLE_URL,
   WRONG_TOKEN,
   attempt,
   describeSchedule,
@@ -40,61 +41,93 @@ function expectFullOutputs(outs: Props, desired: Props, id: string, context: str
 
 describe.concurrent("chaos: the provider under a hostile network", () => {
   it(
-    "a register never leaves a duplicate, whatever the network does to it",
-    { timeout: 60_000 },
+    "a register never leaves a duplicate, and a registered source is never lost, whatever the network does to it",
+    { timeout: 90_000 },
     async () => {
       await fc.assert(
-        fc.asyncProperty(faultSchedule(["register", "list"]), fc.boolean(), async (schedule, explicit) => {
-          const sandbox = h.nextSandbox("reg");
-          const inputs = await h.checkedProgram({
-            sandboxId: sandbox,
-            appNamespace: explicit ? "crm" : undefined,
-          });
-          const context = `${explicit ? "namespace crm" : "no namespace"}; ${describeSchedule(schedule)}`;
+        fc.asyncProperty(
+          // `test` is faulted too: it is called only when the register's own check was unhealthy.
+          faultSchedule(["register", "list", "test"]),
+          fc.boolean(),
+          fc.constantFrom("healthy", "unreachable"),
+          async (schedule, explicit, server) => {
+            const sandbox = h.nextSandbox("reg");
+            const inputs = await h.checkedProgram({
+              sandboxId: sandbox,
+              appNamespace: explicit ? "crm" : undefined,
+              // An unreachable MCP server under require: re-tests (and their faults) for 1 s, then a failure.
+              ...(server === "unreachable" ? { baseUrl: UNREACHABLE_URL, healthTimeoutSeconds: 1 } : {}),
+            });
+            const context = `${explicit ? "namespace crm" : "no namespace"}, ${server} server; ${describeSchedule(schedule)}`;
 
-          // `pulumi up` under the faults.
-          h.arm(sandbox, schedule);
-          const first = await attempt(() => provider.create(inputs));
-          await h.disarm(sandbox);
-          expectNoSecretLeak(first, `create under ${context}`);
+            // `pulumi up` under the faults.
+            h.arm(sandbox, schedule);
+            const first = await attempt(() => provider.create(inputs));
+            await h.disarm(sandbox);
+            expectNoSecretLeak(first, `create under ${context}`);
 
-          if (first.ok) {
-            // Success: exactly one live source, and it is the one in state.
-            const live = await h.liveSources(sandbox);
-            expect(
-              live.map((s) => s.data_source_id),
-              context,
-            ).toEqual([first.value.id]);
-            expect((first.value.outs as Props).dataSourceId, context).toBe(first.value.id);
-            return;
-          }
-          expect(first.error.message, context).toMatch(/^Copass create of a user_mcp source/);
+            if (server === "unreachable") {
+              /*
+               * Under require an unhealthy create never succeeds. Once Copass registered the source it
+               * is ours, and whatever the health re-tests' calls do (5xx, drops), the create ends
+               * "created but failed to initialize" with its id, so that the engine keeps it in state.
+               * A plain error is for a register that created nothing, or says it may have.
+               * mutation: provider.ts create, the catch's `throw unfinishedRetest(…)` → a plain failure →
+               * this property fails when a schedule makes a re-test call throw (a 500 on `test`: in
+               * about half the 30-run samples; CHAOS_SEED replays one), and
+               * test/provider/keeps-source.test.ts fails every time.
+               */
+              const live = (await h.liveSources(sandbox)).map((s) => s.data_source_id);
+              expect(first.ok, context).toBe(false);
+              if (first.ok) return;
+              if (isInitFailed(first.error)) {
+                expect(live, context).toEqual([first.error.id]);
+                expect(first.error.properties.dataSourceId, context).toBe(first.error.id);
+                return;
+              }
+              expect(first.error.message, context).toMatch(/^Copass create of a user_mcp source/);
+              if (live.length > 0) expect(first.error.message, context).toMatch(/may have been created/);
+              return;
+            }
 
-          // Failure: the next `pulumi up` runs create again, without faults.
-          const again = await attempt(() => provider.create(inputs));
-          expectNoSecretLeak(again, `second create after ${context}`);
-          expect(again.ok, `second create after ${context}: ${again.ok ? "" : again.error.message}`).toBe(
-            true,
-          );
-          if (!again.ok) return;
-          const live = (await h.liveSources(sandbox)).map((s) => s.data_source_id);
-          expect(live, context).toContain(again.value.id);
-          if (explicit) {
-            // Namespaces are unique among live sources: never a second one, whatever happened.
-            expect(live, context).toEqual([again.value.id]);
-          } else {
-            /*
-             * Without a namespace the designed guarantee is per call (src/client/create-once.ts): a lost
-             * POST is recognised only against the snapshot listed before it, within the same create.
-             * When the POST committed and every listing that could have found it failed, create says
-             * so ("the source may have been created") and gives up; the next create cannot tell that
-             * source from somebody else's, so it registers its own. At most one extra source, then,
-             * and only after a failure that announced it. (An explicit namespace avoids this.)
-             */
-            expect(live.length, context).toBeLessThanOrEqual(2);
-            if (live.length === 2) expect(first.error.message, context).toMatch(/may have been created/);
-          }
-        }),
+            if (first.ok) {
+              // Success: exactly one live source, and it is the one in state.
+              const live = await h.liveSources(sandbox);
+              expect(
+                live.map((s) => s.data_source_id),
+                context,
+              ).toEqual([first.value.id]);
+              expect((first.value.outs as Props).dataSourceId, context).toBe(first.value.id);
+              return;
+            }
+            expect(first.error.message, context).toMatch(/^Copass create of a user_mcp source/);
+
+            // Failure: the next `pulumi up` runs create again, without faults.
+            const again = await attempt(() => provider.create(inputs));
+            expectNoSecretLeak(again, `second create after ${context}`);
+            expect(again.ok, `second create after ${context}: ${again.ok ? "" : again.error.message}`).toBe(
+              true,
+            );
+            if (!again.ok) return;
+            const live = (await h.liveSources(sandbox)).map((s) => s.data_source_id);
+            expect(live, context).toContain(again.value.id);
+            if (explicit) {
+              // Namespaces are unique among live sources: never a second one, whatever happened.
+              expect(live, context).toEqual([again.value.id]);
+            } else {
+              /*
+               * Without a namespace the designed guarantee is per call (src/client/create-once.ts): a lost
+               * POST is recognised only against the snapshot listed before it, within the same create.
+               * When the POST committed and every listing that could have found it failed, create says
+               * so ("the source may have been created") and gives up; the next create cannot tell that
+               * source from somebody else's, so it registers its own. At most one extra source, then,
+               * and only after a failure that announced it. (An explicit namespace avoids this.)
+               */
+              expect(live.length, context).toBeLessThanOrEqual(2);
+              if (live.length === 2) expect(first.error.message, context).toMatch(/may have been created/);
+            }
+          },
+        ),
         runs(30),
       );
     },
@@ -304,6 +337,8 @@ describe.concurrent("chaos: the provider under a hostile network", () => {
     const inputs = await h.checkedProgram({ sandboxId: sandbox, appNamespace: "crm" });
     h.arm(sandbox, [
       { operation: "register", action: { kind: "commit-then-drop" }, times: 1 },
+      // The snapshot listed before the POST (issue 15 §2) passes: a 0 ms delay uses up its match.
+      { operation: "list", action: { kind: "delay", ms: 0 }, times: 1 },
       { operation: "list", action: { kind: "status", status: 500 }, times: 4 },
     ]);
 
@@ -328,6 +363,8 @@ describe.concurrent("chaos: the provider under a hostile network", () => {
     const inputs = await h.checkedProgram({ sandboxId: sandbox, appNamespace: "crm" });
     h.arm(sandbox, [
       { operation: "register", action: { kind: "commit-then-drop" }, times: 1 },
+      // The snapshot listed before the POST (issue 15 §2) passes: a 0 ms delay uses up its match.
+      { operation: "list", action: { kind: "delay", ms: 0 }, times: 1 },
       { operation: "list", action: { kind: "status", status: 500 }, times: 1 },
     ]);
     const { id } = await provider.create(inputs);

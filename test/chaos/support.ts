@@ -22,6 +22,8 @@ import {
   type SampleMcpServer,
 } from "../../packages/emulator/src";
 import { provider, resetProviderState } from "../../src/provider/provider";
+import { secretLeaks as scan, type ScannedSecrets } from "../support/leaks";
+import { configureProvider } from "../provider/fixtures";
 
 export type Props = Record<string, unknown>;
 
@@ -29,6 +31,8 @@ export const API_KEY = "olk_chaos_key_7c1f3a9e52d0";
 export const TOKEN = "tok-CHAOS-b84e21d6-do-not-leak";
 /** A token the MCP server refuses: its source is unhealthy, and errors quote the probe's answer. */
 export const WRONG_TOKEN = "tok-WRONG-51f09c3a-do-not-leak";
+/** Port 2: never served, so every health probe is refused at once (an unreachable MCP server). */
+export const UNREACHABLE_URL = "http://127.0.0.1:2/mcp";
 
 /** Operations as the emulator routes them (RequestLogEntry.operation). */
 export type Op = "register" | "list" | "get" | "patch" | "test" | "revoke" | "delete";
@@ -41,18 +45,26 @@ export interface ScheduledFault {
 }
 
 /**
- * What the network may do to one request. Delays stay far below the request timeout the
+ * What the network may do to one request. Every error answer echoes the request's API key and token
+ * (`echoSecrets`), as a careless server or proxy may: the leak scans then see a secret to catch
+ * wherever an error reaches the provider's output (with `redact` made the identity they fail).
+ * Delays stay far below the request timeout the
  * harness sets (2 s): a POST that outlives its timeout and commits after the reconciling list is
  * a race no client can close without an idempotency key, and not what these properties are about.
  * Retry-After is mostly short so that a run costs well under a second on average.
  */
 export const faultAction: fc.Arbitrary<FaultAction> = fc.oneof(
-  fc
-    .constantFrom(0, 0, 0, 0.1, 0.25, 1)
-    .map((retryAfterSeconds): FaultAction => ({ kind: "status", status: 429, retryAfterSeconds })),
+  fc.constantFrom(0, 0, 0, 0.1, 0.25, 1).map((retryAfterSeconds): FaultAction => ({
+    kind: "status",
+    status: 429,
+    retryAfterSeconds,
+    echoSecrets: true,
+  })),
   // Weighted up: a 5xx is the most common way to reach the paths that give up (500 is never retried).
   {
-    arbitrary: fc.constantFrom(500, 502, 503, 504).map((status): FaultAction => ({ kind: "status", status })),
+    arbitrary: fc
+      .constantFrom(500, 502, 503, 504)
+      .map((status): FaultAction => ({ kind: "status", status, echoSecrets: true })),
     weight: 2,
   },
   fc.constant<FaultAction>({ kind: "drop" }),
@@ -146,7 +158,12 @@ export function useHarness(): Harness {
   const previousTimeout = process.env.COPASS_REQUEST_TIMEOUT_SECONDS;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ apiKeys: [API_KEY], probeTimeoutMs: 1_000 });
+    // echoCredentialInHealthError: a failed probe's health_error quotes the token, for the scans.
+    emulator = await startEmulator({
+      apiKeys: [API_KEY],
+      probeTimeoutMs: 1_000,
+      echoCredentialInHealthError: true,
+    });
     mcp = await startMcpServer({ auth: { kind: "bearer", token: TOKEN } });
     observer = new CopassClient({
       apiUrl: emulator.url,
@@ -154,9 +171,7 @@ export function useHarness(): Harness {
       retry: { maxAttempts: 1, minDelayMs: 0, maxDelayMs: 0 },
     });
     process.env.COPASS_REQUEST_TIMEOUT_SECONDS = "2";
-    resetProviderState();
-    const config: Record<string, string> = { "copass:apiUrl": emulator.url, "copass:apiKey": API_KEY };
-    await provider.configure({ config: { get: (key: string) => config[key] } });
+    await configureProvider(emulator.url, API_KEY);
   });
 
   afterAll(async () => {
@@ -281,37 +296,21 @@ export function isInitFailed(
 
 // --- secret leaks (DESIGN §6) -----------------------------------------------------------------------
 
-/**
- * Every place in `value` where a secret shows where it must not: the API key anywhere, an MCP
- * token anywhere but as the whole value of a `token` key. Errors are walked through their own
- * properties (message, stack, code, id, properties, reasons, cause…), objects and arrays through
- * their entries. Returns the paths, empty when clean.
- */
+/** The scan of test/support/leaks.ts with this file's secrets. */
 export function secretLeaks(
   value: unknown,
-  secrets: { apiKey: string; tokens: readonly string[] } = { apiKey: API_KEY, tokens: [TOKEN, WRONG_TOKEN] },
+  secrets: ScannedSecrets = { apiKey: API_KEY, tokens: [TOKEN, WRONG_TOKEN] },
 ): string[] {
-  const found: string[] = [];
-  const seen = new Set<object>();
-  const walk = (v: unknown, path: string, key: string | undefined): void => {
-    if (typeof v === "string") {
-      if (v.includes(secrets.apiKey)) found.push(`${path}: the API key`);
-      for (const token of secrets.tokens) {
-        if (v.includes(token) && !(key === "token" && v === token)) {
-          found.push(`${path}: an MCP token outside a token key`);
-        }
-      }
-      return;
-    }
-    if (typeof v !== "object" || v === null || seen.has(v)) return;
-    seen.add(v);
-    const keys = v instanceof Error ? Object.getOwnPropertyNames(v) : Object.keys(v);
-    for (const k of keys) walk((v as Record<string, unknown>)[k], `${path}.${k}`, k);
-  };
-  walk(value, "$", undefined);
-  return found;
+  return scan(value, secrets);
 }
 
+/**
+ * The scan every property runs on every step. It can fail because the faults' error answers echo
+ * the API key and the token (`echoSecrets`) and failed probes quote the token (the emulator's
+ * `echoCredentialInHealthError`).
+ * mutation: src/redact.ts `redact` returns its input unchanged → all four properties of
+ * lifecycle.test.ts fail here (before echoSecrets, all of them passed).
+ */
 export function expectNoSecretLeak(value: unknown, where: string): void {
   expect(secretLeaks(value), `secrets leaked in ${where}`).toEqual([]);
 }

@@ -238,6 +238,23 @@ describe("CopassClient over HTTP (scripted server)", () => {
     expect(err.attempts).toBe(2);
   });
 
+  it("reads a register 2xx with both `error` and a data_source_id as a created, unhealthy source", async () => {
+    const { client } = await setup((_n, _req, res) =>
+      json(res, 200, {
+        data_source_id: "ds_9",
+        status: "error",
+        error: "health_check_failed",
+        detail: "401",
+      }),
+    );
+    const out = await client.registerUserMcp("sb_1", REGISTER);
+    expect(out).toMatchObject({
+      data_source_id: "ds_9",
+      status: "error",
+      health_error: "health_check_failed: 401",
+    });
+  });
+
   it("treats a 2xx outcome with `error` set as a refusal", async () => {
     const { client } = await setup((_n, _req, res) =>
       json(res, 200, { data_source_id: null, error: "namespace_conflict", detail: "crm is taken" }),

@@ -12,17 +12,13 @@ import {
 } from "../../packages/emulator/src";
 import { CopassClient } from "../../src/client/client";
 import type { CopassApi, CopassClientOptions } from "../../src/client/api";
-import { CLOCK_SKEW_MS, createOnce, createdBefore, sameAsRequest } from "../../src/client/create-once";
-import {
-  CopassNetworkError,
-  CopassRateLimitedError,
-  CopassServerError,
-  CopassTimeoutError,
-  fateOf,
-  type CopassError,
-} from "../../src/client/errors";
+import { createOnce } from "../../src/client/create-once";
+import { CopassNetworkError, CopassRateLimitedError, type CopassError } from "../../src/client/errors";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../../src/client/retry";
 import type { DataSource, RegisterUserMcpRequest, UserMcpResult } from "../../src/client/types";
+import { differingFields } from "../../src/provider/diff";
+import { checkInputs } from "../../src/provider/schema";
+import { userMcpRow } from "../support/rows";
 import { failure } from "./failure";
 import { drop, json, scriptedServer, type Script, type ScriptedServer } from "./scripted-server";
 
@@ -38,113 +34,37 @@ const REGISTER: RegisterUserMcpRequest = {
   rate_cap_per_minute: 60,
   webhook_rate_cap_per_minute: 600,
 };
-const row = (
-  id: string,
-  config: Record<string, unknown> = {},
-  over: Partial<DataSource> = {},
-): DataSource => ({
-  data_source_id: id,
-  provider: "user_mcp",
-  name: "crm",
-  status: "active",
-  adapter_config: {
-    base_url: "https://mcp.example.com/mcp",
-    auth_kind: "bearer",
-    auth_header: null,
-    app_namespace: id,
-    allowed_tools: null,
-    ingest_tool_calls: [],
-    rate_cap_per_minute: 60,
-    webhook_rate_cap_per_minute: 600,
-    ...config,
-  },
-  ...over,
-});
+const row = userMcpRow;
 const OUTCOME = { data_source_id: "ds_1", status: "active", name: "crm", ingestion_mode: "user_mcp" };
 
-describe("sameAsRequest: a listed row matches on every field Copass returns", () => {
-  it.each<[string, DataSource, RegisterUserMcpRequest, boolean]>([
-    ["the same configuration (server defaults filled in)", row("ds_1"), REGISTER, true],
-    ["another name", row("ds_1", {}, { name: "billing" }), REGISTER, false],
-    ["another base_url", row("ds_1", { base_url: "https://other/mcp" }), REGISTER, false],
-    ["another auth_kind", row("ds_1", { auth_kind: "none" }), REGISTER, false],
-    ["another rate cap", row("ds_1", { rate_cap_per_minute: 61 }), REGISTER, false],
-    ["another webhook rate cap", row("ds_1", { webhook_rate_cap_per_minute: 1 }), REGISTER, false],
-    ["an allowlist where the request has none", row("ds_1", { allowed_tools: ["a"] }), REGISTER, false],
-    [
-      "the allowlist in another order",
-      row("ds_1", { allowed_tools: ["b", "a"] }),
-      { ...REGISTER, allowed_tools: ["a", "b"] },
-      true,
-    ],
-    [
-      "other ingest tool calls",
-      row("ds_1", { ingest_tool_calls: [{ name: "pull", arguments: null }] }),
-      REGISTER,
-      false,
-    ],
-    [
-      "ingest tool calls with null arguments for omitted ones",
-      row("ds_1", { ingest_tool_calls: [{ name: "pull", arguments: null }] }),
-      { ...REGISTER, ingest_tool_calls: [{ name: "pull" }] },
-      true,
-    ],
-    ["an auth_header the request lacks", row("ds_1", { auth_header: "X-Key" }), REGISTER, false],
-    [
-      "a row that omits keys (undocumented adapter_config)",
-      row("ds_1", {}, { adapter_config: {} }),
-      REGISTER,
-      true,
-    ],
-    [
-      "the requested namespace",
-      row("ds_1", { app_namespace: "crm" }),
-      { ...REGISTER, app_namespace: "crm" },
-      true,
-    ],
-    ["another namespace", row("ds_1", { app_namespace: "x" }), { ...REGISTER, app_namespace: "crm" }, false],
-    [
-      "no namespace on the row",
-      row("ds_1", {}, { adapter_config: {} }),
-      { ...REGISTER, app_namespace: "crm" },
-      false,
-    ],
-  ])("%s → %s", (_name, source, request, expected) => {
-    expect(sameAsRequest(source, request)).toBe(expected);
+/**
+ * The matcher the provider passes (src/provider/provider.ts): the field table's comparator, fed with
+ * the inputs that `request` was built from. Tests of the loop use the real rule, not a copy.
+ */
+function matching(request: RegisterUserMcpRequest): (row: DataSource) => boolean {
+  const checked = checkInputs({
+    sandboxId: "sb_any",
+    name: request.name,
+    baseUrl: request.base_url,
+    authKind: request.auth_kind,
+    token: request.token,
+    authHeader: request.auth_header,
+    appNamespace: request.app_namespace,
+    allowedTools: request.allowed_tools,
+    ingestToolCalls: request.ingest_tool_calls,
+    rateCapPerMinute: request.rate_cap_per_minute,
+    webhookRateCapPerMinute: request.webhook_rate_cap_per_minute,
   });
-});
-
-describe("fateOf: what a failed register proves", () => {
-  const net = (code: string) =>
-    new CopassNetworkError("x", { operation: "register", cause: Object.assign(new Error(code), { code }) });
-  it.each<[string, CopassError, string]>([
-    ["connection refused", net("ECONNREFUSED"), "not-processed"],
-    ["DNS failure", net("ENOTFOUND"), "not-processed"],
-    [
-      "connect timeout",
-      new CopassTimeoutError("x", {
-        operation: "register",
-        cause: Object.assign(new Error("c"), { code: "UND_ERR_CONNECT_TIMEOUT" }),
-      }),
-      "not-processed",
-    ],
-    ["429", new CopassRateLimitedError("x", { operation: "register", status: 429 }), "not-processed"],
-    ["a reset after sending", net("ECONNRESET"), "may-have-committed"],
-    ["a closed socket", net("UND_ERR_SOCKET"), "may-have-committed"],
-    [
-      "a response timeout",
-      new CopassTimeoutError("x", {
-        operation: "register",
-        cause: Object.assign(new Error("h"), { code: "UND_ERR_HEADERS_TIMEOUT" }),
-      }),
-      "may-have-committed",
-    ],
-    ["a 500", new CopassServerError("x", { operation: "register", status: 500 }), "may-have-committed"],
-    ["a 503", new CopassServerError("x", { operation: "register", status: 503 }), "may-have-committed"],
-  ])("%s → %s", (_name, error, fate) => {
-    expect(fateOf(error)).toBe(fate);
-  });
-});
+  if (!checked.ok) throw new Error(`test request does not check: ${JSON.stringify(checked.failures)}`);
+  return (row) => differingFields(row, checked.inputs).length === 0;
+}
+/** createOnce as the provider calls it: the comparator for `request`, plus `extra` options. */
+const once = (
+  api: CopassApi,
+  sb: string,
+  request: RegisterUserMcpRequest,
+  extra: { policy?: RetryPolicy } = {},
+) => createOnce(api, sb, request, { matches: matching(request), ...extra });
 
 describe("createOnce over HTTP (scripted server)", () => {
   let server: ScriptedServer | undefined;
@@ -161,40 +81,43 @@ describe("createOnce over HTTP (scripted server)", () => {
   }
   const methods = () => server!.seen.map((r) => r.method);
 
+  /** Lists `first` for the snapshot (the first request), `later` afterwards; POSTs get `post`. */
+  const listing =
+    (first: DataSource[], later: DataSource[], post: Script): Script =>
+    (n, req, res) => {
+      if (req.method === "POST") return post(n, req, res);
+      const sources = n === 1 ? first : later;
+      return json(res, 200, { sources, count: sources.length });
+    };
+  const NS = { ...REGISTER, app_namespace: "crm" };
+
   it("finds the committed source after a dropped POST instead of posting again (namespace)", async () => {
-    const { client } = await setup((_n, req, res) => {
-      if (req.method === "POST") return drop(res);
-      const listed = row("ds_1", { app_namespace: "crm" }, { status: "error", health_error: "boom" });
-      return json(res, 200, { sources: [listed], count: 1 });
-    });
-    const out = await createOnce(client, "sb_1", { ...REGISTER, app_namespace: "crm" }, { policy: FAST });
+    const listed = row("ds_1", { app_namespace: "crm" }, { status: "error", health_error: "boom" });
+    const { client } = await setup(listing([], [listed], (_n, _req, res) => drop(res)));
+    const out = await once(client, "sb_1", NS, { policy: FAST });
     expect(out.id).toBe("ds_1");
     expect(out.outcome).toMatchObject({ data_source_id: "ds_1", status: "error", health_error: "boom" });
-    expect(methods()).toEqual(["POST", "GET"]);
+    expect(methods()).toEqual(["GET", "POST", "GET"]);
   });
 
   it("with a namespace, posts again after a 503 when the listing shows no holder", async () => {
     const events: boolean[] = [];
-    const { client } = await setup((n, req, res) => {
-      if (req.method === "GET") return json(res, 200, { sources: [], count: 0 });
-      return n === 1 ? json(res, 503, {}) : json(res, 200, OUTCOME);
-    });
-    const out = await createOnce(
-      client,
-      "sb_1",
-      { ...REGISTER, app_namespace: "crm" },
-      { policy: FAST, onAttempt: (e) => events.push(e.decision.retry) },
+    const { client } = await setup(
+      listing([], [], (n, _req, res) => (n === 2 ? json(res, 503, {}) : json(res, 200, OUTCOME))),
     );
+    const out = await createOnce(client, "sb_1", NS, {
+      matches: matching(NS),
+      policy: FAST,
+      onAttempt: (e) => events.push(e.decision.retry),
+    });
     expect(out.id).toBe("ds_1");
-    expect(methods()).toEqual(["POST", "GET", "POST"]);
+    expect(methods()).toEqual(["GET", "POST", "GET", "POST"]);
     expect(events).toEqual([true]);
   });
 
   it("without a namespace, never posts twice after a 503: none listed fails as 'may have been created'", async () => {
-    const { client } = await setup((_n, req, res) =>
-      req.method === "GET" ? json(res, 200, { sources: [], count: 0 }) : json(res, 503, {}),
-    );
-    const err = await failure(createOnce(client, "sb_1", REGISTER, { policy: FAST }));
+    const { client } = await setup(listing([], [], (_n, _req, res) => json(res, 503, {})));
+    const err = await failure(once(client, "sb_1", REGISTER, { policy: FAST }));
     expect(err.code).toBe("COPASS_CREATE_UNCERTAIN");
     expect(err.message).toContain("may have been created");
     expect(err.message).toContain("set appNamespace");
@@ -203,12 +126,9 @@ describe("createOnce over HTTP (scripted server)", () => {
   });
 
   it("without a namespace, several new exact matches fail naming them (never 'the newest')", async () => {
-    const { client } = await setup((n, req, res) => {
-      if (req.method === "POST") return drop(res);
-      const sources = n === 1 ? [] : [row("ds_a"), row("ds_b", {}, { created_at: "2030-01-01T00:00:00Z" })];
-      return json(res, 200, { sources, count: sources.length });
-    });
-    const err = await failure(createOnce(client, "sb_1", REGISTER, { policy: FAST }));
+    const later = [row("ds_a"), row("ds_b", {}, { created_at: "2030-01-01T00:00:00Z" })];
+    const { client } = await setup(listing([], later, (_n, _req, res) => drop(res)));
+    const err = await failure(once(client, "sb_1", REGISTER, { policy: FAST }));
     expect(err.code).toBe("COPASS_CREATE_UNCERTAIN");
     expect(err.message).toContain("ds_a");
     expect(err.message).toContain("ds_b");
@@ -216,132 +136,147 @@ describe("createOnce over HTTP (scripted server)", () => {
   });
 
   it("without a namespace, a single new exact match is the source; old and differing rows are not", async () => {
-    const { client } = await setup((n, req, res) => {
-      if (req.method === "POST") return drop(res);
-      const old = row("ds_old");
-      const sources =
-        n === 1
-          ? [old]
-          : [old, row("ds_other", { rate_cap_per_minute: 5 }), row("ds_new", { app_namespace: "ds_new" })];
-      return json(res, 200, { sources, count: sources.length });
-    });
-    const out = await createOnce(client, "sb_1", REGISTER, { policy: FAST });
+    const old = row("ds_old");
+    const later = [
+      old,
+      row("ds_other", { rate_cap_per_minute: 5 }),
+      row("ds_new", { app_namespace: "ds_new" }),
+    ];
+    const { client } = await setup(listing([old], later, (_n, _req, res) => drop(res)));
+    const out = await once(client, "sb_1", REGISTER, { policy: FAST });
     expect(out.id).toBe("ds_new");
     expect(methods()).toEqual(["GET", "POST", "GET"]);
   });
 
   it("does not retry a plain validation error", async () => {
-    const { client } = await setup((_n, _req, res) => json(res, 400, { error: "invalid_base_url" }));
-    const err = await failure(createOnce(client, "sb_1", { ...REGISTER, app_namespace: "crm" }));
+    const { client } = await setup(
+      listing([], [], (_n, _req, res) => json(res, 400, { error: "invalid_base_url" })),
+    );
+    const err = await failure(once(client, "sb_1", NS));
     expect(err.code).toBe("COPASS_VALIDATION");
-    expect(methods()).toEqual(["POST"]);
+    expect(methods()).toEqual(["GET", "POST"]);
   });
 
-  it("keeps a register failure (ambiguous) when the reconciling listing fails too", async () => {
+  it("fails before any POST when the snapshot cannot be listed (nothing was sent that could commit)", async () => {
     const { client } = await setup((_n, _req, res) => drop(res), {
       retry: { maxAttempts: 2, minDelayMs: 1 },
     });
+    const err = await failure(once(client, "sb_1", NS, { policy: FAST }));
+    expect(err.operation).toBe("list");
+    expect(methods()).toEqual(["GET", "GET"]);
+  });
+
+  it("keeps a register failure (ambiguous) when the reconciling listing fails too", async () => {
+    const { client } = await setup(
+      (n, _req, res) => (n === 1 ? json(res, 200, { sources: [], count: 0 }) : drop(res)),
+      { retry: { maxAttempts: 2, minDelayMs: 1 } },
+    );
     const policy = { ...FAST, maxAttempts: 2 };
-    const err = await failure(createOnce(client, "sb_1", { ...REGISTER, app_namespace: "crm" }, { policy }));
+    const err = await failure(once(client, "sb_1", NS, { policy }));
     expect(err.code).toBe("COPASS_NETWORK");
     expect(err.operation).toBe("register");
     expect(err.message).toMatch(
       /the source may have been created, and the listing that would tell failed too \(list failed: /,
     );
     expect(err.message.match(/Copass/g)).toHaveLength(1); // one subject, no stutter
-    // maxAttempts 2: two rounds of the reconciling listing, each a list with its own 2 attempts.
-    expect(methods()).toEqual(["POST", "GET", "GET", "GET", "GET"]);
+    // The snapshot, then maxAttempts 2: two rounds of the reconciling listing, each with 2 attempts.
+    expect(methods()).toEqual(["GET", "POST", "GET", "GET", "GET", "GET"]);
   });
 
   it("lists instead of losing the id when a register 2xx has an empty body", async () => {
-    const { client } = await setup((_n, req, res) => {
-      if (req.method === "POST") return res.writeHead(200).end();
-      return json(res, 200, { sources: [row("ds_1", { app_namespace: "crm" })], count: 1 });
-    });
-    const out = await createOnce(client, "sb_1", { ...REGISTER, app_namespace: "crm" });
+    const { client } = await setup(
+      listing([], [row("ds_1", { app_namespace: "crm" })], (_n, _req, res) => res.writeHead(200).end()),
+    );
+    const out = await once(client, "sb_1", NS);
     expect(out).toMatchObject({ id: "ds_1", outcome: { status: "active" } });
-    expect(methods()).toEqual(["POST", "GET"]);
+    expect(methods()).toEqual(["GET", "POST", "GET"]);
   });
 
   it("reconciles a register 2xx whose body is not JSON, and never POSTs it again", async () => {
-    const { client } = await setup((_n, req, res) => {
-      if (req.method === "POST") return res.writeHead(200).end("<html>ok</html>");
-      return json(res, 200, { sources: [], count: 0 });
-    });
-    const err = await failure(createOnce(client, "sb_1", { ...REGISTER, app_namespace: "crm" }));
+    const { client } = await setup(
+      listing([], [], (_n, _req, res) => res.writeHead(200).end("<html>ok</html>")),
+    );
+    const err = await failure(once(client, "sb_1", NS));
     expect(err.code).toBe("COPASS_BAD_RESPONSE");
-    expect(methods()).toEqual(["POST", "GET"]);
+    expect(methods()).toEqual(["GET", "POST", "GET"]);
   });
 
   it("reconciles a register whose answer is not valid HTTP (the server may have committed)", async () => {
-    const { client } = await setup((_n, req, res) => {
-      if (req.method === "POST") {
+    const { client } = await setup(
+      listing([], [row("ds_1", { app_namespace: "crm" })], (_n, _req, res) => {
         res.socket?.end("HTTP/1.1 2OO OK\r\n\r\n");
-        return;
-      }
-      return json(res, 200, { sources: [row("ds_1", { app_namespace: "crm" })], count: 1 });
-    });
-    const out = await createOnce(client, "sb_1", { ...REGISTER, app_namespace: "crm" });
+      }),
+    );
+    const out = await once(client, "sb_1", NS);
     expect(out.id).toBe("ds_1");
-    expect(methods()).toEqual(["POST", "GET"]);
+    expect(methods()).toEqual(["GET", "POST", "GET"]);
   });
 
-  it("with a namespace, a holder that differs after a lost POST is a conflict, never ours and never re-POSTed", async () => {
+  it("with a namespace, a new holder that differs after a lost POST is a conflict, never ours and never re-POSTed", async () => {
     const foreign = row("ds_x", { base_url: "https://other/mcp", app_namespace: "crm" });
-    const { client } = await setup((_n, req, res) => {
-      if (req.method === "GET") return json(res, 200, { sources: [foreign], count: 1 });
-      return drop(res);
-    });
-    const err = await failure(
-      createOnce(client, "sb_1", { ...REGISTER, app_namespace: "crm" }, { policy: FAST }),
-    );
+    const { client } = await setup(listing([], [foreign], (_n, _req, res) => drop(res)));
+    const err = await failure(once(client, "sb_1", NS, { policy: FAST }));
     expect(err.code).toBe("COPASS_CONFLICT");
     expect(err.message).toContain("held by source ds_x");
-    expect(methods()).toEqual(["POST", "GET"]);
+    expect(methods()).toEqual(["GET", "POST", "GET"]);
   });
 
-  it("with a namespace, an identical holder that existed before the lost POST is a conflict, never ours (another stack's copy)", async () => {
-    // A copy of the project: every field Copass shows equals the request; only the token (never
-    // shown) differs. Created an hour before our POST, it cannot be our POST's source.
-    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
-    const other = row("ds_a", { app_namespace: "crm" }, { created_at: hourAgo });
-    const { client } = await setup((_n, req, res) => {
-      if (req.method === "GET") return json(res, 200, { sources: [other], count: 1 });
-      return drop(res);
-    });
-    const err = await failure(
-      createOnce(client, "sb_1", { ...REGISTER, app_namespace: "crm" }, { policy: FAST }),
-    );
-    expect(err.code).toBe("COPASS_CONFLICT");
-    expect(err.message).toContain("held by source ds_a");
-    expect(err.message).not.toContain(MCP_TOKEN);
-    expect(methods()).toEqual(["POST", "GET"]);
-  });
+  // Issue 15 §2: a copy of the project (stack B, its own token) whose POST gets a 502 from a proxy.
+  // Stack A's source equals B's request in every field Copass shows; only the never-shown token
+  // differs. Whatever its timestamp says (minted after the POST by a clock ahead of ours, or
+  // without an offset, which reads as the runner's local time), the snapshot listed it first.
+  // mutation: drop `!before.has(row.data_source_id)` in register-fate.ts reconcile → these pass A's id
+  // to B as its own, and fail.
+  it.each([
+    ["no timestamp", undefined],
+    ["a timestamp after our POST (a clock ahead of ours)", new Date(Date.now() + 3_600_000).toISOString()],
+    ["a timestamp without an offset", new Date().toISOString().replace(/Z$/, "")],
+  ])(
+    "with a namespace, an identical holder listed before the lost POST is never ours (%s)",
+    async (_name, createdAt) => {
+      const twin = row("ds_a", { app_namespace: "crm" }, { created_at: createdAt });
+      const { client } = await setup(listing([twin], [twin], (_n, _req, res) => json(res, 502, {})));
+      const err = await failure(once(client, "sb_1", NS, { policy: FAST }));
+      expect(err.code).toBe("COPASS_CONFLICT");
+      expect(err.message).toContain("held by source ds_a");
+      expect(err.message).not.toContain(MCP_TOKEN);
+      expect(methods()).toEqual(["GET", "POST", "GET"]);
+    },
+  );
 
-  it("with a namespace, an identical holder created after the POST was sent is ours", async () => {
-    const justNow = new Date().toISOString();
-    const mine = row("ds_1", { app_namespace: "crm" }, { created_at: justNow });
-    const { client } = await setup((_n, req, res) => {
-      if (req.method === "GET") return json(res, 200, { sources: [mine], count: 1 });
-      return drop(res);
-    });
-    const out = await createOnce(client, "sb_1", { ...REGISTER, app_namespace: "crm" }, { policy: FAST });
+  it("with a namespace, an identical holder that appeared after the snapshot is ours", async () => {
+    const mine = row("ds_1", { app_namespace: "crm" }, { created_at: "2001-01-01T00:00:00Z" });
+    const { client } = await setup(listing([], [mine], (_n, _req, res) => drop(res)));
+    const out = await once(client, "sb_1", NS, { policy: FAST });
     expect(out.id).toBe("ds_1");
-    expect(methods()).toEqual(["POST", "GET"]);
+    expect(methods()).toEqual(["GET", "POST", "GET"]);
   });
-});
 
-describe("createdBefore: a row older than the first POST (beyond clock skew) is not that POST's", () => {
-  const sent = Date.parse("2026-11-27T12:00:00Z");
-  it.each<[string, string | null | undefined, boolean]>([
-    ["an hour before", "2026-11-27T11:00:00.000000+00:00", true],
-    ["just beyond the skew allowance", new Date(sent - CLOCK_SKEW_MS - 1).toISOString(), true],
-    ["within the skew allowance", new Date(sent - CLOCK_SKEW_MS + 1_000).toISOString(), false],
-    ["after the POST", "2026-11-27T12:00:01.5+00:00", false],
-    ["no timestamp", undefined, false],
-    ["an unreadable timestamp", "yesterday", false],
-  ])("%s -> %s", (_name, createdAt, expected) => {
-    expect(createdBefore(row("ds_1", {}, { created_at: createdAt }), sent)).toBe(expected);
+  it("a register 2xx carrying both an error and a data_source_id is a created, unhealthy source (issue 15 §4)", async () => {
+    // Copass writes the row before its health check: an id means the source exists, token and all.
+    // mutation: answerFate returns "refused" whenever `error` is set → a plain validation error, and
+    // the source (and its vaulted token) is orphaned: this test fails.
+    const answer = {
+      data_source_id: "ds_1",
+      name: "crm",
+      error: "health_check_failed",
+      detail: `server said: bad token ${MCP_TOKEN}`,
+    };
+    const { client } = await setup(listing([], [], (_n, _req, res) => json(res, 200, answer)));
+    const out = await once(client, "sb_1", NS, { policy: FAST });
+    expect(out.id).toBe("ds_1");
+    expect(out.outcome.status).toBe("error");
+    expect(out.outcome.health_error).toContain("health_check_failed: server said: bad token");
+    expect(out.outcome.health_error).not.toContain(MCP_TOKEN);
+    expect(methods()).toEqual(["GET", "POST"]);
+  });
+
+  it("a namespace_conflict answer that names an id is a refusal: that id is the holder, never ours", async () => {
+    const answer = { data_source_id: "ds_holder", error: "namespace_conflict", detail: "crm is taken" };
+    const { client } = await setup(listing([], [], (_n, _req, res) => json(res, 200, answer)));
+    const err = await failure(once(client, "sb_1", NS, { policy: FAST }));
+    expect(err.code).toBe("COPASS_CONFLICT");
+    expect(methods()).toEqual(["GET", "POST"]);
   });
 });
 
@@ -379,9 +314,9 @@ describe("createOnce re-sends only after failures that prove nothing was process
         retryAfterMs: 1,
       }),
     ],
-  ])("%s: sends the register again without listing first (no namespace)", async (_name, error) => {
+  ])("%s: sends the register again without listing again (no namespace)", async (_name, error) => {
     const { api, calls } = fakeApi([error]);
-    const out = await createOnce(api, "sb_1", REGISTER, { policy: FAST });
+    const out = await once(api, "sb_1", REGISTER, { policy: FAST });
     expect(out.id).toBe("ds_1");
     expect(calls).toEqual(["list", "register", "register"]);
   });
@@ -432,13 +367,13 @@ describe("createOnce against the emulator", () => {
     {
       name: "with an explicit app_namespace",
       ns: "crm-lost" as string | undefined,
-      calls: ["register:commit-then-drop", "list"],
+      calls: ["list", "register:commit-then-drop", "list"],
     },
     { name: "without an app_namespace", ns: undefined, calls: ["list", "register:commit-then-drop", "list"] },
   ])("commit-then-drop $name leaves exactly one source, the one returned", async ({ ns, calls }) => {
     const sb = newSandbox();
     emulator.faults.inject({ operation: "register", action: { kind: "commit-then-drop" } });
-    const out = await createOnce(client, sb, registration(ns ? { app_namespace: ns } : {}), { policy: FAST });
+    const out = await once(client, sb, registration(ns ? { app_namespace: ns } : {}), { policy: FAST });
     expect(out.outcome).toMatchObject({ status: "active", name: "crm" });
     expect(ops(sb)).toEqual(calls);
     const { sources } = await client.listSources(sb);
@@ -449,7 +384,11 @@ describe("createOnce against the emulator", () => {
     const sb = newSandbox();
     emulator.faults.inject({ operation: "register", action: { kind: "commit-then-drop" } });
     emulator.faults.inject({ operation: "list", action: { kind: "status", status: 500 }, times: 2 });
-    const out = await createOnce(client, sb, registration({ app_namespace: "crm-list-500" }), {
+    // The sandbox is new: an empty snapshot is the truth, and the faults then hit the reconciling list.
+    const request = registration({ app_namespace: "crm-list-500" });
+    const out = await createOnce(client, sb, request, {
+      matches: matching(request),
+      snapshot: [],
       policy: FAST,
     });
     expect(ops(sb)).toEqual(["register:commit-then-drop", "list:status", "list:status", "list"]);
@@ -459,26 +398,26 @@ describe("createOnce against the emulator", () => {
   it("a dropped POST that did not commit is sent again with a namespace, once", async () => {
     const sb = newSandbox();
     emulator.faults.inject({ operation: "register", action: { kind: "drop" } });
-    const out = await createOnce(client, sb, registration({ app_namespace: "crm-drop" }), { policy: FAST });
+    const out = await once(client, sb, registration({ app_namespace: "crm-drop" }), { policy: FAST });
     expect(out.outcome.status).toBe("active");
-    expect(ops(sb)).toEqual(["register:drop", "list", "register"]);
+    expect(ops(sb)).toEqual(["list", "register:drop", "list", "register"]);
     expect((await client.listSources(sb)).sources).toHaveLength(1);
   });
 
   it("a dropped POST without a namespace is never sent again: it fails as 'may have been created'", async () => {
     const sb = newSandbox();
     emulator.faults.inject({ operation: "register", action: { kind: "drop" } });
-    const err = await failure(createOnce(client, sb, registration(), { policy: FAST }));
+    const err = await failure(once(client, sb, registration(), { policy: FAST }));
     expect(err.code).toBe("COPASS_CREATE_UNCERTAIN");
     expect(ops(sb)).toEqual(["list", "register:drop", "list"]);
   });
 
-  it("costs one call on the happy path with a namespace, two without", async () => {
+  it("costs two calls on the happy path, with a namespace or without (the snapshot, then the POST)", async () => {
     const a = newSandbox();
-    await createOnce(client, a, registration({ app_namespace: "happy" }));
-    expect(ops(a)).toEqual(["register"]);
+    await once(client, a, registration({ app_namespace: "happy" }));
+    expect(ops(a)).toEqual(["list", "register"]);
     const b = newSandbox();
-    await createOnce(client, b, registration());
+    await once(client, b, registration());
     expect(ops(b)).toEqual(["list", "register"]);
   });
 
@@ -488,7 +427,7 @@ describe("createOnce against the emulator", () => {
     const sb = newSandbox();
     emulator.faults.inject({ operation: "register", action: { kind: "delay", ms: 2_500 } });
     const slow = makeClient({ requestTimeoutMs: 1_000 });
-    const err = await failure(createOnce(slow, sb, registration(), { policy: FAST }));
+    const err = await failure(once(slow, sb, registration(), { policy: FAST }));
     expect(err.code).toBe("COPASS_CREATE_UNCERTAIN");
     expect(err.message).toContain("may have been created");
     await registersDone(sb, 1);
@@ -503,7 +442,7 @@ describe("createOnce against the emulator", () => {
     emulator.faults.inject({ operation: "register", action: { kind: "delay", ms: 2_500 } });
     const slow = makeClient({ requestTimeoutMs: 1_000 });
     const policy = { ...FAST, minDelayMs: 2_000, maxDelayMs: 2_000, jitter: "none" as const };
-    const out = await createOnce(slow, sb, registration({ app_namespace: "slow" }), { policy });
+    const out = await once(slow, sb, registration({ app_namespace: "slow" }), { policy });
     const { sources } = await client.listSources(sb);
     expect(sources.map((s) => s.data_source_id)).toEqual([out.id]);
   });
@@ -512,8 +451,26 @@ describe("createOnce against the emulator", () => {
     const sb = newSandbox();
     await client.registerUserMcp(sb, registration({ app_namespace: "taken", name: "billing" }));
     const before = ops(sb).length;
-    const err = await failure(createOnce(client, sb, registration({ app_namespace: "taken" })));
+    const err = await failure(once(client, sb, registration({ app_namespace: "taken" })));
     expect(err.code).toBe("COPASS_CONFLICT");
-    expect(ops(sb).slice(before)).toEqual(["register"]);
+    expect(ops(sb).slice(before)).toEqual(["list", "register"]);
+  });
+
+  it("a twin's register answered 502 by a proxy never takes the source another client registered (issue 15 §2)", async () => {
+    // Stack A registers "crm"; stack B (same config, its own token) registers it too, and a proxy
+    // answers B's POST with a 502 before Copass sees it (the fault answers before the store runs).
+    const sb = newSandbox();
+    const a = await client.registerUserMcp(sb, registration({ app_namespace: "crm" }));
+    emulator.faults.inject({ operation: "register", action: { kind: "status", status: 502 } });
+    const before = ops(sb).length;
+    const err = await failure(
+      once(client, sb, registration({ app_namespace: "crm", token: "mcp_twin_b_token_0f1e" }), {
+        policy: FAST,
+      }),
+    );
+    expect(err.code).toBe("COPASS_CONFLICT");
+    expect(err.message).toContain(`held by source ${a.data_source_id}`);
+    expect(ops(sb).slice(before)).toEqual(["list", "register:status", "list"]);
+    expect((await client.listSources(sb)).sources.map((s) => s.data_source_id)).toEqual([a.data_source_id]);
   });
 });

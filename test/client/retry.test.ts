@@ -123,9 +123,22 @@ describe("decideRetry", () => {
       expected: { retry: true, delayMs: 200 },
     },
     {
-      name: "register 429 (refused before work)",
-      input: { attempt: 1, failure: s(429), operation: "register", retryAfterMs: 300 },
+      // register-fate.ts proves a 429 unprocessed; the policy only times the re-send.
+      name: "register 429 proven not processed (refused before work)",
+      input: {
+        attempt: 1,
+        failure: s(429),
+        operation: "register",
+        retryAfterMs: 300,
+        provenNotCommitted: true,
+      },
       expected: { retry: true, delayMs: 300 },
+    },
+    {
+      // The policy alone never re-sends a register, whatever the status: the proof is register-fate's.
+      name: "register 429 without register-fate's proof",
+      input: { attempt: 1, failure: s(429), operation: "register", retryAfterMs: 300 },
+      expected: { retry: false, reason: "register is never retried blindly" },
     },
     {
       name: "register proven but exhausted",

@@ -3,9 +3,19 @@
  * endpoints that let another process (the CLI's users) inject the same rules.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Emulator, FaultRule } from "../../packages/emulator/src";
+import { sourceRevokedAnswer, type Emulator, type FaultRule } from "../../packages/emulator/src";
 import { checkFaultRule, FaultSet, matches } from "../../packages/emulator/src/faults";
-import { ADMIN_KEY, base, call, countSources, registerBody, startTestEmulator } from "./helpers";
+import {
+  ADMIN_KEY,
+  API_KEY,
+  ROTATED_TOKEN,
+  TOKEN,
+  base,
+  call,
+  countSources,
+  registerBody,
+  startTestEmulator,
+} from "./helpers";
 
 describe("FaultSet matching", () => {
   const req = {
@@ -59,6 +69,10 @@ describe("FaultSet matching", () => {
     [{ action: { kind: "delay", ms: Infinity } }, "action.ms must be a finite number"],
     [{ action: { kind: "drop" }, times: 0 }, "times must be a positive integer"],
     [{ action: { kind: "drop" }, method: 5 }, "method must be a string"],
+    [
+      { action: { kind: "status", status: 500, echoSecrets: "yes" } },
+      "action.echoSecrets must be true or false",
+    ],
   ])("refuses %j with a message naming the fix", (rule, fragment) => {
     expect(() => checkFaultRule(rule)).toThrow(fragment);
   });
@@ -142,6 +156,57 @@ describe("faults over HTTP", () => {
       status: 200,
       fault: "commit-then-drop",
     });
+  });
+
+  /*
+   * echoSecrets exists so that a leak scan against the emulator can fail (issue 15 §5): every
+   * operation's error answer can repeat the API key, and those that carry a token its token.
+   */
+  it.each([
+    ["register", "POST", "/user-mcp", { ...registerBody(), token: TOKEN }, true],
+    ["patch", "PATCH", "/ds_any/user-mcp", { token: ROTATED_TOKEN }, true],
+    ["test", "POST", "/ds_any/user-mcp/test", undefined, false],
+    ["revoke", "POST", "/ds_any/user-mcp/revoke", undefined, false],
+    ["get", "GET", "/ds_any", undefined, false],
+    ["list", "GET", "", undefined, false],
+    ["delete", "DELETE", "/ds_any", undefined, false],
+  ])(
+    "echoSecrets on %s: the error detail quotes the Authorization header and the body's token",
+    async (operation, method, path, body, hasToken) => {
+      emulator.faults.inject({ operation, action: { kind: "status", status: 500, echoSecrets: true } });
+      const res = await call(emulator, method, `${base()}${path}`, body === undefined ? {} : { body });
+      expect(res.status).toBe(500);
+      expect(res.body.error).toBe("injected_fault");
+      expect(res.body.detail).toContain(`Authorization: Bearer ${API_KEY}`);
+      const token = (body as { token?: string } | undefined)?.token;
+      if (hasToken) expect(res.body.detail).toContain(`token ${token}`);
+      else expect(res.body.detail).not.toContain("token ");
+    },
+  );
+
+  it("echoSecrets is off by default, and a rule's own body wins", async () => {
+    emulator.faults.inject({ operation: "register", action: { kind: "status", status: 502 } });
+    emulator.faults.inject({
+      operation: "register",
+      action: { kind: "status", status: 503, echoSecrets: true, body: { detail: "own" } },
+    });
+    const plain = await call(emulator, "POST", `${base()}/user-mcp`, { body: registerBody() });
+    expect(plain.text).not.toContain(API_KEY);
+    expect(plain.text).not.toContain(TOKEN);
+    const own = await call(emulator, "POST", `${base()}/user-mcp`, { body: registerBody() });
+    expect(own.body).toEqual({ detail: "own" });
+  });
+
+  it("sourceRevokedAnswer answers a revoke as the emulator answers a PATCH of a revoked source", async () => {
+    const reg = await call(emulator, "POST", `${base()}/user-mcp`, { body: registerBody() });
+    const id = reg.body.data_source_id as string;
+    await call(emulator, "POST", `${base()}/${id}/user-mcp/revoke`);
+    const patched = await call(emulator, "PATCH", `${base()}/${id}/user-mcp`, { body: { name: "x" } });
+    emulator.faults.inject({ operation: "revoke", action: sourceRevokedAnswer() });
+    const second = await call(emulator, "POST", `${base()}/${id}/user-mcp/revoke`);
+    expect([patched.status, second.status]).toEqual([400, 400]);
+    expect(second.body).toEqual(patched.body);
+    expect(second.body.error).toBe("source_revoked");
   });
 
   it("applies a fault only to the requests it matches", async () => {

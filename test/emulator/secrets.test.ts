@@ -92,3 +92,45 @@ describe("the MCP token never leaves the vault", () => {
     expect(last?.path).toBe(base());
   });
 });
+
+/*
+ * The opposite on purpose: `echoCredentialInHealthError` (a test mode) makes a failed probe's
+ * health_error quote the credential it sent, unscrubbed, in every answer that carries it, so that
+ * tests of the provider's own scrub of healthError (issue 15 §5) have something to catch.
+ */
+describe("echoCredentialInHealthError (test mode)", () => {
+  let echoing: Emulator;
+  beforeAll(async () => {
+    echoing = await startTestEmulator({ echoCredentialInHealthError: true });
+  });
+  afterAll(() => echoing.close());
+
+  it("puts the sent credential in health_error of register, test, PATCH, GET and list answers", async () => {
+    const S = base("sb_echo");
+    // The MCP server wants ROTATED_TOKEN: a probe with TOKEN fails (401).
+    const reg = await call(echoing, "POST", `${S}/user-mcp`, { body: registerBody({ base_url: mcp.url }) });
+    expect(reg.body.status).toBe("error");
+    expect(reg.body.health_error).toContain(`Authorization: Bearer ${TOKEN}`);
+    const id = reg.body.data_source_id as string;
+    const test = await call(echoing, "POST", `${S}/${id}/user-mcp/test`);
+    expect(test.body.health_error).toContain(`Authorization: Bearer ${TOKEN}`);
+    const patch = await call(echoing, "PATCH", `${S}/${id}/user-mcp`, { body: { name: "renamed" } });
+    expect(patch.body.health_error).toContain(TOKEN);
+    expect((await call(echoing, "GET", `${S}/${id}`)).body.health_error).toContain(TOKEN);
+    expect((await call(echoing, "GET", S)).body.sources[0].health_error).toContain(TOKEN);
+    // A header_token source quotes its own header.
+    const header = await call(echoing, "POST", `${S}/user-mcp`, {
+      body: registerBody({ base_url: strict.url, auth_kind: "header_token", auth_header: "X-Key" }),
+    });
+    expect(header.body.health_error).toContain(`X-Key: ${TOKEN}`);
+  });
+
+  it("is off by default: the same failure is value-free", async () => {
+    const reg = await call(emulator, "POST", `${base("sb_no_echo")}/user-mcp`, {
+      body: registerBody({ base_url: mcp.url }),
+    });
+    expect(reg.body.status).toBe("error");
+    expect(reg.body.health_error).not.toContain(TOKEN);
+    expect(reg.body.health_error).not.toContain("was sent");
+  });
+});

@@ -180,7 +180,8 @@ describe("an authKind switch that must drop auth_header or the vault token (issu
       deleteBeforeReplace: true,
     });
     const switched = await operations(() => up(host, first, bearer));
-    expect(switched.ops).toEqual(["revoke", "register"]);
+    // The replacement's create lists first (issue 15 §2: the snapshot a lost answer is judged by).
+    expect(switched.ops).toEqual(["revoke", "list", "register"]);
     const second = switched.result!.state;
     expect(second.id).not.toBe(first.id);
     expect(second.outputs).toMatchObject({ authKind: "bearer", status: "active", token: TOKEN });
@@ -195,7 +196,7 @@ describe("an authKind switch that must drop auth_header or the vault token (issu
     const toNone = await plan(host, second, none);
     expect(toNone.step.op === "replace" && toNone.step.diff.replaces).toEqual(["token"]);
     const opened = await operations(() => up(host, second, none));
-    expect(opened.ops).toEqual(["revoke", "register"]);
+    expect(opened.ops).toEqual(["revoke", "list", "register"]);
     const third = opened.result!.state;
     expect(third.outputs).toMatchObject({ authKind: "none", status: "active" });
     expect(third.outputs).not.toHaveProperty("token");

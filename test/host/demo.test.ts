@@ -14,7 +14,7 @@ describe("npm run demo", () => {
 
     expect(result.calls.map((c) => [c.step, c.operations])).toEqual([
       ["pulumi preview", []],
-      ["pulumi up", ["register"]],
+      ["pulumi up", ["list", "register"]],
       ["pulumi preview   # nothing changed", []],
       ["pulumi refresh", ["get", "test"]],
       ["pulumi preview   # health drift is a planned update", []],
@@ -23,7 +23,7 @@ describe("npm run demo", () => {
       ["pulumi destroy", ["revoke"]],
     ]);
     expect(text).toContain('status="error" healthError="connection refused"');
-    expect(text).toContain("7 Copass API calls in all");
+    expect(text).toContain("8 Copass API calls in all");
     for (const s of result.secrets) {
       expect(text).not.toContain(s);
       expect(result.hostOutput).not.toContain(s);

@@ -31,7 +31,9 @@ const TOKEN = "tok_LIFECYCLE_main_5be1d0";
 const ROT_OLD = "tok_LIFECYCLE_rotate_old_91f2";
 const ROT_NEW = "tok_LIFECYCLE_rotate_new_c4d8";
 const WRONG = "tok_LIFECYCLE_wrong_e03b";
-const ALL_SECRETS = [API_KEY, TOKEN, ROT_OLD, ROT_NEW, WRONG];
+/** The password of a baseUrl with userinfo (refused by check, which must not quote it). */
+const URL_PASSWORD = "pw_LIFECYCLE_userinfo_6d2a";
+const ALL_SECRETS = [API_KEY, TOKEN, ROT_OLD, ROT_NEW, WRONG, URL_PASSWORD];
 
 const consumer = inject("copassConsumerA");
 
@@ -79,7 +81,9 @@ function program(sandboxId: string, overrides: Props = {}): Props {
 }
 
 beforeAll(async () => {
-  emulator = await startEmulator({ apiKeys: [API_KEY] });
+  // echoCredentialInHealthError: a failed probe's health_error quotes the token it sent (as a
+  // relayed MCP server answer may), so the leak scan below sees every healthError the tests make.
+  emulator = await startEmulator({ apiKeys: [API_KEY], echoCredentialInHealthError: true });
   mcp = await startMcpServer({ auth: { kind: "bearer", token: TOKEN } });
   host = await startHost(consumer);
   // Configure: stack config as the engine passes it, the API key as a secret.
@@ -123,8 +127,8 @@ describe("UserMcpSource lifecycle", () => {
       ingestToolCalls: [],
     });
 
-    // Create: registered and healthy; the id is the data_source_id. Without an appNamespace the
-    // client snapshots the list first, so that a lost POST response can be told apart later.
+    // Create: registered and healthy; the id is the data_source_id. The client snapshots the list
+    // first (with or without an appNamespace), so that a lost POST response can be told apart later.
     let { state } = await counted("create (healthy, no appNamespace)", () =>
       up(host, undefined, program(sb)),
     );
@@ -291,7 +295,7 @@ describe("UserMcpSource lifecycle", () => {
         const { state } = await counted("create (healthy, with appNamespace)", () =>
           up(host, undefined, withNs),
         );
-        expect(calls["create (healthy, with appNamespace)"]).toEqual(["register"]);
+        expect(calls["create (healthy, with appNamespace)"]).toEqual(["list", "register"]);
 
         const planned = await counted(`diff (replace ${field})`, () =>
           plan(host, state, { ...withNs, ...change }),
@@ -307,7 +311,9 @@ describe("UserMcpSource lifecycle", () => {
 
         // Replace, and the namespace is held by the new source.
         const replaced = await counted(`replace (${field})`, () => up(host, state, { ...withNs, ...change }));
-        expect(calls[`replace (${field})`]).toEqual(first ? ["revoke", "register"] : ["register", "revoke"]);
+        expect(calls[`replace (${field})`]).toEqual(
+          first ? ["revoke", "list", "register"] : ["list", "register", "revoke"],
+        );
         expect(replaced.state.id).not.toBe(state.id);
         expect(replaced.state.outputs).toMatchObject({ status: "active", appNamespace: `ns_${field}` });
         await destroy(host, replaced.state);
@@ -437,7 +443,9 @@ describe("UserMcpSource lifecycle", () => {
       ["name", { name: long(256) }],
       ["baseUrl", { baseUrl: "http://mcp.example.com/mcp" }],
       ["baseUrl", { baseUrl: "https://mcp.example.com/mcp/" }],
-      ["baseUrl", { baseUrl: "https://user:pw@mcp.example.com/mcp" }],
+      // The password is one of ALL_SECRETS, so the scan below can see it.
+      // mutation: client/url.ts's userinfo message quotes the URL → this case fails
+      ["baseUrl", { baseUrl: `https://user:${URL_PASSWORD}@mcp.example.com/mcp` }],
       ["baseUrl", { baseUrl: "not a url" }],
       ["authKind", { authKind: "basic" }],
       ["token", { token: undefined }],
@@ -489,10 +497,16 @@ describe("UserMcpSource lifecycle", () => {
     });
   });
 
+  /*
+   * The host does hold the key here, under a misspelt config key (config keys are case-sensitive,
+   * so `copass:apikey` is no key), so the scan of its output and message can see a leak.
+   * mutation: provider.configure writes `JSON.stringify(req.config)` to stderr → this test fails
+   * (it passed before: that host had never been given the key).
+   */
   it("fails clearly without an API key, naming both ways to set it", async () => {
     const bare = await startHost(consumer, { providerText: host.providerText });
     try {
-      await bare.configure({ "copass:apiUrl": emulator.url });
+      await bare.configure({ "copass:apiUrl": emulator.url, "copass:apikey": secret(API_KEY) });
       const checked = await bare.check({}, program("sb_nokey"));
       const err = await bare.create(checked.inputs).catch((e) => e);
       expect(err).toBeInstanceOf(HostError);
@@ -506,7 +520,56 @@ describe("UserMcpSource lifecycle", () => {
     }
   });
 
+  /*
+   * Error answers that repeat the request's API key and token (the emulator's echoSecrets), on
+   * every operation: each step fails naming the status, with both cut out. They feed the scan
+   * below, which can then fail.
+   * mutation: src/redact.ts `redact` returns its input unchanged → this test and the scan fail.
+   */
+  it("error answers that echo the API key and the token, on every operation, never reach a message", async () => {
+    const sb = "sb_echoed_errors";
+    const echo = (operation: string) =>
+      emulator.faults.inject({
+        operation,
+        pathIncludes: `/${sb}/`,
+        action: { kind: "status", status: 500, echoSecrets: true },
+        times: Infinity,
+      });
+    const failing = async (operation: string, step: () => Promise<unknown>): Promise<string> => {
+      echo(operation);
+      try {
+        const error = await counted(`${operation} (echoing 500)`, step).then(
+          () => {
+            throw new Error(`expected the ${operation} step to fail`);
+          },
+          (e: unknown) => e as Error,
+        );
+        // The echoed text reached the message (so the scan can fail), minus the secrets.
+        expect(error.message).toContain("Authorization: Bearer [redacted]");
+        return error.message;
+      } finally {
+        emulator.faults.reset();
+      }
+    };
+
+    const withNs = program(sb, { appNamespace: "crm_echo", deletionPolicy: "delete" });
+    expect(await failing("list", () => up(host, undefined, program(sb)))).toContain("500");
+    expect(await failing("register", () => up(host, undefined, withNs))).toContain("token [redacted]");
+    const { state } = await up(host, undefined, withNs);
+    await failing("get", () => refresh(host, state));
+    await failing("test", () => refresh(host, state));
+    expect(await failing("patch", () => up(host, state, { ...withNs, token: ROT_NEW }))).toContain(
+      "token [redacted]",
+    );
+    await failing("revoke", () => destroy(host, state));
+    await failing("delete", () => destroy(host, state));
+    await destroy(host, state);
+    expect((await api("GET", `/${sb}/sources/${state.id}`)).status).toBe(404);
+  });
+
   // Leak scan (DESIGN §6): runs last, over everything the tests above produced.
+  // mutation: src/redact.ts `redact` returns its input unchanged → this scan fails (it passed before);
+  // so does removing the healthError scrubs of provider.ts and health-wait.ts (echoing probes).
   it("never leaks the token or the API key", () => {
     const out = host.output();
     for (const s of ALL_SECRETS) {

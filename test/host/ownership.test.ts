@@ -2,7 +2,8 @@
  * Ownership and failure semantics at the host boundary (DESIGN §2, issue 6): through Pulumi's real
  * dynamic-provider host over gRPC, the local Copass emulator and a real MCP server.
  *
- * - two stacks, one namespace: the second stack's create is refused and changes nothing;
+ * - two stacks, one namespace: the second stack's create is refused and changes nothing, also when
+ *   a proxy loses its register answer (issue 15 §2); a lost answer whose source committed is found;
  * - a sandbox move creates before it deletes, and a failing create leaves the old source working;
  * - a create interrupted after Copass registered it, then run again: refused; adopted on request;
  * - a register that commits after the client timed out, without appNamespace: at most one source;
@@ -61,6 +62,21 @@ async function registersFinished(sb: string, count: number): Promise<void> {
   }
 }
 
+/**
+ * Stack A's source after stack B was refused: the same row as `before`, the only one in `sb`, and
+ * its vaulted token still A's (the MCP server accepts TOKEN_A only, so a passing test proves no
+ * PATCH put B's token there); A's refresh agrees, and A's destroy ends the test.
+ */
+async function expectStackAUntouched(sb: string, a: State, before: Json): Promise<void> {
+  expect((await api("GET", `/${sb}/sources/${a.id}`)).body).toEqual(before);
+  expect(await sources(sb)).toHaveLength(1);
+  const test = await api("POST", `/${sb}/sources/${a.id}/user-mcp/test`);
+  expect(test.body).toMatchObject({ status: "active", health_error: null });
+  const read = (await refresh(host, a))!;
+  expect(read.outputs).toMatchObject({ status: "active", healthError: null });
+  await destroy(host, read);
+}
+
 function program(sandboxId: string, overrides: Props = {}): Props {
   return {
     sandboxId,
@@ -93,7 +109,8 @@ async function anotherHost(config: Props = {}): Promise<Host> {
 }
 
 beforeAll(async () => {
-  emulator = await startEmulator({ apiKeys: [API_KEY] });
+  // echoCredentialInHealthError: failed probes quote the token they sent, for the leak scan.
+  emulator = await startEmulator({ apiKeys: [API_KEY], echoCredentialInHealthError: true });
   mcp = await startMcpServer({ auth: { kind: "bearer", token: TOKEN_A } });
   host = await startHost(consumer);
   await host.configure({ "copass:apiUrl": emulator.url, "copass:apiKey": secret(API_KEY) });
@@ -131,17 +148,67 @@ describe("two stacks, one appNamespace", () => {
     expect(message).toContain("interrupted after Copass registered it");
     expect(message).toContain("adoptExisting: true");
     expect(message).toContain("choose another appNamespace");
-    // The refused register and one read-only listing: no PATCH, no test.
-    expect(opsSince(from, sb)).toEqual(["register", "list"]);
+    // The snapshot, the refused register and one read-only listing: no PATCH, no test.
+    expect(opsSince(from, sb)).toEqual(["list", "register", "list"]);
 
     // Nothing changed at Copass, and A's token still opens A's MCP server.
-    expect((await api("GET", `/${sb}/sources/${a.id}`)).body).toEqual(before);
-    expect(await sources(sb)).toHaveLength(1);
-    const test = await api("POST", `/${sb}/sources/${a.id}/user-mcp/test`);
-    expect(test.body).toMatchObject({ status: "active", health_error: null });
-    const read = (await refresh(host, a))!;
-    expect(read.outputs).toMatchObject({ status: "active", healthError: null });
-    await destroy(host, read);
+    await expectStackAUntouched(sb, a, before);
+  });
+});
+
+describe("a twin stack whose register answer is lost (issue 15 §2)", () => {
+  it("refuses stack B naming A's source and adoptExisting; A's source, config and token untouched; B holds nothing to destroy", async () => {
+    // mutation: drop `!before.has(row.data_source_id)` in src/client/register-fate.ts reconcile →
+    // B's create succeeds with A's id (B's state would hold A's source, and destroying B would
+    // disconnect A): this test fails.
+    const sb = "sb_twin_502";
+    // Stack A: registered and healthy with its own token.
+    const a = (await up(host, undefined, program(sb, { appNamespace: "crm" }))).state;
+    seenStates.push(a);
+    const before = (await api("GET", `/${sb}/sources/${a.id}`)).body;
+
+    // Stack B: a copy of the project with its own token. A proxy answers its register 502 without
+    // reaching Copass (the emulator's status fault answers before the store runs).
+    emulator.faults.inject({
+      operation: "register",
+      pathIncludes: `/${sb}/`,
+      action: { kind: "status", status: 502 },
+    });
+    const from = emulator.requestLog().length;
+    const error = await failureOf(up(host, undefined, program(sb, { appNamespace: "crm", token: TOKEN_B })));
+
+    // A plain failure: no id reaches B's state, so B's `pulumi destroy` has nothing to revoke.
+    expect(error).toBeInstanceOf(HostError);
+    expect(error).not.toBeInstanceOf(InitFailed);
+    expect((error as HostError).initFailed).toBeUndefined();
+    const message = (error as HostError).details;
+    expect(message).toContain(a.id);
+    expect(message).toContain("another stack or person owns");
+    expect(message).toContain("adoptExisting: true");
+    // Snapshot, the register the proxy failed, the reconciling listing, the listing naming the holder.
+    expect(opsSince(from, sb)).toEqual(["list", "register", "list", "list"]);
+
+    // A is untouched: same row, one source, and its vaulted token is still A's.
+    await expectStackAUntouched(sb, a, before);
+  });
+
+  it("finds its own source after a committed-then-lost register with appNamespace: exactly one source", async () => {
+    // mutation: create's matcher in src/provider/provider.ts (`differingFields(row, inputs).length
+    // === 0`) → `false` → the committed source counts as held by another: this test fails.
+    const sb = "sb_twin_commit";
+    emulator.faults.inject({
+      operation: "register",
+      pathIncludes: `/${sb}/`,
+      action: { kind: "commit-then-drop" },
+    });
+    const from = emulator.requestLog().length;
+    const b = (await up(host, undefined, program(sb, { appNamespace: "crm" }))).state;
+    seenStates.push(b);
+    expect(opsSince(from, sb)).toEqual(["list", "register", "list"]);
+    const live = await sources(sb);
+    expect(live.map((s) => s.data_source_id)).toEqual([b.id]);
+    expect(b.outputs).toMatchObject({ dataSourceId: b.id, status: "active", appNamespace: "crm" });
+    await destroy(host, b);
   });
 });
 
@@ -157,12 +224,12 @@ describe("moving a source to another sandbox", () => {
     const from = emulator.requestLog().length;
     const replaced = (await up(host, old, moved)).state;
     seenStates.push(replaced);
-    // Engine order for create-before-delete: the new register, then the old revoke.
+    // Engine order for create-before-delete: the new register (after its snapshot), then the old revoke.
     const order = emulator
       .requestLog()
       .slice(from)
       .map((e) => `${e.operation}@${e.path.includes("/sb_move_to/") ? "to" : "from"}`);
-    expect(order).toEqual(["register@to", "revoke@from"]);
+    expect(order).toEqual(["list@to", "register@to", "revoke@from"]);
     expect(replaced.outputs).toMatchObject({
       status: "active",
       sandboxId: "sb_move_to",
@@ -175,15 +242,17 @@ describe("moving a source to another sandbox", () => {
   it("leaves the old source active when the create in the new sandbox fails", async () => {
     const p = program("sb_move_keep", { appNamespace: "crm_keep" });
     const old = (await up(host, undefined, p)).state;
-    // Copass refuses the new sandbox (a key without access to it, say).
+    // Copass refuses the new sandbox (a key without access to it, say), with an answer that
+    // repeats the API key and the token it was sent (echoSecrets): the leak scan must see them.
     emulator.faults.inject({
       operation: "register",
       pathIncludes: "/sb_move_denied/",
-      action: { kind: "status", status: 403, body: { error: "forbidden", detail: "no access to sandbox" } },
+      action: { kind: "status", status: 403, echoSecrets: true },
     });
     const error = await failureOf(up(host, old, { ...p, sandboxId: "sb_move_denied" }));
     expect(error).toBeInstanceOf(HostError);
     expect(error.message).toContain("403");
+    expect(error.message).toContain("Authorization: Bearer [redacted] and token [redacted]");
     const kept = (await api("GET", `/sb_move_keep/sources/${old.id}`)).body;
     expect(kept.status).toBe("active");
     expect((await api("POST", `/sb_move_keep/sources/${old.id}/user-mcp/test`)).body.status).toBe("active");
@@ -219,7 +288,7 @@ describe("a create interrupted after Copass registered the source, then run agai
       expect((error as HostError).details).toContain(registered[0].data_source_id);
       expect((error as HostError).details).toContain("interrupted after Copass registered it");
       expect((error as HostError).details).toContain("adoptExisting: true");
-      expect(opsSince(from, sb)).toEqual(["register", "list"]);
+      expect(opsSince(from, sb)).toEqual(["list", "register", "list"]);
 
       // With adoptExisting: the same source, taken over; still exactly one.
       const adopted = (await up(host, undefined, { ...p, adoptExisting: true })).state;
@@ -293,7 +362,12 @@ describe("a slow POST …/test (8 s per answer)", () => {
   );
 });
 
-// Leak scan (DESIGN §6): runs last, over everything the tests above produced.
+/*
+ * Leak scan (DESIGN §6): runs last, over everything the tests above produced. The echoed 403 and
+ * the echoing health probes give it secrets to find.
+ * mutation: src/redact.ts `redact` returns its input unchanged → this scan fails (it passed before);
+ * so does removing the healthError scrubs of provider.ts and health-wait.ts.
+ */
 it("never leaks a token or the API key", () => {
   const outputs = [host, ...extraHosts].map((h) => h.output());
   for (const s of ALL_SECRETS) {

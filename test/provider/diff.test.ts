@@ -1,6 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { diff, needsRetest, updatePatchBody, type DiffResult } from "../../src/provider/diff";
+import {
+  diff,
+  differingFields,
+  needsRetest,
+  updatePatchBody,
+  type DiffResult,
+} from "../../src/provider/diff";
+import type { DataSource } from "../../src/client/types";
+import { userMcpRow } from "../support/rows";
 import { buildOutputs } from "../../src/provider/outputs";
 import { UNKNOWN, checkInputs, type NormalizedInputs } from "../../src/provider/schema";
 import { checkedInputs } from "./fixtures";
@@ -195,6 +203,14 @@ describe("diff", () => {
       { changes: true, replaces: ["status"], deleteBeforeReplace: false },
     ],
     [
+      // One list of retired statuses (client/vocabulary.ts). mutation: `isRetired` → `=== "disconnected"`
+      // in diff.ts → an update that re-tests a source that can never heal: this row fails.
+      "health drift: archived (retired, like revoked) → replace",
+      "archived",
+      {},
+      { changes: true, replaces: ["status"], deleteBeforeReplace: false },
+    ],
+    [
       "health drift: revoked, explicit namespace kept → delete first",
       "disconnected",
       { appNamespace: "crm" },
@@ -280,6 +296,52 @@ describe("diff", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("differingFields: the one comparator of a Copass row and the desired inputs", () => {
+  // Adoption names these fields; create's reconciliation of a lost answer takes a new row as its own
+  // only when there are none. Same rule as the diff (fieldChanged after read's mapping).
+  const row = (config: Record<string, unknown> = {}, over: Partial<DataSource> = {}): DataSource =>
+    userMcpRow(ID, config, { name: "CRM", ...over });
+  it.each<[string, DataSource, Record<string, unknown>, string[]]>([
+    ["the same configuration (server defaults filled in)", row(), {}, []],
+    ["another name", row({}, { name: "billing" }), {}, ["name"]],
+    ["another base_url", row({ base_url: "https://other.example.com/mcp" }), {}, ["baseUrl"]],
+    ["another auth_kind", row({ auth_kind: "none" }), {}, ["authKind"]],
+    [
+      "another auth_header",
+      row({ auth_kind: "header_token", auth_header: "X-A" }),
+      { authKind: "header_token", authHeader: "X-B" },
+      ["authHeader"],
+    ],
+    ["another rate cap", row({ rate_cap_per_minute: 61 }), {}, ["rateCapPerMinute"]],
+    ["another webhook rate cap", row({ webhook_rate_cap_per_minute: 1 }), {}, ["webhookRateCapPerMinute"]],
+    ["an allowlist where the program has none", row({ allowed_tools: ["a"] }), {}, ["allowedTools"]],
+    ["the allowlist in another order", row({ allowed_tools: ["b", "a"] }), { allowedTools: ["a", "b"] }, []],
+    [
+      "other ingest tool calls",
+      row({ ingest_tool_calls: [{ name: "pull", arguments: null }] }),
+      {},
+      ["ingestToolCalls"],
+    ],
+    [
+      "ingest tool calls with null arguments for omitted ones",
+      row({ ingest_tool_calls: [{ name: "pull", arguments: null }] }),
+      { ingestToolCalls: [{ name: "pull" }] },
+      [],
+    ],
+    ["a row that omits keys (undocumented adapter_config)", row({}, { adapter_config: {} }), {}, []],
+    ["the program's namespace", row({ app_namespace: "crm" }), { appNamespace: "crm" }, []],
+    ["another namespace", row({ app_namespace: "x" }), { appNamespace: "crm" }, ["appNamespace"]],
+    [
+      "no namespace in the program: the server's is not held against the row",
+      row({ app_namespace: "x" }),
+      {},
+      [],
+    ],
+  ])("%s", (_name, source, patch, expected) => {
+    expect(differingFields(source, inputs(patch))).toEqual(expected);
   });
 });
 

@@ -39,6 +39,16 @@ describe("decideHealth", () => {
     ["fails at the deadline", "error", "require", 60_000, 60_000, 5, { kind: "fail" }],
     ["timeout 0 fails without a re-test", "error", "require", 0, 0, 0, { kind: "fail" }],
     ["disconnected is terminal under require", "disconnected", "require", 0, 60_000, 0, { kind: "fail" }],
+    // mutation: `isRetired(status)` → `status === "disconnected"` in health.ts → a re-test: this row fails.
+    [
+      "archived is terminal under require (one retired list)",
+      "archived",
+      "require",
+      0,
+      60_000,
+      0,
+      { kind: "fail" },
+    ],
     [
       "an unknown status counts as unhealthy",
       "paused",

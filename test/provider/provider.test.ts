@@ -93,6 +93,17 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
   return { status: res.status, body: (res.body ?? {}) as Props };
 }
 
+/** A source registered by hand (out of band) holding `namespace`: what adoption takes over. */
+function madeByHand(namespace: string, extra: Props = {}): Promise<{ status: number; body: Props }> {
+  return api("POST", "/user-mcp", {
+    name: "made by hand",
+    base_url: UNREACHABLE,
+    auth_kind: "none",
+    app_namespace: namespace,
+    ...extra,
+  });
+}
+
 async function sourcesInSandbox(): Promise<Props[]> {
   return (await api("GET", "")).body.sources as Props[];
 }
@@ -171,10 +182,10 @@ describe("check and diff", () => {
 });
 
 describe("create", () => {
-  it("registers a healthy source in one call, with full outputs", async () => {
+  it("registers a healthy source in two calls (the snapshot list, the register), with full outputs", async () => {
     const inputs = await checked();
     const { id, outs } = await provider.create(inputs);
-    expect(calls()).toEqual(["register"]);
+    expect(calls()).toEqual(["list", "register"]);
     expect(id).toMatch(/\S/);
     expect(outs).toMatchObject({
       dataSourceId: id,
@@ -213,15 +224,15 @@ describe("create", () => {
     expect(error.reasons[0]).toContain(error.id);
     expect(error.message).not.toContain(TOKEN);
     expect(error.reasons[0]).not.toContain(TOKEN);
-    // register, then re-tests with backoff until the 1 s deadline.
-    expect(calls()[0]).toBe("register");
+    // The snapshot list, register, then re-tests with backoff until the 1 s deadline.
+    expect(calls().slice(0, 2)).toEqual(["list", "register"]);
     expect(
       calls()
-        .slice(1)
+        .slice(2)
         .every((op) => op === "test"),
     ).toBe(true);
-    expect(calls().length).toBeGreaterThanOrEqual(2);
-    expect(calls().length).toBeLessThanOrEqual(4);
+    expect(calls().length).toBeGreaterThanOrEqual(3);
+    expect(calls().length).toBeLessThanOrEqual(5);
     // The source exists at Copass (not orphaned: the engine records the id).
     expect((await api("GET", `/${error.id}`)).status).toBe(200);
   });
@@ -239,7 +250,7 @@ describe("create", () => {
     const { outs } = await provider.create(inputs);
     await registered;
     expect((outs as Props).status).toBe("active");
-    expect(calls()[0]).toBe("register");
+    expect(calls().slice(0, 2)).toEqual(["list", "register"]);
     expect(calls()).toContain("test");
   });
 
@@ -253,27 +264,12 @@ describe("create", () => {
     expect(hasUndefined(error.properties)).toBe(false);
   });
 
-  it("cuts the token out of a health error that echoes it (mocked register: the emulator never echoes one)", async () => {
-    const { CopassClient } = await import("../../src/client/client");
-    vi.spyOn(CopassClient.prototype, "registerUserMcp").mockImplementation(async () => ({
-      data_source_id: "ds_echo",
-      status: "error",
-      name: "CRM tools",
-      ingestion_mode: "user_mcp",
-      health_error: `401 from MCP server: bad credential Bearer ${TOKEN}`,
-    }));
-    const { outs } = await provider.create(await checked({ healthPolicy: "ignore" }));
-    expect((outs as Props).healthError).toContain("401 from MCP server");
-    expect((outs as Props).healthError).not.toContain(TOKEN);
-    expect((outs as Props).token).toBe(TOKEN);
-  });
-
   it("warn: succeeds with status error and one warning line without secrets", async () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const { outs } = await provider.create(await checked({ baseUrl: UNREACHABLE, healthPolicy: "warn" }));
     expect(outs).toMatchObject({ status: "error", healthPolicy: "warn" });
     expect(typeof (outs as Props).healthError).toBe("string");
-    expect(calls()).toEqual(["register"]);
+    expect(calls()).toEqual(["list", "register"]);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0]![0])).toContain("unhealthy");
     expect(String(warn.mock.calls[0]![0])).not.toContain(TOKEN);
@@ -283,7 +279,7 @@ describe("create", () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const { outs } = await provider.create(await checked({ baseUrl: UNREACHABLE, healthPolicy: "ignore" }));
     expect((outs as Props).status).toBe("error");
-    expect(calls()).toEqual(["register"]);
+    expect(calls()).toEqual(["list", "register"]);
     expect(warn).not.toHaveBeenCalled();
   });
 
@@ -305,12 +301,7 @@ describe("create", () => {
 
 describe("adoption", () => {
   it("takes over the active source with the namespace instead of registering a second", async () => {
-    const existing = await api("POST", "/user-mcp", {
-      name: "made by hand",
-      base_url: UNREACHABLE,
-      auth_kind: "none",
-      app_namespace: "crm_adopt",
-    });
+    const existing = await madeByHand("crm_adopt");
     expect(existing.status).toBe(200);
     emulator.clearRequestLog();
 
@@ -324,12 +315,7 @@ describe("adoption", () => {
   });
 
   it("records the listed source's data_source_id, even when the test answer carries none (mocked test)", async () => {
-    const existing = await api("POST", "/user-mcp", {
-      name: "made by hand",
-      base_url: UNREACHABLE,
-      auth_kind: "none",
-      app_namespace: "crm_adopt_id",
-    });
+    const existing = await madeByHand("crm_adopt_id");
     const { CopassClient } = await import("../../src/client/client");
     // A test answer without data_source_id: the reference leaves the field nullable.
     vi.spyOn(CopassClient.prototype, "testUserMcp").mockImplementation(async () => ({
@@ -350,14 +336,64 @@ describe("adoption", () => {
     expect((outs as Props).status).toBe("active");
   });
 
-  it("refuses, changing nothing, when the existing source's ingestToolCalls differ", async () => {
-    await api("POST", "/user-mcp", {
-      name: "made by hand",
-      base_url: UNREACHABLE,
-      auth_kind: "none",
-      app_namespace: "crm_calls",
-      ingest_tool_calls: [{ name: "pull_all" }],
+  it("a PATCH that landed, then a failing health test: init-failed with the id and the new config (issue 15 §4)", async () => {
+    // The source is ours and modified once the PATCH lands: a plain error would forget it.
+    // mutation: run api.testUserMcp inside adopt() after the PATCH (outside create's init-failed
+    // zone) → a plain error without id or properties: this test fails.
+    const existing = await madeByHand("crm_adopt_test_fails");
+    const id = String(existing.body.data_source_id);
+    emulator.clearRequestLog();
+    emulator.faults.inject({ operation: "test", action: { kind: "status", status: 500 }, times: Infinity });
+    const error = (await captureError(
+      provider.create({
+        ...(await checked({ appNamespace: "crm_adopt_test_fails", adoptExisting: true })),
+        __provider: "serialized shim text",
+      }),
+    )) as SourceInitError;
+    expect(error).toBeInstanceOf(SourceInitError);
+    expect(error.id).toBe(id);
+    expect(error.properties).toMatchObject({
+      dataSourceId: id,
+      name: "CRM tools",
+      baseUrl: mcp.url,
+      authKind: "bearer",
+      token: TOKEN,
+      // Never the PATCH answer's status: the config it reports on was replaced.
+      status: "unknown",
+      __provider: "serialized shim text",
     });
+    expect(error.reasons[0]).toContain("health test after adoption");
+    expect(error.message).not.toContain(TOKEN);
+    expect(calls().slice(0, 2)).toEqual(["list", "patch"]);
+    expect(
+      calls()
+        .slice(2)
+        .every((op) => op === "test"),
+    ).toBe(true);
+    // The PATCH landed: Copass has the program's config.
+    expect((await api("GET", `/${id}`)).body).toMatchObject({ name: "CRM tools" });
+  });
+
+  it("an adopted source that stays unhealthy under require: init-failed, 'adopted' and the id", async () => {
+    const existing = await madeByHand("crm_adopt_unhealthy");
+    const error = (await captureError(
+      provider.create(
+        await checked({
+          appNamespace: "crm_adopt_unhealthy",
+          adoptExisting: true,
+          baseUrl: UNREACHABLE,
+          healthTimeoutSeconds: 1,
+        }),
+      ),
+    )) as SourceInitError;
+    expect(error).toBeInstanceOf(SourceInitError);
+    expect(error.id).toBe(existing.body.data_source_id);
+    expect(error.message).toContain("was adopted but its MCP server is not healthy");
+    expect(error.properties).toMatchObject({ status: "error", baseUrl: UNREACHABLE, authKind: "bearer" });
+  });
+
+  it("refuses, changing nothing, when the existing source's ingestToolCalls differ", async () => {
+    await madeByHand("crm_calls", { ingest_tool_calls: [{ name: "pull_all" }] });
     emulator.clearRequestLog();
     const error = (await captureError(
       provider.create(await checked({ appNamespace: "crm_calls", adoptExisting: true })),
@@ -395,8 +431,8 @@ describe("a register refused with namespace_conflict (no adoptExisting)", () => 
       expect(error.message).toContain("adoptExisting: true");
       expect(error.message).toContain("choose another appNamespace");
       expect(error.message).not.toContain(TOKEN);
-      // Only the refused register and one read-only listing: no PATCH, no test.
-      expect(calls()).toEqual(["register", "list"]);
+      // The snapshot, the refused register and one read-only listing: no PATCH, no test.
+      expect(calls()).toEqual(["list", "register", "list"]);
       expect((await api("GET", `/${holderId}`)).body).toEqual(before);
       expect(await sourcesInSandbox()).toHaveLength(1);
     },
@@ -686,8 +722,8 @@ describe("a health re-test that was due and did not finish (issue 15 §3)", () =
     // one rule for "a re-test that was due did not finish", on create and update alike.
     testEndpointFails("503");
     const error = await initFailed(provider.create(await checked({ token: ROTATED })));
-    const [first, ...tests] = calls();
-    expect(first).toBe("register");
+    const [snapshot, register, ...tests] = calls();
+    expect([snapshot, register]).toEqual(["list", "register"]);
     expect(tests.every((op) => op === "test")).toBe(true);
     expect(error.properties).toMatchObject({ status: "unknown", token: ROTATED });
     expect(error.properties.healthError).toMatch(/^Copass health re-test of source .* failed: test: /);

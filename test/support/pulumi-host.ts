@@ -17,7 +17,7 @@
  *   and decodes "created but failed to initialize" errors.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, readdir, rm, writeFile, access } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as os from "node:os";
@@ -126,31 +126,26 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 /**
  * `npm run build`, then `npm pack` into a temporary folder; returns the tarball's path.
- * Tolerates a failing build (other people's files mid-edit) when the entry points it needs were
- * still emitted, and says so on stderr.
+ * A failing build fails here, loudly, with tsc's errors: packing what a broken build left in dist/
+ * (stale files of an earlier build included) would test code that is not the source's.
  */
-export async function packPackage(): Promise<string> {
-  const build = await run("npm", ["run", "build"], { cwd: repoRoot });
+export async function packPackage(root = repoRoot): Promise<string> {
+  const build = await run("npm", ["run", "build"], { cwd: root });
   if (build.code !== 0) {
-    const needed = ["dist/index.js", "dist/resource.js", "dist/provider/shim.js"];
-    const missing: string[] = [];
-    for (const f of needed) {
-      await access(path.join(repoRoot, f)).catch(() => missing.push(f));
-    }
-    if (missing.length > 0) throw describeFailure(`npm run build (missing ${missing.join(", ")})`, build);
-    process.stderr.write(`[pulumi-host] npm run build reported errors; packing what it emitted:\n`);
-    process.stderr.write(
-      build.stdout
-        .split("\n")
-        .filter((l) => l.includes("error TS"))
-        .slice(0, 10)
-        .join("\n") + "\n",
+    const errors = (build.stdout + build.stderr)
+      .split("\n")
+      .filter((l) => l.includes("error TS"))
+      .slice(0, 20)
+      .join("\n");
+    throw new Error(
+      `npm run build failed (exit ${build.code}), so nothing was packed and the host tests cannot run:\n` +
+        (errors || `${build.stdout.slice(-2000)}\n${build.stderr.slice(-4000)}`),
     );
   }
   const dest = await mkdtemp(path.join(os.tmpdir(), "copass-pack-"));
-  // --ignore-scripts: the build above is the one `prepack` would run, with its failures tolerated.
+  // --ignore-scripts: the build above is the one `prepack` would run.
   const pack = await run("npm", ["pack", "--ignore-scripts", "--pack-destination", dest, "--silent"], {
-    cwd: repoRoot,
+    cwd: root,
   });
   if (pack.code !== 0) throw describeFailure("npm pack", pack);
   const tgz = (await readdir(dest)).find((f) => f.endsWith(".tgz"));

@@ -16,6 +16,14 @@ export interface EmulatorOptions {
   dataFile?: string;
   /** Health-check timeout per probe, ms. Default 5 000. */
   probeTimeoutMs?: number;
+  /**
+   * Test mode for the scrubbing of whoever reads `health_error`: a failed probe's `health_error`
+   * ends with the credential the probe sent (`…; the MCP server was sent Authorization: Bearer
+   * <token>`), unscrubbed. It models a Copass that relays an MCP server's answer verbatim to a
+   * server that quotes the credential it got, which the emulator otherwise never does (its probe
+   * reasons are value-free and it redacts the token). Default false; never for real use.
+   */
+  echoCredentialInHealthError?: boolean;
 }
 
 /** One line of the request log: never bodies, headers or query values that could hold a secret. */
@@ -41,8 +49,13 @@ export interface RequestLogEntry {
 
 /** What an injected fault does to a matching request. */
 export type FaultAction =
-  /** Answer with this status (and optional Retry-After seconds) without touching state. */
-  | { kind: "status"; status: number; retryAfterSeconds?: number; body?: unknown }
+  /**
+   * Answer with this status (and optional Retry-After seconds) without touching state. The body is
+   * `body`, else `{error: "injected_fault", detail}`. With `echoSecrets`, `detail` also quotes the
+   * request's API key (from `Authorization`) and the `token` of its JSON body, if any: an error
+   * answer that echoes credentials, for leak scans that must be able to fail (ignored with `body`).
+   */
+  | { kind: "status"; status: number; retryAfterSeconds?: number; body?: unknown; echoSecrets?: boolean }
   /** Wait before handling the request normally. */
   | { kind: "delay"; ms: number }
   /** Destroy the socket without answering; state untouched. */

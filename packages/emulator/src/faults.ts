@@ -5,6 +5,7 @@
  * action.
  */
 import type { EmulatorFaults, FaultAction, FaultRule } from "./api";
+import { revoked } from "./store";
 
 export interface FaultRequest {
   method: string;
@@ -52,6 +53,51 @@ export class FaultSet implements EmulatorFaults {
   }
 }
 
+/** What a status fault's body may quote of the request (its `echoSecrets` option). */
+export interface EchoedRequest {
+  /** The Authorization header as sent, API key included. */
+  authorization: string | undefined;
+  /** The raw request body. */
+  body: string;
+}
+
+/**
+ * The body of a status fault: its own `body`, else `{error: "injected_fault", detail}`, where with
+ * `echoSecrets` the detail quotes the request's Authorization header and its JSON body's `token`.
+ * An answer that repeats credentials is what a leak scan needs to be able to fail.
+ */
+export function statusFaultBody(
+  fault: Extract<FaultAction, { kind: "status" }>,
+  req: EchoedRequest,
+): unknown {
+  if (fault.body !== undefined) return fault.body;
+  let detail = `fault injected by the emulator: HTTP ${fault.status}`;
+  if (fault.echoSecrets) {
+    detail += `; the request sent Authorization: ${req.authorization ?? "(none)"}`;
+    const token = tokenOf(req.body);
+    if (token !== undefined) detail += ` and token ${token}`;
+  }
+  return { error: "injected_fault", detail };
+}
+
+function tokenOf(raw: string): string | undefined {
+  try {
+    const parsed = JSON.parse(raw) as { token?: unknown } | null;
+    return typeof parsed?.token === "string" ? parsed.token : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The `400 source_revoked` answer a real Copass may give to a second revoke (reference §7.8), as a
+ * `status` action to inject on `revoke`: the emulator itself answers a second revoke 200.
+ */
+export function sourceRevokedAnswer(): FaultAction {
+  const error = revoked();
+  return { kind: "status", status: error.status, body: { error: error.code, detail: error.detail } };
+}
+
 const KINDS = ["status", "delay", "drop", "commit-then-drop"];
 
 /**
@@ -90,9 +136,14 @@ export function checkFaultRule(input: unknown): FaultRule {
       if (retry !== undefined && (typeof retry !== "number" || retry < 0)) {
         return fail("action.retryAfterSeconds must be a number of seconds ≥ 0");
       }
+      const echo = action.echoSecrets;
+      if (echo !== undefined && typeof echo !== "boolean") {
+        return fail("action.echoSecrets must be true or false when set");
+      }
       checked = { kind: "status", status };
       if (retry !== undefined) checked.retryAfterSeconds = retry;
       if (action.body !== undefined) checked.body = action.body;
+      if (echo !== undefined) checked.echoSecrets = echo;
       break;
     }
     case "delay": {

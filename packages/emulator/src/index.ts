@@ -8,5 +8,6 @@ export type {
   RequestLogEntry,
 } from "./api";
 export { startEmulator } from "./server";
+export { sourceRevokedAnswer } from "./faults";
 export { startMcpServer, DEFAULT_TOOLS } from "./mcp-server";
 export type { McpServerAuth, McpServerOptions, SampleMcpServer } from "./mcp-server";

@@ -35,6 +35,16 @@ export function authHeaders(target: ProbeTarget): Record<string, string> {
   return {};
 }
 
+/**
+ * A failure reason that quotes the credential the probe sent, as an MCP server that echoes it
+ * (and a Copass that relays the server's answer verbatim) would report it. Only for the emulator's
+ * `echoCredentialInHealthError` test mode; never redacted, on purpose.
+ */
+export function reasonQuotingCredential(reason: string, target: ProbeTarget): string {
+  const sent = Object.entries(authHeaders(target)).map(([name, value]) => `${name}: ${value}`);
+  return sent.length === 0 ? reason : `${reason}; the MCP server was sent ${sent.join(", ")}`;
+}
+
 class ProbeTimeout extends Error {}
 
 const SOCKET_REASONS: Record<string, string> = {

@@ -13,7 +13,7 @@ import * as http from "node:http";
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { Emulator, EmulatorOptions, FaultAction, RequestLogEntry } from "./api";
-import { checkFaultRule, FaultSet } from "./faults";
+import { checkFaultRule, FaultSet, statusFaultBody } from "./faults";
 import { filePersistence } from "./persistence";
 import { createMcpProbe, DEFAULT_PROBE_TIMEOUT_MS } from "./probe";
 import { Store, StoreError } from "./store";
@@ -111,6 +111,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const apiKeys = new Set(options.apiKeys);
   const store = new Store({
     probe: createMcpProbe({ timeoutMs: options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS }),
+    echoCredential: options.echoCredentialInHealthError === true,
     ...(options.dataFile !== undefined ? { persistence: filePersistence(options.dataFile) } : {}),
   });
   const faults = new FaultSet();
@@ -255,10 +256,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     if (fault?.kind === "status") {
       const headers: Record<string, string> = {};
       if (fault.retryAfterSeconds !== undefined) headers["retry-after"] = String(fault.retryAfterSeconds);
-      const body = fault.body ?? {
-        error: "injected_fault",
-        detail: `fault injected by the emulator: HTTP ${fault.status}`,
-      };
+      const body = statusFaultBody(fault, { authorization: req.headers.authorization, body: raw });
       return send({ status: fault.status, body, headers }, "status");
     }
     if (fault?.kind === "drop") return drop(0, "drop");

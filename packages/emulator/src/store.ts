@@ -8,10 +8,11 @@
  * (a non-contractual key naming the vault entry), never the secret.
  */
 import { createHash, randomBytes } from "node:crypto";
-import type { ProbeFn, ProbeTarget } from "./probe";
+import { reasonQuotingCredential, type ProbeFn, type ProbeTarget } from "./probe";
 import { memoryPersistence, type PersistedState, type Persistence, type Vault } from "./persistence";
 // The provider package's one redact (DESIGN §6), shared so both cut secrets out the same way.
 import { redact } from "pulumi-copass/redact";
+import { RETIRED_STATUSES } from "pulumi-copass/client";
 import {
   checkConfig,
   parsePatchBody,
@@ -84,10 +85,13 @@ export interface StoreOptions {
   now?: () => Date;
   /** Id generator, injectable for tests. */
   newId?: () => string;
+  /** EmulatorOptions.echoCredentialInHealthError: failed probes quote the credential, unscrubbed. */
+  echoCredential?: boolean;
 }
 
 /** Statuses that free a namespace (reference §7.6 inference). */
-const INACTIVE = new Set(["disconnected", "archived"]);
+/** Statuses that no longer hold a namespace: the provider's one list (its client/vocabulary.ts). */
+const INACTIVE: ReadonlySet<string> = new Set(RETIRED_STATUSES);
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /** `ds_` + 26 random Crockford base32 characters (the shape of the fixtures' `ds_<ULID>`). */
@@ -117,6 +121,7 @@ export class Store {
   private readonly persistence: Persistence;
   private readonly now: () => Date;
   private readonly newId: () => string;
+  private readonly echoCredential: boolean;
   private disposed = false;
 
   constructor(options: StoreOptions) {
@@ -124,6 +129,7 @@ export class Store {
     this.persistence = options.persistence ?? memoryPersistence();
     this.now = options.now ?? (() => new Date());
     this.newId = options.newId ?? newSourceId;
+    this.echoCredential = options.echoCredential ?? false;
     const loaded = this.persistence.load();
     this.state = loaded?.state ?? { version: 1, sandboxes: {} };
     this.vault = loaded?.vault ?? {};
@@ -323,7 +329,9 @@ export class Store {
       return;
     }
     row.status = result.ok ? "active" : "error";
-    row.health_error = result.ok ? null : redact(result.reason, [token]).slice(0, 500);
+    if (result.ok) row.health_error = null;
+    else if (this.echoCredential) row.health_error = reasonQuotingCredential(result.reason, target);
+    else row.health_error = redact(result.reason, [token]).slice(0, 500);
     row.updated_at = isoformat(this.now());
     this.save();
   }
@@ -353,7 +361,8 @@ function outcome(row: SourceRow): Outcome {
   };
 }
 
-function revoked(): StoreError {
+/** 400 source_revoked: what a PATCH or test of a revoked source gets (sourceRevokedAnswer reuses it). */
+export function revoked(): StoreError {
   return new StoreError(
     400,
     "source_revoked",
