@@ -1,21 +1,27 @@
 #!/usr/bin/env node
 /**
  * The `pulumi-copass` bin: argv, the environment, one API call and the output files around the
- * pure import (import.ts). Settings come from the environment only (COPASS_API_URL,
- * COPASS_API_KEY, COPASS_ENCRYPTION_TOKEN): a key given as a flag would stay in shell history and
- * show in process lists, so there is no such flag, and one that looks like it is refused by name.
+ * pure import (import.ts); `drift` is handed to drift.ts with the rest of argv. Settings come from
+ * the environment only (COPASS_API_URL, COPASS_API_KEY, COPASS_ENCRYPTION_TOKEN): a key given as a
+ * flag would stay in shell history and show in process lists, so there is no such flag, and one
+ * that looks like it is refused by name.
  *
  * Every failure is one line on stderr, `pulumi-copass: …`, with no secret in it; exit code 2 for
- * bad usage and refusals (an `--out` file that exists, without `--force`), 1 for everything else.
+ * bad usage and refusals (an `--out` file that exists, without `--force`), 1 for everything else
+ * (drift has its own codes: drift.ts).
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { CopassClient, CopassConfigError, isCopassError } from "../client";
 import { ProviderConfigError, resolveSettings } from "../provider/config";
 import { FIELDS } from "../provider/schema";
+import { EXIT_CODES } from "./drift-classify";
+import { runDrift } from "./drift";
 import { ImportError, planImport, renderJson, renderNotes, renderProgram } from "./import";
 
 export const USAGE = `Usage: pulumi-copass import --sandbox <id> [--out <file> [--force]] [--json]
+       pulumi-copass drift [--stack <name>] [--cwd <dir>] [--format text|markdown|json] [--out <file>]
+       (pulumi-copass drift --help for drift's options and exit codes)
 
 Writes a Pulumi program (TypeScript) that adopts every user_mcp source of a Copass sandbox as it
 is: one UserMcpSource per source with adoptExisting: true, each field exactly as Copass has it
@@ -64,8 +70,8 @@ const FLAGS = {
 /** Flags people reach for to pass a credential: refused with the reason, never echoed. */
 const CREDENTIAL_FLAG = /^--?(api[-_]?key|key|token|encryption[-_]?token)$/i;
 
-/** Parses argv (without node and script); throws CliUsageError. */
-export function parseCommand(argv: readonly string[]): ImportCommand | "help" {
+/** Refuses a flag that looks like a credential, for every command; throws CliUsageError. */
+function refuseCredentialFlags(argv: readonly string[]): void {
   for (const arg of argv) {
     if (arg === "--") break;
     const flag = arg.split("=")[0]!;
@@ -76,6 +82,11 @@ export function parseCommand(argv: readonly string[]): ImportCommand | "help" {
       );
     }
   }
+}
+
+/** Parses argv (without node and script); throws CliUsageError. */
+export function parseCommand(argv: readonly string[]): ImportCommand | "help" {
+  refuseCredentialFlags(argv);
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: true });
@@ -92,7 +103,9 @@ export function parseCommand(argv: readonly string[]): ImportCommand | "help" {
   if (command !== "import") {
     // A command-like word is echoed to help with typos; anything else might be a pasted secret.
     const shown = /^[a-z-]{1,20}$/.test(command) ? `unknown command ${command}` : "unknown command";
-    throw new CliUsageError(`${shown}; the only command is import (pulumi-copass import --sandbox <id>)`);
+    throw new CliUsageError(
+      `${shown}; the commands are import (pulumi-copass import --sandbox <id>) and drift (pulumi-copass drift)`,
+    );
   }
   if (rest.length > 0) {
     throw new CliUsageError("import takes no positional arguments; give the sandbox as --sandbox <id>");
@@ -140,6 +153,7 @@ export const processIo: CliIo = {
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   let command;
   try {
+    if (argv[0] === "drift") return await drift(argv.slice(1), env, io);
     command = parseCommand(argv);
   } catch (err) {
     if (!(err instanceof CliUsageError)) throw err;
@@ -165,6 +179,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
     io.stderr(`pulumi-copass: ${oneLine(explain(err, command.sandboxId))}`);
     return 1;
   }
+}
+
+/** drift keeps one exit code for every error, bad usage included (its --help lists them). */
+async function drift(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  try {
+    refuseCredentialFlags(argv);
+  } catch (err) {
+    io.stderr(`pulumi-copass: drift: ${err instanceof Error ? err.message : String(err)}`);
+    return EXIT_CODES.error;
+  }
+  return runDrift(argv, env, io);
 }
 
 function overwriteRefusal(out: string): string {

@@ -96,8 +96,8 @@ function healthPolicyOf(news: Props): unknown {
   return news.healthPolicy ?? FIELDS.healthPolicy.default;
 }
 
-/** Last known status unhealthy (but not revoked) and a policy that cares. */
-function hasHealthDrift(olds: Props, news: Props): boolean {
+/** Last known status unhealthy (but not revoked) and a policy that cares; drift reports it too. */
+export function hasHealthDrift(olds: Props, news: Props): boolean {
   const status = olds.status;
   if (typeof status !== "string" || status === "active" || isRetired(status)) return false;
   return healthPolicyOf(news) !== "ignore";

@@ -78,7 +78,7 @@ describe("parseCommand", () => {
     [
       "an unknown command",
       ["improt", "--sandbox", "sb"],
-      "unknown command improt; the only command is import",
+      "unknown command improt; the commands are import (pulumi-copass import --sandbox <id>) and drift",
     ],
     ["no sandbox", ["import"], "--sandbox is required"],
     ["a sandbox with a slash", ["import", "--sandbox", "sb/1"], "--sandbox must be a sandbox id"],

@@ -19,6 +19,8 @@ export interface Cli {
   readonly outputs: string[];
   /** The state folder (file backend), for scanning what the engine wrote to disk. */
   readonly stateDir: string;
+  /** The environment every command gets (PATH with the CLI first, PULUMI_HOME, backend, passphrase). */
+  readonly env: NodeJS.ProcessEnv;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,7 @@ export async function startCli(bin: string, projectDir: string): Promise<Cli> {
     start: (args) => start(args),
     outputs,
     stateDir,
+    env,
     close: () => rm(home, { recursive: true, force: true }),
   };
 }

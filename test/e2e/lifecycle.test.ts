@@ -1,9 +1,10 @@
 /**
  * examples/basic through the real Pulumi CLI (built from its Go modules), the emulator and a real
- * MCP server on loopback: preview, up, a no-change preview, the drift gate of examples/gitops
- * during an MCP outage and after healing, a token rotation, refresh and destroy. The assertions
- * are on what the engine itself produced: exit codes, preview text, `pulumi stack export`, the
- * state files, and what is left at the emulator.
+ * MCP server on loopback: preview, up, a no-change preview, the one-bit drift gate
+ * (`preview --refresh --expect-no-changes`; examples/gitops now runs `pulumi-copass drift`, tested
+ * in drift.test.ts) during an MCP outage and after healing, a token rotation, refresh and destroy.
+ * The assertions are on what the engine itself produced: exit codes, preview text, `pulumi stack
+ * export`, the state files, and what is left at the emulator.
  *
  * The steps share one stack and run in order; each `it` names the step it checks.
  */

@@ -1,0 +1,181 @@
+/**
+ * The verdicts of `pulumi-copass drift` (src/cli/drift-classify.ts) on engine events captured from
+ * a real refresh preview (drift-fixtures.ts), and on copies edited to reach the rarer shapes.
+ */
+import { describe, expect, it } from "vitest";
+import { EXIT_CODES, classify, outcomeOf, type EngineEventLike } from "../../src/cli/drift-classify";
+import { SOURCE_ID, SOURCE_URN, captured, sourceOutputs } from "./drift-fixtures";
+
+const only = (events: EngineEventLike[]) => {
+  const { sources } = classify(events);
+  expect(sources).toHaveLength(1);
+  return sources[0]!;
+};
+
+describe("classify on captured refresh previews", () => {
+  it("reads an unchanged stack as in sync, exit 0", () => {
+    const result = classify(captured("in-sync"));
+    expect(result.sources).toEqual([
+      expect.objectContaining({ name: "crm", urn: SOURCE_URN, id: SOURCE_ID, state: "in sync", changes: [] }),
+    ]);
+    // The stack and the default provider are neither judged nor counted.
+    expect(result.otherResources).toEqual({ count: 0, changedByRefresh: 0 });
+    expect(EXIT_CODES[outcomeOf(result)]).toBe(0);
+  });
+
+  it("reads an MCP outage as unhealthy with status and healthError then and now, exit 20", () => {
+    const result = classify(captured("mcp-outage"));
+    expect(result.sources[0]).toMatchObject({
+      state: "unhealthy",
+      changes: [],
+      before: { status: "active", healthError: null },
+      now: { status: "error", healthError: "connection refused" },
+      baseUrl: "http://127.0.0.1:47002/mcp",
+    });
+    expect(outcomeOf(result)).toBe("health drift");
+    expect(EXIT_CODES[outcomeOf(result)]).toBe(20);
+  });
+
+  it("reads a console rename as changed: field name, old → new, exit 21", () => {
+    const result = classify(captured("renamed"));
+    expect(result.sources[0]).toMatchObject({
+      state: "changed",
+      changes: [{ field: "name", secret: false, old: "CRM tools", new: "CRM (console edit)" }],
+    });
+    expect(EXIT_CODES[outcomeOf(result)]).toBe(21);
+  });
+
+  it("reads an out-of-band revoke (status disconnected) as gone, revoked, keeping the changed fields", () => {
+    const verdict = only(captured("revoked-and-renamed"));
+    expect(verdict).toMatchObject({ state: "gone", goneBecause: "revoked", now: { status: "disconnected" } });
+    expect(verdict.changes.map((c) => c.field)).toEqual(["name"]);
+    expect(outcomeOf(classify(captured("revoked-and-renamed")))).toBe("configuration drift");
+  });
+
+  it("reads an archived source as gone too: every retired status is", () => {
+    // mutation: `now.status === "disconnected"` instead of isRetired → this test fails.
+    const events = captured("revoked-and-renamed");
+    sourceOutputs(events).new.outputs.status = "archived";
+    expect(only(events)).toMatchObject({ state: "gone", goneBecause: "archived" });
+  });
+
+  it("reads an out-of-band delete (the refresh would delete it) as gone, deleted", () => {
+    const verdict = only(captured("deleted"));
+    expect(verdict).toMatchObject({ state: "gone", goneBecause: "deleted", now: null, id: SOURCE_ID });
+    expect(verdict.before.status).toBe("active");
+  });
+
+  it("reads a failed read as cannot verify with the provider's message (engine prefix removed), exit 22", () => {
+    const result = classify(captured("read-failed"));
+    expect(result.sources[0]).toMatchObject({
+      state: "cannot verify",
+      now: null,
+      message: `Copass read of source ${SOURCE_ID} in sandbox sb_scratch failed: get: HTTP 500 internal: boom [redacted]`,
+    });
+    // The provider's stack trace (severity info#err) and the engine's "preview failed" are noise.
+    expect(result.errors).toEqual([]);
+    expect(EXIT_CODES[outcomeOf(result)]).toBe(22);
+  });
+});
+
+describe("classify on edited captures", () => {
+  it("judges the plugin's type token copass:index:UserMcpSource like the dynamic one", () => {
+    const events = captured("renamed");
+    for (const e of events) {
+      const meta = e.resourcePreEvent?.metadata ?? e.resOutputsEvent?.metadata;
+      if (meta?.urn === SOURCE_URN) meta.type = "copass:index:UserMcpSource";
+    }
+    expect(only(events)).toMatchObject({ state: "changed", type: "copass:index:UserMcpSource" });
+  });
+
+  it("says a secret field changed without any value of it", () => {
+    // The engine masks secrets as "[secret]"; a different envelope stands for a token changed behind
+    // our back. mutation: report secret fields like the others (old/new) → this test fails.
+    const events = captured("in-sync");
+    sourceOutputs(events).new.outputs.token = {
+      "4dabf18193072939515e22adb298388d": "x",
+      ciphertext: "other",
+    };
+    const verdict = only(events);
+    expect(verdict).toMatchObject({ state: "changed", changes: [{ field: "token", secret: true }] });
+    expect(verdict.changes[0]).not.toHaveProperty("old");
+    expect(verdict.changes[0]).not.toHaveProperty("new");
+  });
+
+  it("takes new output-only keys (issue 15's apiEndpoint, tenantId) for no configuration drift", () => {
+    // mutation: compare every output key instead of the field table's → this test fails.
+    const events = captured("in-sync");
+    Object.assign(sourceOutputs(events).new.outputs, {
+      apiEndpoint: "http://127.0.0.1:47001",
+      tenantId: "usr_1",
+    });
+    expect(only(events).state).toBe("in sync");
+  });
+
+  it("compares allowedTools as a set, as the plan does: a reordered list is no drift", () => {
+    const events = captured("in-sync");
+    sourceOutputs(events).new.outputs.allowedTools = ["get_account", "search_accounts"];
+    expect(only(events).state).toBe("in sync");
+  });
+
+  it("takes an unhealthy source under healthPolicy ignore as in sync, as the plan does", () => {
+    // mutation: unhealthy whenever status is not active (without hasHealthDrift) → this test fails.
+    const events = captured("mcp-outage");
+    const step = sourceOutputs(events);
+    step.old.outputs.healthPolicy = step.new.outputs.healthPolicy = "ignore";
+    expect(only(events)).toMatchObject({ state: "in sync", now: { status: "error" } });
+  });
+
+  it("reports a source the refresh started but never finished as cannot verify", () => {
+    const events = captured("in-sync").filter((e) => e.resOutputsEvent?.metadata.urn !== SOURCE_URN);
+    expect(only(events)).toMatchObject({
+      state: "cannot verify",
+      message: expect.stringMatching(/^not read/),
+    });
+  });
+
+  it("counts other resources without judging them, and keeps their errors apart", () => {
+    const bucketUrn = "urn:pulumi:dev::copass-basic::aws:s3/bucket:Bucket::logs";
+    const bucket = {
+      op: "update",
+      urn: bucketUrn,
+      type: "aws:s3/bucket:Bucket",
+      old: { id: "b" },
+      new: { id: "b" },
+    };
+    const failing = { ...bucket, urn: `${bucketUrn}2`, op: "refresh" };
+    const events: EngineEventLike[] = [
+      ...captured("in-sync"),
+      { resourcePreEvent: { metadata: { ...bucket, op: "refresh" } } },
+      { resOutputsEvent: { metadata: bucket } },
+      { resourcePreEvent: { metadata: failing } },
+      {
+        diagnosticEvent: {
+          urn: `${bucketUrn}2`,
+          severity: "error",
+          message: "Preview failed: access denied\n",
+        },
+      },
+      { diagnosticEvent: { severity: "error", message: "preview failed\n" } },
+    ];
+    const result = classify(events);
+    expect(result.sources.map((s) => s.state)).toEqual(["in sync"]);
+    expect(result.otherResources).toEqual({ count: 2, changedByRefresh: 1 });
+    expect(result.errors).toEqual(["logs2: access denied"]);
+    expect(outcomeOf(result)).toBe("error");
+  });
+
+  it("lets the most serious outcome win: error > configuration drift > health drift > in sync", () => {
+    const verdicts = (...names: Parameters<typeof captured>[0][]) =>
+      classify(
+        names.flatMap((name, i) =>
+          captured(name).map((e) => JSON.parse(JSON.stringify(e).replaceAll("::crm", `::crm${i}`))),
+        ),
+      );
+    expect(outcomeOf(verdicts("in-sync", "mcp-outage"))).toBe("health drift");
+    expect(outcomeOf(verdicts("mcp-outage", "renamed"))).toBe("configuration drift");
+    expect(outcomeOf(verdicts("mcp-outage", "deleted"))).toBe("configuration drift");
+    expect(outcomeOf(verdicts("renamed", "read-failed"))).toBe("error");
+    expect(verdicts("renamed", "in-sync").sources.map((s) => s.name)).toEqual(["crm0", "crm1"]);
+  });
+});

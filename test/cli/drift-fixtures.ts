@@ -1,0 +1,37 @@
+/**
+ * Engine events of `pulumi refresh --preview-only` (Pulumi 3.274.1, the e2e CLI) on a stack of
+ * examples/basic against the emulator and the sample MCP server, captured with `--event-log` and
+ * trimmed of the serialized `__provider` (test/cli/fixtures/drift-events/*.jsonl):
+ * - in-sync: nothing changed;
+ * - mcp-outage: the MCP server stopped (status active → error, healthError "connection refused");
+ * - renamed: `name` changed in the Copass console (an out-of-band PATCH);
+ * - revoked-and-renamed: then revoked out of band (status disconnected);
+ * - deleted: then deleted out of band (the read finds nothing: op delete);
+ * - read-failed: Copass answered 500 to the read (a diagnostic with the source's URN, no outputs).
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import type { EngineEventLike } from "../../src/cli/drift-classify";
+
+export type Captured =
+  "in-sync" | "mcp-outage" | "renamed" | "revoked-and-renamed" | "deleted" | "read-failed";
+
+export const SOURCE_URN = "urn:pulumi:dev::copass-basic::pulumi-nodejs:dynamic/copass:UserMcpSource::crm";
+export const SOURCE_ID = "ds_Q9KAQ4B9JK11XYCJNVRWH4PEEZ";
+
+/** A fresh copy of a captured run's events (tests may edit it). */
+export function captured(name: Captured): EngineEventLike[] {
+  const file = path.join(__dirname, "fixtures", "drift-events", `${name}.jsonl`);
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as EngineEventLike);
+}
+
+/** The source's `resOutputsEvent` metadata in `events` (to edit a captured run). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- engine JSON, edited freely by tests
+export function sourceOutputs(events: EngineEventLike[]): any {
+  const found = events.find((e) => e.resOutputsEvent?.metadata.urn === SOURCE_URN);
+  if (!found?.resOutputsEvent) throw new Error("no resOutputsEvent for the source in this capture");
+  return found.resOutputsEvent.metadata;
+}
