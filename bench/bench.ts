@@ -14,16 +14,17 @@
  * rounds, and only the ratios measured this way mean anything on a shared machine.
  *
  * Operations, each over N resources with `--parallel` in flight: check, create, no-op diff,
- * refresh (health re-test on and off), one in-place update (rename), delete. Plus cold start (host
- * spawn to the first answered Configure + Check), the time to require our provider module, the
- * host's peak RSS at the largest N, and the `__provider` and state bytes per resource.
+ * refresh (health re-test on and off), one in-place update (rename), delete. Plus the cold start
+ * (cold-start.ts: host spawn to the first answered Configure + Check beside the host floor, and
+ * what loading the program side, the provider and the client costs), the host's peak RSS at the
+ * largest N, and the `__provider` and state bytes per resource.
  *
  *   npm run bench                                # full run (~10 min on 2 cores)
  *   npm run bench -- --n 50 --rounds 1 --latency 20 --cold 2   # quick check
+ *   npm run bench:cold                           # the cold start only (cold.ts, ~1 min)
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -32,12 +33,12 @@ import {
   packAndInstall,
   removeTemp,
   repoRoot,
-  run,
   secret,
   startHost,
   type Host,
   type Props,
 } from "../test/support/pulumi-host";
+import { coldStartLines, machineInfo, measureColdStart, median, round2, type ColdStart } from "./cold-start";
 import { HttpFloor, hostFloorProviderText, type Program } from "./floors";
 
 const API_KEY = "olk_bench_0a1b2c3d4e5f";
@@ -96,12 +97,6 @@ const [COLD = 5] = ints("cold", args.cold, 1, 20);
 const CHUNK = 2 * PARALLEL;
 
 // --- small helpers ---------------------------------------------------------------------------------
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 /** Runs `fn` over `items` with at most `limit` in flight; resolves when all are done. */
 async function pool<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
@@ -334,26 +329,15 @@ async function main(): Promise<void> {
       appNamespace: `ns${i}`,
     });
 
-    // Cold start, before the long run: host spawn → first answered Configure + Check.
+    // Cold start, before the long run: host spawn → first answered Configure + Check, and loading.
     await servers.setLatency(0);
-    const cold: Record<"ours" | "hostFloor", number[]> = { ours: [], hostFloor: [] };
-    for (let i = 0; i <= COLD; i++) {
-      const order: ("ours" | "hostFloor")[] = i % 2 ? ["hostFloor", "ours"] : ["ours", "hostFloor"];
-      for (const which of order) {
-        const t0 = performance.now();
-        const host = await startHost(consumerDir, { providerText: texts[which] });
-        try {
-          await host.configure(config);
-          const checked = await host.check({}, { ...program("sb_cold", 0) });
-          expect(checked.failures.length === 0, "cold check failed");
-        } finally {
-          await host.kill();
-        }
-        // Sample 0 warms the bench's own gRPC stubs: not counted.
-        if (i > 0) cold[which].push(performance.now() - t0);
-      }
-    }
-    const moduleLoad = await measureModuleLoad(consumerDir);
+    const coldStart = await measureColdStart(consumerDir, {
+      samples: COLD,
+      providerTexts: texts,
+      config,
+      program: { ...program("sb_cold", 0) },
+      log,
+    });
 
     // The long-lived hosts, one per subject.
     const env = profilingEnv(args["cpu-prof-dir"]);
@@ -462,32 +446,15 @@ async function main(): Promise<void> {
         }
       }
     }
-    const coldOurs = median(cold.ours);
-    const coldFloor = median(cold.hostFloor);
     const results = {
       machine: {
-        node: process.version,
-        platform: `${os.platform()} ${os.release()}`,
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model ?? "unknown",
-        loadAverage1m: round2(os.loadavg()[0] ?? NaN),
-        totalMemMb: Math.round(os.totalmem() / 2 ** 20),
-        date: new Date().toISOString(),
+        ...machineInfo(),
         rounds: ROUNDS,
         parallel: PARALLEL,
         durationS: Math.round((performance.now() - started) / 1000),
       },
       rows,
-      coldStart: {
-        oursMs: round2(coldOurs),
-        hostFloorMs: round2(coldFloor),
-        oursShareMs: round2(coldOurs - coldFloor),
-        samples: COLD,
-        providerModuleLoadMs: round2(moduleLoad.providerMs),
-        providerModuleLoadsUndici: moduleLoad.undiciAfterProvider,
-        previewLoadsUndici: moduleLoad.undiciAfterPreview,
-        clientModuleLoadMs: round2(moduleLoad.clientMs),
-      },
+      coldStart,
       memory: {
         n: largest,
         peakRssMb: {
@@ -543,50 +510,6 @@ function profilingEnv(dir: string | undefined): NodeJS.ProcessEnv {
   return { NODE_OPTIONS: `--require ${preload}` };
 }
 
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
-}
-
-/** require() time of our provider module in a fresh process, and whether a preview loads undici. */
-async function measureModuleLoad(consumerDir: string): Promise<{
-  providerMs: number;
-  clientMs: number;
-  undiciAfterProvider: boolean;
-  undiciAfterPreview: boolean;
-}> {
-  const script = `
-    const { performance } = require("node:perf_hooks");
-    const undici = () => Object.keys(require.cache).some((k) => /[\\\\/]node_modules[\\\\/]undici[\\\\/]/.test(k));
-    const t0 = performance.now();
-    const { provider } = require("pulumi-copass/provider");
-    const providerMs = performance.now() - t0;
-    const undiciAfterProvider = undici();
-    (async () => {
-      await provider.configure({ config: { get: () => undefined } });
-      const news = { sandboxId: "sb", name: "n", baseUrl: "https://mcp.example.com/mcp", authKind: "none" };
-      const { inputs } = await provider.check({}, news);
-      await provider.diff("id", inputs, inputs);
-      const undiciAfterPreview = undici();
-      const t1 = performance.now();
-      require("pulumi-copass/client");
-      const clientMs = performance.now() - t1;
-      process.stdout.write(JSON.stringify({ providerMs, clientMs, undiciAfterProvider, undiciAfterPreview }));
-    })();
-  `;
-  const samples = [];
-  for (let i = 0; i < COLD; i++) {
-    const r = await run(process.execPath, ["-e", script], { cwd: consumerDir, timeoutMs: 60_000 });
-    if (r.code !== 0) throw new Error(`module load probe failed: ${r.stderr}`);
-    samples.push(JSON.parse(r.stdout) as Awaited<ReturnType<typeof measureModuleLoad>>);
-  }
-  return {
-    providerMs: median(samples.map((s) => s.providerMs)),
-    clientMs: median(samples.map((s) => s.clientMs)),
-    undiciAfterProvider: samples.some((s) => s.undiciAfterProvider),
-    undiciAfterPreview: samples.some((s) => s.undiciAfterPreview),
-  };
-}
-
 type Results = {
   rows: {
     n: number;
@@ -598,7 +521,7 @@ type Results = {
     apiCalls: number;
     apiCallsMin: number;
   }[];
-  coldStart: Record<string, number | boolean>;
+  coldStart: ColdStart;
   memory: { n: number; peakRssMb: { ours: number; hostFloor: number } };
   bytes: {
     providerText: { ours: number; hostFloor: number };
@@ -634,7 +557,6 @@ function renderTable(r: Results): string {
   ]);
   const widths = head.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)));
   const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-  const c = r.coldStart;
   return [
     `pulumi-copass bench — node ${r.machine.node}, ${r.machine.cpus} cpus, load ${r.machine.loadAverage1m}, ` +
       `medians of ${r.machine.rounds} interleaved rounds, ${r.machine.parallel} in parallel`,
@@ -643,9 +565,7 @@ function renderTable(r: Results): string {
     `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
     ...lines.map(fmt),
     "",
-    `cold start (host spawn → first Configure + Check answered): ours ${c.oursMs} ms, host floor ${c.hostFloorMs} ms, ours − floor ${c.oursShareMs} ms`,
-    `require("pulumi-copass/provider"): ${c.providerModuleLoadMs} ms (loads undici: ${c.providerModuleLoadsUndici ? "yes" : "no"}); ` +
-      `check + diff load undici: ${c.previewLoadsUndici ? "yes" : "no"}; the client (undici) later: ${c.clientModuleLoadMs} ms`,
+    ...coldStartLines(r.coldStart),
     `peak RSS of the host at N = ${r.memory.n}: ours ${r.memory.peakRssMb.ours} MB, host floor ${r.memory.peakRssMb.hostFloor} MB`,
     `__provider: ours ${r.bytes.providerText.ours} B, host floor ${r.bytes.providerText.hostFloor} B; ` +
       `state per resource: ours ${r.bytes.statePerResource.ours} B, host floor ${r.bytes.statePerResource.hostFloor} B`,

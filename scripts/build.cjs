@@ -18,6 +18,14 @@ const r = spawnSync(process.execPath, [tsc, "-b", "packages/emulator/tsconfig.bu
 });
 if (r.status !== 0) process.exit(r.status ?? 1);
 
+// dist/zod.js: a bundle of the zod functions we use, without zod's locales (scripts/bundle-zod.mjs).
+// Written after every tsc run, which may have rewritten it with the plain re-export.
+const bundled = spawnSync(process.execPath, [path.join(__dirname, "bundle-zod.mjs")], {
+  cwd: root,
+  stdio: "inherit",
+});
+if (bundled.status !== 0) process.exit(bundled.status ?? 1);
+
 // npm links bins at install time; a bin rebuilt later must stay executable for `npx`.
 fs.chmodSync(path.join(root, "packages", "emulator", "dist", "cli.js"), 0o755);
 fs.chmodSync(path.join(root, "dist", "cli", "main.js"), 0o755);

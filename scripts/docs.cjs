@@ -1,6 +1,8 @@
-// Writes the documentation generated from the field table (src/provider/schema.ts, built):
-// the README inputs table and the JSDoc of every `UserMcpSourceArgs` member in src/resource.ts.
-// Usage: npm run docs. test/readme.test.ts and test/resource-args.test.ts fail when either drifts.
+// Writes the files generated from the field table (src/provider/schema.ts, built): the README
+// inputs table, the JSDoc of every `UserMcpSourceArgs` member in src/resource.ts, and
+// src/field-names.ts (the names the program side reads without loading zod).
+// Usage: npm run docs. test/readme.test.ts, test/resource-args.test.ts and
+// test/field-names.test.ts fail when one drifts.
 const fs = require("node:fs");
 const path = require("node:path");
 
@@ -36,7 +38,7 @@ function withArgsDocs(source, docOf) {
 module.exports = { jsdoc, withArgsDocs };
 
 if (require.main === module) {
-  const { argDoc, inputsMarkdownTable } = require("../dist/provider/docs");
+  const { argDoc, fieldNamesModule, inputsMarkdownTable } = require("../dist/provider/docs");
   const root = path.join(__dirname, "..");
 
   const readmePath = path.join(root, "README.md");
@@ -51,4 +53,7 @@ if (require.main === module) {
   const resourcePath = path.join(root, "src", "resource.ts");
   fs.writeFileSync(resourcePath, withArgsDocs(fs.readFileSync(resourcePath, "utf8"), argDoc));
   console.log("src/resource.ts UserMcpSourceArgs JSDoc updated");
+
+  fs.writeFileSync(path.join(root, "src", "field-names.ts"), fieldNamesModule());
+  console.log("src/field-names.ts updated");
 }

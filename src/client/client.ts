@@ -1,6 +1,6 @@
 /**
- * The Copass REST client (reference §1–§2) on undici. One keep-alive `Agent` per client, created
- * on the first request (never at module load: the provider module is required inside Pulumi's
+ * The Copass REST client (reference §1–§2) on undici (the parts we use: ./undici.ts). One keep-alive
+ * `Agent` per client, created on the first request (never at module load: the provider module is required inside Pulumi's
  * host, which must not open anything it does not use), and one composed dispatcher over it that
  * adds undici's retry interceptor driven by our policy (retry.ts: the policy and its undici
  * adapter). Register goes through the bare Agent: it is never retried blindly. This file is the
@@ -10,7 +10,7 @@
  * `redact` with the API key, the encryption token and the request's MCP token; no message ever
  * includes headers or the request body.
  */
-import { Agent, interceptors, type Dispatcher } from "undici";
+import type { Agent, Dispatcher } from "undici";
 import type { ZodType } from "zod";
 import type { AttemptEvent, CallOptions, CopassApi, CopassClientOptions } from "./api";
 import {
@@ -27,6 +27,7 @@ import {
 import { answerFate, createdOutcome } from "./register-fate";
 import { checkApiUrl } from "./url";
 import { resolvePolicy, undiciRetry, type RetryPolicy } from "./retry";
+import { loadUndici } from "./undici";
 import {
   dataSourceSchema,
   sourceListSchema,
@@ -41,6 +42,9 @@ import {
   type StatusResponse,
   type UserMcpResult,
 } from "./types";
+
+/** undici's Agent, retry interceptor and request API, without its entry point (./undici.ts). */
+const undici = loadUndici();
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const SOURCES = "/api/v1/storage/sandboxes";
@@ -205,7 +209,7 @@ export class CopassClient implements CopassApi {
 
   #dispatchers(): { bare: Agent; retrying: Dispatcher } {
     if (!this.#agent || !this.#retrying) {
-      this.#agent = new Agent({
+      this.#agent = new undici.Agent({
         keepAliveTimeout: 10_000,
         connect: { timeout: this.#timeoutMs },
         headersTimeout: this.#timeoutMs,
@@ -213,7 +217,7 @@ export class CopassClient implements CopassApi {
       });
       // throwOnError: false hands the last failed response (status, body) to us once the policy
       // gives up, so the error can carry the server's `error`/`detail`.
-      this.#retrying = this.#agent.compose(interceptors.retry({ throwOnError: false }));
+      this.#retrying = this.#agent.compose(undici.retry({ throwOnError: false }));
     }
     return { bare: this.#agent, retrying: this.#retrying };
   }
@@ -247,7 +251,7 @@ export class CopassClient implements CopassApi {
     let response: Dispatcher.ResponseData;
     let text: string;
     try {
-      response = await (repeatable ? retrying : bare).request(request);
+      response = await undici.request(repeatable ? retrying : bare, request);
       text = await response.body.text();
     } catch (error) {
       if (signal?.aborted) {

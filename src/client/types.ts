@@ -4,7 +4,7 @@
  * through (`z.looseObject`) and statuses are open strings, because the real service may add either.
  * The emulator is the strict side; the client is not.
  */
-import { z } from "zod";
+import * as z from "../zod";
 
 import { AUTH_KINDS, type AuthKind } from "./vocabulary";
 

@@ -1,9 +1,17 @@
 /**
- * Documentation generated from the field table (schema.ts): the README inputs table and the JSDoc
- * of each `UserMcpSourceArgs` member (src/resource.ts). `npm run docs` (scripts/docs.cjs) writes
- * both; test/readme.test.ts and test/resource-args.test.ts fail when either drifts.
+ * Files generated from the field table (schema.ts): the README inputs table, the JSDoc of each
+ * `UserMcpSourceArgs` member (src/resource.ts) and the zod-free list of names the program side
+ * reads (src/field-names.ts). `npm run docs` (scripts/docs.cjs) writes all three;
+ * test/readme.test.ts, test/resource-args.test.ts and test/field-names.test.ts fail when one drifts.
  */
-import { FIELD_NAMES, specOf, type ChangeClass, type FieldName, type FieldSpec } from "./schema";
+import {
+  FIELD_NAMES,
+  SECRET_FIELDS,
+  specOf,
+  type ChangeClass,
+  type FieldName,
+  type FieldSpec,
+} from "./schema";
 
 /** What a change does, as the README's "on change" column says it (with the field's special rules). */
 function changeCell(spec: FieldSpec): string {
@@ -66,4 +74,29 @@ export function argDoc(name: FieldName): string {
   ]
     .filter((part) => part !== undefined)
     .join(" ");
+}
+
+/**
+ * The text of src/field-names.ts: the table's input names and secret ones as plain data, so that
+ * the program side (resource.ts) gets them without loading the validator (zod) that the table
+ * holds. Formatted as prettier would, so the written file passes `prettier --check`.
+ */
+export function fieldNamesModule(): string {
+  const list = (names: readonly string[]) => names.map((name) => `  ${JSON.stringify(name)},\n`).join("");
+  return [
+    "// Generated from the field table (src/provider/schema.ts) by `npm run docs`: do not edit.",
+    "// test/field-names.test.ts fails when it differs from the table.",
+    "",
+    "/**",
+    " * The inputs of `UserMcpSource` in table order, and the ones stored as secrets: plain data for",
+    " * the program side (resource.ts), which needs the names, not the validator. Importing this loads",
+    ' * nothing, so `require("pulumi-copass")` does not load zod (test/package/lean-start.test.ts).',
+    " */",
+    `export const FIELD_NAMES = [\n${list(FIELD_NAMES)}] as const;`,
+    "",
+    "export type FieldName = (typeof FIELD_NAMES)[number];",
+    "",
+    `export const SECRET_FIELDS: readonly FieldName[] = [${SECRET_FIELDS.map((n) => JSON.stringify(n)).join(", ")}];`,
+    "",
+  ].join("\n");
 }

@@ -13,7 +13,7 @@
  * string {@link UNKNOWN} whatever its declared type, even nested in arrays or objects. Such a
  * property skips validation (and the cross-field rules that read it) and passes through as-is.
  */
-import { z } from "zod";
+import * as z from "../zod";
 import {
   AUTH_KINDS,
   type IngestToolCall,

@@ -1,0 +1,36 @@
+// Replaces dist/zod.js (tsc's re-export of the `zod` package, see src/zod.ts) with a bundle of the
+// zod functions src/zod.ts lists, shaken by rolldown (a devDependency; nothing new at run time).
+// Why: every entry point of the zod package requires its 64 locale files (colinhacks/zod#6050),
+// most of the 128 ms `require("pulumi-copass/provider")` took; the bundle keeps the English locale
+// that zod registers by default and nothing else. Run by scripts/build.cjs after tsc.
+//
+// The banner names the zod version and carries zod's MIT license, as its license asks of copies.
+// Our own code is not bundled: its stack traces point at dist/<file>.js as before; only frames
+// inside zod point at dist/zod.js. zod stays in `dependencies` (its types, and `npm audit`).
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "rolldown";
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
+const zodDir = path.dirname(createRequire(path.join(root, "package.json")).resolve("zod/package.json"));
+const { version } = JSON.parse(readFileSync(path.join(zodDir, "package.json"), "utf8"));
+const license = readFileSync(path.join(zodDir, "LICENSE"), "utf8").trim();
+
+const banner = [
+  "/*!",
+  ` * zod ${version} (https://github.com/colinhacks/zod), the functions src/zod.ts lists, bundled by`,
+  " * scripts/bundle-zod.mjs so that loading it does not load zod's locales. Its license:",
+  " *",
+  ...license.split("\n").map((line) => ` * ${line}`.trimEnd()),
+  " */",
+].join("\n");
+
+await build({
+  input: path.join(root, "src", "zod.ts"),
+  platform: "node",
+  logLevel: "warn",
+  treeshake: true,
+  output: { file: path.join(root, "dist", "zod.js"), format: "cjs", banner },
+});

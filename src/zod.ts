@@ -1,0 +1,13 @@
+/**
+ * The part of zod this package uses, in one module. In the sources (tests, typecheck) it is a plain
+ * re-export of the `zod` package. In the build, scripts/build.cjs replaces its output,
+ * dist/zod.js, with a bundle of exactly these exports (scripts/bundle-zod.mjs): every entry point of
+ * the zod package loads its 64 locale files (colinhacks/zod#6050), ~60 ms of every provider start,
+ * while a bundle shaken down to these functions keeps the English messages only and loads in a few
+ * milliseconds (README "Performance"). Same zod, same code, same messages.
+ *
+ * Import it as a namespace (`import * as z from "../zod"`) so the code reads as zod's docs do.
+ * Only values listed here can be used: a new zod function is one more name on this list.
+ */
+export { any, array, boolean, enum, looseObject, number, object, record, string, union, unknown } from "zod";
+export type { ZodDefault, ZodObject, ZodOptional, ZodType, infer, input, output } from "zod";

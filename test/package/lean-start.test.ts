@@ -1,0 +1,250 @@
+/**
+ * What loading the packed package loads (issue 18), each in a fresh Node process in the consumer
+ * project (the tarball + `@pulumi/pulumi`, as a user's program has it):
+ * - the program side (`require("pulumi-copass")`) loads no zod: it needs the field names, not the
+ *   validator (src/field-names.ts);
+ * - the provider loads zod only as dist/zod.js, the bundle without zod's locales
+ *   (scripts/bundle-zod.mjs), and no undici;
+ * - the client loads undici's Agent, retry interceptor and request API, not its entry point;
+ * - the bundled zod says exactly what the zod package says: every check failure of the provider
+ *   and every response-shape message of the client, compared with the sources run on the package.
+ * The times are the bench's business (`npm run bench:cold`); these tests hold what is loaded.
+ */
+import { describe, expect, inject, it } from "vitest";
+import { dataSourceSchema, sourceListSchema, userMcpResultSchema } from "../../src/client/types";
+import { checkInputs } from "../../src/provider/schema";
+import { hostNode, run } from "../support/pulumi-host";
+
+const consumer = inject("copassConsumerA");
+
+/**
+ * Runs `body` in a fresh Node in the consumer project and returns what it printed as JSON.
+ * `loadedSince(before)` lists the files loaded since `before`, relative to their node_modules.
+ */
+async function inConsumer<T>(body: string): Promise<T> {
+  const script = `
+    const path = require("node:path");
+    const modules = () => Object.keys(require.cache);
+    const loadedSince = (before) => {
+      const seen = new Set(before);
+      return modules()
+        .filter((m) => !seen.has(m))
+        // The innermost package: ours may sit in node_modules/pulumi-copass/node_modules.
+        .map((m) => m.split(path.sep + "node_modules" + path.sep).pop().split(path.sep).join("/"));
+    };
+    const out = (value) => process.stdout.write(JSON.stringify(value));
+    (async () => { ${body} })().catch((e) => { console.error(e); process.exit(1); });
+  `;
+  const r = await run(hostNode, ["-e", script], { cwd: consumer, timeoutMs: 60_000 });
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as T;
+}
+
+const ours = (files: string[]) => files.filter((f) => f.startsWith("pulumi-copass/"));
+const of = (pkg: string, files: string[]) => files.filter((f) => f.startsWith(`${pkg}/`));
+
+describe("loading the packed package", () => {
+  it('require("pulumi-copass") adds to a program no zod and no undici', { timeout: 60_000 }, async () => {
+    const r = await inConsumer<{ pulumi: string[]; added: string[] }>(`
+      require("@pulumi/pulumi");
+      const before = modules();
+      require("pulumi-copass");
+      out({ pulumi: loadedSince([]), added: loadedSince(before) });
+    `);
+    // Were @pulumi/pulumi to load zod itself, the cache would hide ours: it does not.
+    expect(r.pulumi.filter((f) => /zod/.test(f))).toEqual([]);
+    // The list is real: our program-side files are in it.
+    expect(ours(r.added)).toEqual(
+      expect.arrayContaining(["pulumi-copass/dist/index.js", "pulumi-copass/dist/resource.js"]),
+    );
+    // mutation: import FIELD_NAMES from "./provider/schema" in resource.ts → dist/zod.js (and the
+    // schema's modules) appear → this test fails.
+    expect(r.added.filter((f) => /zod/.test(f))).toEqual([]);
+    expect(of("undici", r.added)).toEqual([]);
+  });
+
+  it(
+    "the provider loads zod only as the bundle without locales, and no undici",
+    { timeout: 60_000 },
+    async () => {
+      const added = await inConsumer<string[]>(`
+      const before = modules();
+      require("pulumi-copass/provider");
+      out(loadedSince(before));
+    `);
+      expect(ours(added)).toEqual(
+        expect.arrayContaining(["pulumi-copass/dist/provider/provider.js", "pulumi-copass/dist/zod.js"]),
+      );
+      // mutation: import { z } from "zod" in schema.ts (or a build without scripts/bundle-zod.mjs) →
+      // zod's own files, its 64 locales among them, appear → this test fails.
+      expect(of("zod", added)).toEqual([]);
+      expect(of("undici", added)).toEqual([]);
+    },
+  );
+
+  it(
+    "the client loads undici's Agent, retry interceptor and request API, not its entry point",
+    { timeout: 60_000 },
+    async () => {
+      const added = await inConsumer<string[]>(`
+      require("pulumi-copass/provider");
+      const before = modules();
+      require("pulumi-copass/client");
+      out(loadedSince(before));
+    `);
+      const undici = of("undici", added);
+      expect(undici).toEqual(
+        expect.arrayContaining([
+          "undici/lib/dispatcher/agent.js",
+          "undici/lib/interceptor/retry.js",
+          "undici/lib/api/api-request.js",
+        ]),
+      );
+      // mutation: import { Agent, interceptors } from "undici" in client.ts → index.js and its
+      // fetch, WebSocket, cache and mock modules appear → this test fails.
+      expect(undici).not.toContain("undici/index.js");
+      expect(undici.length).toBeLessThan(40);
+      expect(of("zod", added)).toEqual([]);
+    },
+  );
+});
+
+// --- the bundled zod says what the zod package says ---------------------------------------------
+
+/** Programs that break every rule of the field table, the cross-field ones and nested ones. */
+const BAD_PROGRAMS: Record<string, unknown>[] = [
+  {},
+  { sandboxId: 5, name: 7, baseUrl: 9, authKind: 1 },
+  { sandboxId: "sb/1", name: "", baseUrl: "ftp://x", authKind: "basic" },
+  { sandboxId: "sb", name: "x".repeat(256), baseUrl: "http://example.com/mcp", authKind: "bearer" },
+  {
+    sandboxId: "sb",
+    name: "n",
+    baseUrl: "https://u:p@example.com/mcp/",
+    authKind: "none",
+    token: "tok_1234",
+  },
+  { sandboxId: "sb", name: "n", baseUrl: "https://example.com/mcp", authKind: "bearer", token: "abc" },
+  { sandboxId: "sb", name: "n", baseUrl: "https://example.com/mcp", authKind: "header_token", token: 5 },
+  {
+    sandboxId: "sb",
+    name: "n",
+    baseUrl: "https://example.com/mcp",
+    authKind: "bearer",
+    token: "tok_1234",
+    authHeader: "X Bad",
+  },
+  {
+    sandboxId: "sb",
+    name: "n",
+    baseUrl: "https://example.com/mcp",
+    authKind: "none",
+    appNamespace: "a b",
+    adoptExisting: "yes",
+  },
+  { sandboxId: "sb", name: "n", baseUrl: "https://example.com/mcp", authKind: "none", adoptExisting: true },
+  {
+    sandboxId: "sb",
+    name: "n",
+    baseUrl: "https://example.com/mcp",
+    authKind: "none",
+    allowedTools: ["a", "a"],
+  },
+  { sandboxId: "sb", name: "n", baseUrl: "https://example.com/mcp", authKind: "none", allowedTools: [""] },
+  { sandboxId: "sb", name: "n", baseUrl: "https://example.com/mcp", authKind: "none", allowedTools: "all" },
+  {
+    sandboxId: "sb",
+    name: "n",
+    baseUrl: "https://example.com/mcp",
+    authKind: "none",
+    ingestToolCalls: [{ arguments: 1 }],
+  },
+  { sandboxId: "sb", name: "n", baseUrl: "https://example.com/mcp", authKind: "none", ingestToolCalls: [5] },
+  { sandboxId: "sb", name: "n", baseUrl: "https://example.com/mcp", authKind: "none", ingestToolCalls: {} },
+  {
+    sandboxId: "sb",
+    name: "n",
+    baseUrl: "https://example.com/mcp",
+    authKind: "none",
+    rateCapPerMinute: 1.5,
+    webhookRateCapPerMinute: 0,
+  },
+  {
+    sandboxId: "sb",
+    name: "n",
+    baseUrl: "https://example.com/mcp",
+    authKind: "none",
+    rateCapPerMinute: "60",
+    webhookRateCapPerMinute: 7000,
+  },
+  {
+    sandboxId: "sb",
+    name: "n",
+    baseUrl: "https://example.com/mcp",
+    authKind: "none",
+    healthPolicy: "never",
+    healthTimeoutSeconds: -1,
+  },
+  {
+    sandboxId: "sb",
+    name: "n",
+    baseUrl: "https://example.com/mcp",
+    authKind: "none",
+    healthCheckOnRefresh: "no",
+    deletionPolicy: "purge",
+  },
+];
+
+/** Response bodies of the wrong shape: these messages are zod's own, in its English locale. */
+const BAD_BODIES: Record<"result" | "source" | "list", unknown[]> = {
+  result: [{ data_source_id: 5 }, { status: [], error: {} }, "text", null],
+  source: [
+    {},
+    { data_source_id: 5, provider: "user_mcp", name: "n", status: "active", adapter_config: "x" },
+    [],
+  ],
+  list: [{ sources: {} }, { sources: [{ data_source_id: "d" }], count: 1.5 }, { sources: [1] }],
+};
+
+/** The first three issues of a failed parse, as the client puts them in its error message. */
+function issues(parse: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) {
+  return parse.success
+    ? []
+    : parse.error!.issues.slice(0, 3).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+}
+
+describe("the bundled zod (dist/zod.js)", () => {
+  it(
+    "gives every check failure and every response-shape message the zod package gives, byte for byte",
+    { timeout: 60_000 },
+    async () => {
+      const packed = await inConsumer<{ failures: unknown[]; bodies: Record<string, string[][]> }>(`
+      const { provider } = require("pulumi-copass/provider");
+      const client = require("pulumi-copass/client");
+      const programs = ${JSON.stringify(BAD_PROGRAMS)};
+      const bodies = ${JSON.stringify(BAD_BODIES)};
+      const issues = ${issues.toString()};
+      const failures = [];
+      for (const p of programs) failures.push((await provider.check({}, p)).failures);
+      const schemas = { result: client.userMcpResultSchema, source: client.dataSourceSchema, list: client.sourceListSchema };
+      const parsed = {};
+      for (const [k, list] of Object.entries(bodies)) parsed[k] = list.map((b) => issues(schemas[k].safeParse(b)));
+      out({ failures, bodies: parsed, loaded: loadedSince([]).filter((f) => f.startsWith("zod/")) });
+    `);
+      const fromSources = {
+        failures: BAD_PROGRAMS.map((p) => checkInputs(p).failures),
+        bodies: {
+          result: BAD_BODIES.result.map((b) => issues(userMcpResultSchema.safeParse(b))),
+          source: BAD_BODIES.source.map((b) => issues(dataSourceSchema.safeParse(b))),
+          list: BAD_BODIES.list.map((b) => issues(sourceListSchema.safeParse(b))),
+        },
+      };
+      // Not vacuous: every program fails, and zod's own English messages are among the compared.
+      expect(fromSources.failures.every((f) => f.length > 0)).toBe(true);
+      expect(JSON.stringify(fromSources.bodies)).toContain("Invalid input: expected string, received number");
+      // mutation: remove `if (!globalConfig.localeError) config(en_default())` from dist/zod.js (the
+      // English locale the bundle keeps) → the client's messages become "Invalid input" → this fails.
+      expect(packed).toEqual({ ...fromSources, loaded: [] });
+    },
+  );
+});
