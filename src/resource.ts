@@ -121,6 +121,16 @@ export interface UserMcpSourceArgs {
   readonly adoptExisting?: pulumi.Input<boolean>;
 }
 
+/** Outputs that are no input (DESIGN §1; apiEndpoint and tenantId: location.ts). */
+const OUTPUT_ONLY_KEYS = [
+  "dataSourceId",
+  "status",
+  "healthError",
+  "ingestionMode",
+  "apiEndpoint",
+  "tenantId",
+];
+
 export class UserMcpSource extends pulumi.dynamic.Resource {
   // `declare`, not `public readonly x!`: with class fields defined after super() (ES2022), a
   // field initialiser would overwrite the outputs the SDK just created.
@@ -150,6 +160,14 @@ export class UserMcpSource extends pulumi.dynamic.Resource {
   declare readonly healthError: pulumi.Output<string | null>;
   /** How Copass ingests from the source (`user_mcp`); `null` when the server did not say. */
   declare readonly ingestionMode: pulumi.Output<string | null>;
+  /**
+   * The Copass API endpoint the source lives at (`scheme://host[:port][/base path]`, recorded at
+   * create or adoption); refresh, update and destroy refuse to judge it from another one. `null` in
+   * state written before it was recorded, until the next refresh or update.
+   */
+  declare readonly apiEndpoint: pulumi.Output<string | null>;
+  /** The Copass tenant (`user_id`) that owns the source; `null` until a refresh has read it. */
+  declare readonly tenantId: pulumi.Output<string | null>;
 
   constructor(name: string, args: UserMcpSourceArgs, opts?: pulumi.CustomResourceOptions) {
     // A fresh object on every call: the base constructor adds `__provider` to it. Every input of
@@ -160,7 +178,7 @@ export class UserMcpSource extends pulumi.dynamic.Resource {
       props[field] = value !== undefined && SECRET_FIELDS.includes(field) ? pulumi.secret(value) : value;
     }
     // Output-only keys: the SDK creates an output property only for keys present here.
-    for (const key of ["dataSourceId", "status", "healthError", "ingestionMode"]) props[key] = undefined;
+    for (const key of OUTPUT_ONLY_KEYS) props[key] = undefined;
     super(
       providerShim,
       name,

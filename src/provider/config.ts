@@ -17,6 +17,8 @@ export const SETTINGS = {
   apiKey: { config: "copass:apiKey", env: "COPASS_API_KEY" },
   encryptionToken: { config: "copass:encryptionToken", env: "COPASS_ENCRYPTION_TOKEN" },
   requestTimeoutSeconds: { config: "copass:requestTimeoutSeconds", env: "COPASS_REQUEST_TIMEOUT_SECONDS" },
+  // A deliberate move of the stack to apiUrl from this recorded endpoint (location.ts).
+  apiUrlMovedFrom: { config: "copass:apiUrlMovedFrom", env: "COPASS_API_URL_MOVED_FROM" },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -29,6 +31,8 @@ export interface ProviderSettings {
   apiKey: string;
   encryptionToken?: string;
   requestTimeoutMs: number;
+  /** The endpoint sources are moving away from (location.ts); absent when no move is under way. */
+  apiUrlMovedFrom?: string;
 }
 
 /** A provider-configuration problem; the message names the fix and never a value. */
@@ -95,6 +99,16 @@ export function resolveSettings(config: ConfigValues, env: Env): ProviderSetting
   const settings: ProviderSettings = { apiUrl, apiKey, requestTimeoutMs: Math.round(timeoutSeconds * 1000) };
   const encryptionToken = pick("encryptionToken", config, env);
   if (encryptionToken !== undefined) settings.encryptionToken = encryptionToken;
+  const movedFrom = pick("apiUrlMovedFrom", config, env)?.replace(/\/+$/, "");
+  if (movedFrom !== undefined) {
+    const bad = urlProblem(
+      `The endpoint a move starts from (${both("apiUrlMovedFrom")})`,
+      movedFrom,
+      DEFAULT_API_URL,
+    );
+    if (bad) throw new ProviderConfigError(bad);
+    settings.apiUrlMovedFrom = movedFrom;
+  }
   return settings;
 }
 
@@ -104,6 +118,7 @@ export function sameSettings(a: ProviderSettings, b: ProviderSettings): boolean 
     a.apiUrl === b.apiUrl &&
     a.apiKey === b.apiKey &&
     a.encryptionToken === b.encryptionToken &&
-    a.requestTimeoutMs === b.requestTimeoutMs
+    a.requestTimeoutMs === b.requestTimeoutMs &&
+    a.apiUrlMovedFrom === b.apiUrlMovedFrom
   );
 }

@@ -16,6 +16,7 @@ import { redact } from "../redact";
 import { SourceInitError } from "./errors";
 import { decideHealth } from "./health";
 import { buildOutputs, healthFromOutcome, type HealthState, type SourceOutputs } from "./outputs";
+import type { Location } from "./location";
 import type { HealthPolicy, NormalizedInputs } from "./schema";
 
 export type Verdict = "ok" | "fail" | "warn";
@@ -110,6 +111,8 @@ export interface WaitedSource {
   id: string;
   inputs: NormalizedInputs;
   namespace: string;
+  /** Where the source lives (location.ts). */
+  location: Location;
   /** The request's `__provider` (see SourceInitError). */
   providerText: unknown;
 }
@@ -121,7 +124,13 @@ export interface WaitedSource {
  * `reason` is the redacted message of the failure.
  */
 export function unfinishedRetest(source: WaitedSource, last: HealthState, reason: string): SourceInitError {
-  const outs = buildOutputs(source.inputs, source.id, unfinished(last, reason), source.namespace);
+  const outs = buildOutputs(
+    source.inputs,
+    source.id,
+    unfinished(last, reason),
+    source.namespace,
+    source.location,
+  );
   return new SourceInitError(source.id, outs, reason, source.providerText);
 }
 

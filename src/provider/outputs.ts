@@ -16,10 +16,13 @@
  * - The MCP token appears only under the key `token` (the engine re-marks secrets by key), and
  *   comes from the program or the prior state: the API never returns it.
  * - No volatile server fields (timestamps): they would make every refresh look like drift.
+ * - `apiEndpoint` and `tenantId` (location.ts) are always present: where the source lives, or
+ *   `null` while unknown (state written before they existed, a tenant no answer carried yet).
  */
 import type { z } from "zod";
 import { FIELD_NAMES, specOf, stripUndefined, type FieldName, type NormalizedInputs } from "./schema";
 import { userMcpAdapterConfigSchema, type DataSource, type UserMcpResult } from "../client/types";
+import { recordedLocation, type Location } from "./location";
 
 export type SourceOutputs = Omit<NormalizedInputs, "appNamespace"> & {
   appNamespace: string;
@@ -27,7 +30,7 @@ export type SourceOutputs = Omit<NormalizedInputs, "appNamespace"> & {
   status: string;
   healthError: string | null;
   ingestionMode: string | null;
-};
+} & Location;
 
 /** The health part of the outputs, as the last API answer gave it. */
 export interface HealthState {
@@ -52,6 +55,7 @@ export function buildOutputs(
   id: string,
   health: HealthState,
   resolvedNamespace: string,
+  location: Location,
 ): SourceOutputs {
   const outs: Record<string, unknown> = {};
   for (const name of FIELD_NAMES) outs[name] = inputs[name];
@@ -60,6 +64,8 @@ export function buildOutputs(
   outs.status = health.status;
   outs.healthError = health.status === "active" ? null : health.healthError;
   outs.ingestionMode = health.ingestionMode;
+  outs.apiEndpoint = location.apiEndpoint;
+  outs.tenantId = location.tenantId;
   return stripUndefined(outs) as SourceOutputs;
 }
 
@@ -92,9 +98,15 @@ function served(name: FieldName, source: DataSource, ac: Record<string, unknown>
 
 /**
  * Read's `props`: each desired field as the server has it (`served`), the token and the
- * provider-only fields from the prior state, and health from `health` (the GET, or a re-test).
+ * provider-only fields from the prior state, health from `health` (the GET, or a re-test), and
+ * where the source lives from `location` (by default, what `prior` recorded).
  */
-export function outputsFromSource(source: DataSource, prior: Prior, health: HealthState): SourceOutputs {
+export function outputsFromSource(
+  source: DataSource,
+  prior: Prior,
+  health: HealthState,
+  location: Location = recordedLocation(prior),
+): SourceOutputs {
   const ac = source.adapter_config ?? {};
   const id = source.data_source_id;
   const outs: Record<string, unknown> = {};
@@ -110,6 +122,8 @@ export function outputsFromSource(source: DataSource, prior: Prior, health: Heal
   outs.status = health.status;
   outs.healthError = health.status === "active" ? null : health.healthError;
   outs.ingestionMode = health.ingestionMode ?? (prior.ingestionMode as string | undefined) ?? null;
+  outs.apiEndpoint = location.apiEndpoint;
+  outs.tenantId = location.tenantId;
   return stripUndefined(outs) as SourceOutputs;
 }
 

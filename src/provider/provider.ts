@@ -3,8 +3,8 @@
  * `require("pulumi-copass/provider").provider.<method>(…)` inside Pulumi's dynamic-provider host.
  * Plain JSON in and out. This file orders the API calls; decisions live in pure modules (schema,
  * diff, health, outputs), and each behaviour in its own: a create is never duplicated
- * (../client/create-once.ts), adoption and its refusal (adopt.ts), the health wait
- * (health-wait.ts), the errors Pulumi sees (errors.ts).
+ * (../client/create-once.ts), adoption (adopt.ts), the health wait (health-wait.ts), where a
+ * source lives and what proves it gone (location.ts), the errors Pulumi sees (errors.ts).
  *
  * Nothing is created at load time: the Copass client is built on the first call that needs the
  * API, from the settings `configure` stored plus the environment read at that moment, and reused
@@ -40,6 +40,7 @@ import {
   type InitFailedProperties,
 } from "./errors";
 import { enforceHealth, scrubbed, settleHealth, unfinishedRetest, type HealthWait } from "./health-wait";
+import { confirmGone, locationOfCreate, placeCall, recordedLocation, tenantAfterRead } from "./location";
 import {
   buildOutputs,
   healthFromOutcome,
@@ -138,8 +139,8 @@ export const provider = {
   async create(raw: Props): Promise<pulumi.dynamic.CreateResult> {
     const inputs = checked(raw, "create");
     const subject = `a user_mcp source in sandbox ${inputs.sandboxId}`;
-    const { api } = await connectOrThrow("create", subject, inputs.token);
-    const secrets = secretsOf(inputs.token);
+    const { api, settings, secrets } = await connectOrThrow("create", subject, inputs.token);
+    const endpoint = placeCall("create", subject, {}, settings, secrets).endpoint;
 
     let created: Created | undefined;
     let adopted = false;
@@ -170,10 +171,11 @@ export const provider = {
       ingestionMode: outcome.ingestion_mode ?? null,
     };
     const namespace = inputs.appNamespace ?? id;
+    const location = locationOfCreate(endpoint, outcome);
     let outs;
     try {
       const { health, verdict } = await settleHealth(healthWait(api, inputs, id, secrets), first, prior);
-      outs = buildOutputs(inputs, id, health, namespace);
+      outs = buildOutputs(inputs, id, health, namespace, location);
       const verb = adopted ? "adopted" : "created";
       enforceHealth(verdict, verb, outs, inputs.healthTimeoutSeconds, secrets, raw.__provider);
     } catch (error) {
@@ -183,14 +185,16 @@ export const provider = {
       // re-tests it.
       const step = adopted ? "health test after adoption" : "health re-test";
       const reason = failure(step, describe(id, inputs.sandboxId), error, secrets).message;
-      throw unfinishedRetest({ id, inputs, namespace, providerText: raw.__provider }, prior, reason);
+      const source = { id, inputs, namespace, location, providerText: raw.__provider };
+      throw unfinishedRetest(source, prior, reason);
     }
     return { id, outs };
   },
 
   /**
-   * GET (404 → gone), then with healthCheckOnRefresh a re-test (not for a revoked source).
-   * `props` are the full outputs; `inputs` the desired fields as the server has them.
+   * GET (refused first if the provider points away from the recorded endpoint; a 404 is gone once
+   * the sandbox's listing confirms it: get + list), then with healthCheckOnRefresh a re-test (not for
+   * a revoked source). `props` are the full outputs; `inputs` the desired fields as Copass has them.
    */
   async read(id: string, props?: Props): Promise<pulumi.dynamic.ReadResult> {
     const prior = props ?? {};
@@ -202,10 +206,12 @@ export const provider = {
       );
     }
     const subject = describe(id, sandboxId);
-    const { api } = await connectOrThrow("read", subject, prior.token);
-    const secrets = secretsOf(prior.token);
+    const { api, settings, secrets } = await connectOrThrow("read", subject, prior.token);
+    const place = placeCall("read", subject, prior, settings, secrets);
     try {
       const source = await api.getSource(sandboxId, id);
+      // Before the re-test, which writes: another tenant's row is not ours to test.
+      const location = { apiEndpoint: place.endpoint, tenantId: tenantAfterRead(place, source.user_id, id) };
       let health = scrubbed(healthFromSource(source), secrets);
       if (prior.healthCheckOnRefresh !== false && source.status !== "disconnected") {
         try {
@@ -216,12 +222,13 @@ export const provider = {
           health = { status: "disconnected", healthError: null, ingestionMode: health.ingestionMode };
         }
       }
-      const outs = outputsFromSource(source, prior, health);
+      const outs = outputsFromSource(source, prior, health, location);
       return { id, props: outs, inputs: inputsFromOutputs(outs) };
     } catch (error) {
-      if (isNotFound(error)) return { id: "" };
-      throw failure("read", subject, error, secrets);
+      if (!isNotFound(error)) throw failure("read", subject, error, secrets);
     }
+    await confirmGone("read", subject, api, { sandboxId, id, place, secrets });
+    return { id: "" };
   },
 
   /**
@@ -242,11 +249,12 @@ export const provider = {
     };
     const namespace = news.appNamespace ?? (typeof prior.appNamespace === "string" ? prior.appNamespace : id);
     if (Object.keys(body).length === 0 && !retest) {
-      return { outs: buildOutputs(news, id, health, namespace) };
+      return { outs: buildOutputs(news, id, health, namespace, recordedLocation(prior)) };
     }
 
-    const { api } = await connectOrThrow("update", subject, news.token, prior.token);
-    const secrets = secretsOf(news.token, prior.token);
+    const { api, settings, secrets } = await connectOrThrow("update", subject, news.token, prior.token);
+    const place = placeCall("update", subject, prior, settings, secrets);
+    const location = { apiEndpoint: place.endpoint, tenantId: place.recorded.tenantId };
     if (Object.keys(body).length > 0) {
       try {
         health = scrubbed(
@@ -257,11 +265,11 @@ export const provider = {
         throw failure("update", subject, error, secrets);
       }
     }
-    if (!retest) return { outs: buildOutputs(news, id, health, namespace) };
+    if (!retest) return { outs: buildOutputs(news, id, health, namespace, location) };
     let outs;
     try {
       const settled = await settleHealth(healthWait(api, news, id, secrets), undefined, health);
-      outs = buildOutputs(news, id, settled.health, namespace);
+      outs = buildOutputs(news, id, settled.health, namespace, location);
       enforceHealth(settled.verdict, "updated", outs, news.healthTimeoutSeconds, secrets, raw.__provider);
     } catch (error) {
       if (error instanceof SourceInitError) throw error;
@@ -269,14 +277,15 @@ export const provider = {
       // PATCH answer's status, which Copass measured before the change: unknown, so the next plan
       // re-tests (issue 15 §3).
       const reason = failure("health re-test", subject, error, secrets).message;
-      throw unfinishedRetest({ id, inputs: news, namespace, providerText: raw.__provider }, health, reason);
+      const source = { id, inputs: news, namespace, location, providerText: raw.__provider };
+      throw unfinishedRetest(source, health, reason);
     }
     return { outs };
   },
 
   /**
-   * Revoke; with deletionPolicy "delete" also DELETE the row. Already revoked or gone = deleted,
-   * so a second delete is a no-op.
+   * Revoke; with deletionPolicy "delete" also DELETE the row. Already revoked, or gone (as read
+   * judges it, location.ts) = deleted, so a second delete is a no-op.
    */
   async delete(id: string, props: Props): Promise<void> {
     const prior = props ?? {};
@@ -284,12 +293,13 @@ export const provider = {
     if (typeof prior.sandboxId !== "string") {
       throw new Error(`Copass delete of source ${id} needs its sandboxId in state, which is missing`);
     }
-    const { api } = await connectOrThrow("delete", subject, prior.token);
-    const secrets = secretsOf(prior.token);
+    const { api, settings, secrets } = await connectOrThrow("delete", subject, prior.token);
+    const place = placeCall("delete", subject, prior, settings, secrets);
+    const gone = { sandboxId: prior.sandboxId, id, place, secrets };
     try {
       await api.revokeUserMcp(prior.sandboxId, id);
     } catch (error) {
-      if (isNotFound(error)) return;
+      if (isNotFound(error)) return confirmGone("delete (revoke)", subject, api, gone);
       if (!isRevoked(error)) throw failure("delete (revoke)", subject, error, secrets);
     }
     if (prior.deletionPolicy !== "delete") return;
@@ -297,14 +307,16 @@ export const provider = {
       await api.deleteSource(prior.sandboxId, id);
     } catch (error) {
       if (!isNotFound(error)) throw failure("delete", subject, error, secrets);
+      await confirmGone("delete", subject, api, gone);
     }
   },
 } satisfies Provider;
 
-/** `connect`, with configuration problems reported as this operation's failure. */
+/** `connect` and the secrets the call's messages must not carry; a config problem fails `operation`. */
 async function connectOrThrow(operation: string, subject: string, ...tokens: unknown[]) {
   try {
-    return await connect();
+    const { api, settings } = await connect();
+    return { api, settings, secrets: secretsOf(...tokens) };
   } catch (error) {
     throw failure(operation, subject, error, secretsOf(...tokens));
   }

@@ -109,6 +109,7 @@ describe("readConfigValues", () => {
     expect(asked.sort()).toEqual([
       "copass:apiKey",
       "copass:apiUrl",
+      "copass:apiUrlMovedFrom",
       "copass:encryptionToken",
       "copass:requestTimeoutSeconds",
     ]);
@@ -122,6 +123,19 @@ describe("sameSettings", () => {
     expect(sameSettings(a, resolveSettings({ apiKey: KEY }, {}))).toBe(true);
     expect(sameSettings(a, resolveSettings({ apiKey: "olk_rotated" }, {}))).toBe(false);
     expect(sameSettings(a, resolveSettings({ apiKey: KEY, requestTimeoutSeconds: "9" }, {}))).toBe(false);
+    // A move toggled between two calls must reach the location check (issue 15 §1).
+    expect(
+      sameSettings(a, resolveSettings({ apiKey: KEY }, { COPASS_API_URL_MOVED_FROM: "https://x.test" })),
+    ).toBe(false);
+  });
+
+  it("reads COPASS_API_URL_MOVED_FROM (trailing slash dropped) and refuses one that is not a URL, naming it", () => {
+    const moved = resolveSettings({ apiKey: KEY }, { COPASS_API_URL_MOVED_FROM: "https://old.copass.test/" });
+    expect(moved.apiUrlMovedFrom).toBe("https://old.copass.test");
+    expect(resolveSettings({ apiKey: KEY }, {}).apiUrlMovedFrom).toBeUndefined();
+    expect(() => resolveSettings({ apiKey: KEY }, { COPASS_API_URL_MOVED_FROM: "old.copass.test" })).toThrow(
+      /COPASS_API_URL_MOVED_FROM.*absolute URL/,
+    );
   });
 });
 

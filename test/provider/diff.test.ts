@@ -11,7 +11,7 @@ import type { DataSource } from "../../src/client/types";
 import { userMcpRow } from "../support/rows";
 import { buildOutputs } from "../../src/provider/outputs";
 import { UNKNOWN, checkInputs, type NormalizedInputs } from "../../src/provider/schema";
-import { checkedInputs } from "./fixtures";
+import { HERE, checkedInputs } from "./fixtures";
 
 const ID = "ds_1";
 const TOKEN = "tok-old-123456";
@@ -28,6 +28,7 @@ function outs(patch: Record<string, unknown> = {}, status = "active"): Record<st
     ID,
     { status, healthError: status === "active" ? null : "boom", ingestionMode: "user_mcp" },
     x.appNamespace ?? ID,
+    HERE,
   );
 }
 
@@ -289,6 +290,7 @@ describe("diff", () => {
           ID,
           { status: "active", healthError: null, ingestionMode: "user_mcp" },
           x.appNamespace ?? ID,
+          HERE,
         );
         expect(diff(o, x as unknown as Record<string, unknown>)).toEqual(none);
         expect(updatePatchBody(o, x)).toEqual({});

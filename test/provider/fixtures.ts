@@ -15,6 +15,9 @@ export function checkedInputs(token: string, patch: Record<string, unknown> = {}
   return result.inputs;
 }
 
+/** Where a source lives (location.ts), for outputs built in tests. */
+export const HERE = { apiEndpoint: "https://api.copass.id", tenantId: "usr_test" } as const;
+
 /** Whether `undefined` sits anywhere in `value` (protobuf Struct, and so the host, rejects it). */
 export function hasUndefined(value: unknown): boolean {
   if (value === undefined) return true;
@@ -27,9 +30,13 @@ export function hasUndefined(value: unknown): boolean {
  * Points the in-process provider at `apiUrl` with `apiKey` as stack config, forgetting any cached
  * client first (as a fresh host process would start).
  */
-export async function configureProvider(apiUrl: string, apiKey: string): Promise<void> {
+export async function configureProvider(
+  apiUrl: string,
+  apiKey: string,
+  more: Record<string, string> = {},
+): Promise<void> {
   resetProviderState();
-  const config: Record<string, string> = { "copass:apiUrl": apiUrl, "copass:apiKey": apiKey };
+  const config: Record<string, string> = { "copass:apiUrl": apiUrl, "copass:apiKey": apiKey, ...more };
   await provider.configure({ config: { get: (key: string) => config[key] } });
 }
 

@@ -10,7 +10,7 @@ import {
 } from "../../src/provider/outputs";
 import { registerBody } from "../../src/provider/schema";
 import type { NormalizedInputs } from "../../src/provider/schema";
-import { checkedInputs, hasUndefined } from "./fixtures";
+import { HERE, checkedInputs, hasUndefined } from "./fixtures";
 
 const TOKEN = "tok-secret-123456";
 const ID = "ds_01";
@@ -50,7 +50,7 @@ const healthy = { status: "active", healthError: null, ingestionMode: "user_mcp"
 
 describe("buildOutputs", () => {
   it("holds every input normalised, plus id, status, healthError null, ingestionMode, resolved namespace", () => {
-    const outs = buildOutputs(inputs(), ID, healthy, ID);
+    const outs = buildOutputs(inputs(), ID, healthy, ID, HERE);
     expect(Object.keys(outs).sort()).toEqual(
       [
         "sandboxId",
@@ -71,6 +71,8 @@ describe("buildOutputs", () => {
         "status",
         "healthError",
         "ingestionMode",
+        "apiEndpoint",
+        "tenantId",
       ].sort(),
     );
     expect(outs.healthError).toBeNull();
@@ -79,14 +81,14 @@ describe("buildOutputs", () => {
   });
 
   it("omits absent optional inputs rather than sending undefined or null", () => {
-    const outs = buildOutputs(inputs({ authKind: "none", token: undefined }), ID, healthy, ID);
+    const outs = buildOutputs(inputs({ authKind: "none", token: undefined }), ID, healthy, ID, HERE);
     expect("token" in outs).toBe(false);
     expect("authHeader" in outs).toBe(false);
     expect("allowedTools" in outs).toBe(false);
   });
 
   it("carries the token only under the key token", () => {
-    const outs = buildOutputs(inputs(), ID, healthy, ID);
+    const outs = buildOutputs(inputs(), ID, healthy, ID, HERE);
     const { token, ...rest } = outs;
     expect(token).toBe(TOKEN);
     expect(JSON.stringify(rest)).not.toContain(TOKEN);
@@ -94,11 +96,11 @@ describe("buildOutputs", () => {
 
   it("keeps healthError when unhealthy and clears it when active", () => {
     expect(
-      buildOutputs(inputs(), ID, { status: "error", healthError: "refused", ingestionMode: null }, ID)
+      buildOutputs(inputs(), ID, { status: "error", healthError: "refused", ingestionMode: null }, ID, HERE)
         .healthError,
     ).toBe("refused");
     expect(
-      buildOutputs(inputs(), ID, { status: "active", healthError: "stale", ingestionMode: null }, ID)
+      buildOutputs(inputs(), ID, { status: "active", healthError: "stale", ingestionMode: null }, ID, HERE)
         .healthError,
     ).toBeNull();
   });
@@ -131,7 +133,13 @@ describe("healthFromOutcome / healthFromSource", () => {
 });
 
 describe("read mapping", () => {
-  const prior = buildOutputs(inputs({ healthPolicy: "warn", deletionPolicy: "delete" }), ID, healthy, ID);
+  const prior = buildOutputs(
+    inputs({ healthPolicy: "warn", deletionPolicy: "delete" }),
+    ID,
+    healthy,
+    ID,
+    HERE,
+  );
 
   it("a source matching the prior state reads back as no drift", () => {
     const props = outputsFromSource(source({}), prior, healthy);
@@ -178,7 +186,7 @@ describe("read mapping", () => {
   });
 
   it("an explicit namespace stays in the inputs", () => {
-    const withNs = buildOutputs(inputs({ appNamespace: "crm" }), ID, healthy, "crm");
+    const withNs = buildOutputs(inputs({ appNamespace: "crm" }), ID, healthy, "crm", HERE);
     const props = outputsFromSource(source({ app_namespace: "crm" }), withNs, healthy);
     expect(inputsFromOutputs(props).appNamespace).toBe("crm");
   });
@@ -231,14 +239,14 @@ describe("read follows the field table", () => {
     const { token: _token, name, ...mirrored } = registerBody(after);
     const outs = outputsFromSource(
       source(mirrored, { name }),
-      buildOutputs(before, ID, healthy, "crm"),
+      buildOutputs(before, ID, healthy, "crm", HERE),
       healthy,
     );
-    expect(outs).toEqual(buildOutputs(after, ID, healthy, "crm2"));
+    expect(outs).toEqual(buildOutputs(after, ID, healthy, "crm2", HERE));
   });
 
   it("keeps the prior value for an adapter_config key of the wrong type, field by field", () => {
-    const prior = buildOutputs(inputs({ rateCapPerMinute: 5 }), ID, healthy, ID);
+    const prior = buildOutputs(inputs({ rateCapPerMinute: 5 }), ID, healthy, ID, HERE);
     const outs = outputsFromSource(
       source({ auth_kind: "kerberos", rate_cap_per_minute: "fast", base_url: "https://new.example.com/mcp" }),
       prior,

@@ -192,6 +192,9 @@ describe("create", () => {
       status: "active",
       healthError: null,
       ingestionMode: "user_mcp",
+      // Where it lives (issue 15 §1): the endpoint in force; the register answer carries no tenant.
+      apiEndpoint: emulator.url,
+      tenantId: null,
       appNamespace: `crm_${sandboxCounter}`,
       token: TOKEN,
       rateCapPerMinute: 60,
@@ -548,7 +551,9 @@ describe("read and drift", () => {
     const { id, outs, inputs } = await created({ healthCheckOnRefresh: false });
     const read = await provider.read(id, outs);
     expect(calls()).toEqual(["get"]);
-    expect(read.props).toEqual(outs);
+    // The first read records the tenant, which the register answer does not carry (issue 15 §1).
+    const row = (await api("GET", `/${id}`)).body;
+    expect(read.props).toEqual({ ...outs, tenantId: row.user_id });
     expect((await provider.diff(id, read.props as Props, inputs)).changes).toBe(false);
   });
 
@@ -597,7 +602,8 @@ describe("read and drift", () => {
     await api("DELETE", `/${id}`);
     emulator.clearRequestLog();
     expect(await provider.read(id, outs)).toEqual({ id: "" });
-    expect(calls()).toEqual(["get"]);
+    // The 404 is confirmed by listing the sandbox (issue 15 §1): one more call, on this path only.
+    expect(calls()).toEqual(["get", "list"]);
   });
 });
 
@@ -617,7 +623,8 @@ describe("delete", () => {
     expect((await api("GET", `/${id}`)).status).toBe(404);
     emulator.clearRequestLog();
     await provider.delete(id, outs);
-    expect(calls()).toEqual(["revoke"]);
+    // The revoke's 404 is confirmed by listing the sandbox (issue 15 §1).
+    expect(calls()).toEqual(["revoke", "list"]);
   });
 
   it("errors name the operation and the source, never a secret, though the server echoes both", async () => {
