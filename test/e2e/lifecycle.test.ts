@@ -117,6 +117,14 @@ describe.skipIf(skip !== "")(
       expect(r.stdout).toMatch(/2 unchanged/);
     });
 
+    it("the drift gate passes right after up: the first refresh recording tenantId is no change", async () => {
+      // Create cannot know the tenant (one API call, no user_id in the register answer), so the first
+      // read records it: an output-only change, which must not trip the GitOps gate (issue 15 §1).
+      expect(findSource((await exportState()).json).outputs.tenantId ?? null).toBeNull();
+      const gate = await cli.pulumi(["preview", "--refresh", "--expect-no-changes"]);
+      expect(gate.code, gate.stdout + gate.stderr).toBe(0);
+    });
+
     it("an MCP outage fails the drift gate (preview --refresh --expect-no-changes) naming the health drift", async () => {
       await mcp.stop();
       const gate = await cli.pulumi(["preview", "--refresh", "--expect-no-changes", "--diff"]);
