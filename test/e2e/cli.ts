@@ -12,7 +12,7 @@ import { cleanEnv, type RunResult } from "../support/pulumi-host";
 
 export interface Cli {
   /** Runs `pulumi <args>` in the project folder; never throws on a non-zero exit. */
-  pulumi(args: string[], opts?: { timeoutMs?: number }): Promise<RunResult>;
+  pulumi(args: string[], opts?: { timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
   /** Starts `pulumi <args>` and returns its process group id (to kill it mid-operation) and result. */
   start(args: string[]): { pgid: number; done: Promise<RunResult> };
   /** Every stdout and stderr the CLI wrote so far, for leak scans. */
@@ -41,11 +41,15 @@ export async function startCli(bin: string, projectDir: string): Promise<Cli> {
   });
   const outputs: string[] = [];
 
-  function start(args: string[], timeoutMs = 300_000): { pgid: number; done: Promise<RunResult> } {
+  function start(
+    args: string[],
+    timeoutMs = 300_000,
+    extraEnv: NodeJS.ProcessEnv = {},
+  ): { pgid: number; done: Promise<RunResult> } {
     // Its own process group, so a kill reaches the language host, the program and the provider.
     const child = spawn(path.join(bin, "pulumi"), [...args, "--non-interactive", "--color", "never"], {
       cwd: projectDir,
-      env,
+      env: { ...env, ...extraEnv },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
@@ -69,7 +73,7 @@ export async function startCli(bin: string, projectDir: string): Promise<Cli> {
   }
 
   return {
-    pulumi: (args, opts) => start(args, opts?.timeoutMs).done,
+    pulumi: (args, opts) => start(args, opts?.timeoutMs, opts?.env).done,
     start: (args) => start(args),
     outputs,
     stateDir,
