@@ -21,6 +21,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { CopassApi } from "../client/api";
 import type { CopassClient } from "../client/client";
 import { createOnce, type Created } from "../client/create-once";
+import { isRetired } from "../client/vocabulary";
 import {
   readConfigValues,
   resolveSettings,
@@ -194,7 +195,7 @@ export const provider = {
   /**
    * GET (refused first if the provider points away from the recorded endpoint; a 404 is gone once
    * the sandbox's listing confirms it: get + list), then with healthCheckOnRefresh a re-test (not for
-   * a revoked source). `props` are the full outputs; `inputs` the desired fields as Copass has them.
+   * a retired source: revoked or archived). `props`: full outputs; `inputs`: desired fields at Copass.
    */
   async read(id: string, props?: Props): Promise<pulumi.dynamic.ReadResult> {
     const prior = props ?? {};
@@ -213,7 +214,7 @@ export const provider = {
       // Before the re-test, which writes: another tenant's row is not ours to test.
       const location = { apiEndpoint: place.endpoint, tenantId: tenantAfterRead(place, source.user_id, id) };
       let health = scrubbed(healthFromSource(source), secrets);
-      if (prior.healthCheckOnRefresh !== false && source.status !== "disconnected") {
+      if (prior.healthCheckOnRefresh !== false && !isRetired(source.status)) {
         try {
           health = scrubbed(healthFromOutcome(await api.testUserMcp(sandboxId, id), health), secrets);
         } catch (error) {

@@ -596,6 +596,22 @@ describe("read and drift", () => {
     });
   });
 
+  it("a source archived by Copass reads as archived with no health test, and diff plans its replacement", async () => {
+    const { id, outs, inputs } = await created();
+    const row = (await api("GET", `/${id}`)).body as Props;
+    // Copass's answer, served by the emulator as is: it cannot archive a source itself (reference §2.2).
+    emulator.faults.inject({
+      operation: "get",
+      action: { kind: "status", status: 200, body: { ...row, status: "archived" } },
+    });
+    emulator.clearRequestLog();
+    const read = await provider.read(id, outs);
+    // mutation: read's `!isRetired(source.status)` → `source.status !== "disconnected"` → a test is sent.
+    expect(calls()).toEqual(["get"]);
+    expect(read.props).toMatchObject({ status: "archived" });
+    expect((await provider.diff(id, read.props as Props, inputs)).replaces).toEqual(["status"]);
+  });
+
   it("a source deleted out of band reads as gone (empty id)", async () => {
     const { id, outs } = await created();
     await api("POST", `/${id}/user-mcp/revoke`);
