@@ -38,7 +38,8 @@ export interface SkippedSource {
   dataSourceId: string;
   name: string;
   appNamespace?: string;
-  reason: "revoked";
+  /** `revoked`: disconnected (a revoke); `archived`: Copass archived it. Both are terminal. */
+  reason: "revoked" | "archived";
 }
 
 export interface ImportPlan {
@@ -50,11 +51,6 @@ export interface ImportPlan {
 /** A source Copass returned that cannot be written as a program; the message names it and why. */
 export class ImportError extends Error {
   override name = "ImportError";
-}
-
-/** Retired (revoked, archived) is terminal and frees the namespace: nothing to adopt (DESIGN §2). */
-function isRevoked(source: DataSource): boolean {
-  return isRetired(source.status);
 }
 
 /** A source's name for messages: JSON-quoted, so a newline or an escape code in it stays inert. */
@@ -160,19 +156,20 @@ export function logicalNames(namespaces: readonly string[]): string[] {
 export function planImport(sandboxId: string, listed: readonly DataSource[]): ImportPlan {
   const userMcp = listed.filter((s) => s.provider === "user_mcp");
   const skipped: SkippedSource[] = userMcp
-    .filter(isRevoked)
+    // Retired (revoked, archived) is terminal and frees the namespace: nothing to adopt (DESIGN §2).
+    .filter((s) => isRetired(s.status))
     .map((s) => {
       const ns = s.adapter_config?.app_namespace;
       return {
         dataSourceId: s.data_source_id,
         name: s.name,
         ...(typeof ns === "string" ? { appNamespace: ns } : {}),
-        reason: "revoked" as const,
+        reason: s.status === "archived" ? ("archived" as const) : ("revoked" as const),
       };
     })
     .sort((a, b) => compare(a.dataSourceId, b.dataSourceId));
   const entries = userMcp
-    .filter((s) => !isRevoked(s))
+    .filter((s) => !isRetired(s.status))
     .map((s) => ({ source: s, args: argsFromSource(s, sandboxId) }))
     .sort(
       (a, b) =>
@@ -249,7 +246,7 @@ export function renderNotes(plan: ImportPlan): string[] {
   const notes: string[] = [];
   for (const s of plan.skipped) {
     notes.push(
-      `skipped ${describeSource(s)}: it is revoked (disconnected), which is terminal; nothing to adopt`,
+      `skipped ${describeSource(s)}: it is ${s.reason === "archived" ? "archived" : "revoked (disconnected)"}, which is terminal; nothing to adopt`,
     );
   }
   for (const s of plan.sources) {

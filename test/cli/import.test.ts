@@ -175,6 +175,19 @@ describe("planImport", () => {
     ]);
   });
 
+  it("skips an archived source too, saying it is archived (one isRetired for every retired status)", () => {
+    // mutation: the skip filter back to `s.status === "disconnected"` → ds_6 is planned for adoption;
+    // the note's status word `archived` hard-coded as "revoked (disconnected)" → the note fails.
+    const plan = planImport(SB, [row("ds_6", { app_namespace: "gone" }, { status: "archived" })]);
+    expect(plan.sources).toEqual([]);
+    expect(plan.skipped).toEqual([
+      { dataSourceId: "ds_6", name: "source ds_6", appNamespace: "gone", reason: "archived" },
+    ]);
+    expect(renderNotes(plan)[0]).toBe(
+      'skipped ds_6 ("source ds_6"): it is archived, which is terminal; nothing to adopt',
+    );
+  });
+
   it("is the same whatever order Copass lists the sources in", () => {
     expect(renderProgram(planImport(SB, [...listed].reverse()))).toBe(renderProgram(planImport(SB, listed)));
   });
