@@ -60,7 +60,9 @@ export async function adopt(api: CopassApi, inputs: NormalizedInputs): Promise<A
         "source's, or revoke that source so a new one is registered",
     );
   }
-  const outcome = await api.patchUserMcp(inputs.sandboxId, id, patchBodyForFields(inputs, FIELD_NAMES));
+  const patched = await api.patchUserMcp(inputs.sandboxId, id, patchBodyForFields(inputs, FIELD_NAMES));
+  // The listed row names its tenant: recorded now (location.ts), not at the first refresh.
+  const outcome = { user_id: found.user_id, ...patched };
   return { adopted: { id, outcome }, listed };
 }
 

@@ -314,6 +314,10 @@ describe("adoption", () => {
     expect(id).toBe(existing.body.data_source_id);
     expect(calls()).toEqual(["list", "patch", "test"]);
     expect(outs).toMatchObject({ status: "active", name: "CRM tools", baseUrl: mcp.url, authKind: "bearer" });
+    // The tenant comes from the listed row at no extra call (mutation: adopt.ts returning the PATCH
+    // answer alone → tenantId null until the first refresh: fails here).
+    expect(outs.tenantId).toMatch(/^usr_/);
+    expect(outs.tenantId).toBe((await api("GET", `/${id}`)).body.user_id);
     expect(await sourcesInSandbox()).toHaveLength(1);
   });
 
