@@ -21,6 +21,7 @@ import {
 } from "./drift-classify";
 import { REPORT_FORMATS, buildReport, render, type ReportFormat } from "./drift-render";
 import { DriftError, refreshPreview, type RefreshRequest, type RefreshResult } from "./drift-refresh";
+import { flagProblem } from "./flags";
 import type { CliIo } from "./main";
 
 export const DRIFT_USAGE = `Usage: pulumi-copass drift [--stack <name>] [--cwd <dir>] [--format text|markdown|json] [--out <file>]
@@ -73,8 +74,7 @@ export function parseDriftArgs(argv: readonly string[], baseDir: string): DriftC
   try {
     parsed = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: true });
   } catch (err) {
-    const message = (err instanceof Error ? err.message : String(err)).split(/\. To specify|\n/)[0];
-    throw new DriftUsageError(`${message}. Run pulumi-copass drift --help for the options`);
+    throw new DriftUsageError(`${flagProblem(err)}. Run pulumi-copass drift --help for the options`);
   }
   const { values, positionals } = parsed;
   if (values.help) return "help";

@@ -17,6 +17,7 @@ import { ProviderConfigError, resolveSettings } from "../provider/config";
 import { FIELDS } from "../provider/schema";
 import { EXIT_CODES } from "./drift-classify";
 import { runDrift } from "./drift";
+import { flagProblem } from "./flags";
 import { ImportError, planImport, renderJson, renderNotes, renderProgram } from "./import";
 
 export const USAGE = `Usage: pulumi-copass import --sandbox <id> [--out <file> [--force]] [--json]
@@ -91,9 +92,7 @@ export function parseCommand(argv: readonly string[]): ImportCommand | "help" {
   try {
     parsed = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: true });
   } catch (err) {
-    // parseArgs names the flag only ("Unknown option '--x'"); its advice about '--' is noise here.
-    const message = (err instanceof Error ? err.message : String(err)).split(/\. To specify|\n/)[0];
-    throw new CliUsageError(`${message}. Run pulumi-copass --help for the options`);
+    throw new CliUsageError(`${flagProblem(err)}. Run pulumi-copass --help for the options`);
   }
   const { values, positionals } = parsed;
   if (values.help) return "help";
