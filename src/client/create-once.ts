@@ -141,7 +141,8 @@ export async function createOnce(
 
 // --- listing -------------------------------------------------------------------------------------
 
-async function listUserMcp(api: CopassApi, sandboxId: string): Promise<DataSource[]> {
+/** The sandbox's user_mcp sources, one list call (create's snapshot, adoption's lookup). */
+export async function listUserMcp(api: CopassApi, sandboxId: string): Promise<DataSource[]> {
   return (await api.listSources(sandboxId, { provider: "user_mcp" })).sources;
 }
 

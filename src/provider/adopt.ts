@@ -12,17 +12,12 @@
  * the same rule (client/register-fate.ts): a holder listed before the POST is never ours.
  */
 import type { CopassApi } from "../client/api";
-import type { Created } from "../client/create-once";
+import { listUserMcp, type Created } from "../client/create-once";
 import type { DataSource } from "../client/types";
 import { isRetired } from "../client/vocabulary";
 import { describe } from "./errors";
 import { differingFields } from "./diff";
 import { FIELD_NAMES, patchBodyForFields, type NormalizedInputs } from "./schema";
-
-/** The sandbox's user_mcp sources (one list call). */
-async function listUserMcp(api: CopassApi, sandboxId: string): Promise<DataSource[]> {
-  return (await api.listSources(sandboxId, { provider: "user_mcp" })).sources;
-}
 
 /** The live (not retired: client/vocabulary.ts) source of `rows` holding `namespace`, if any. */
 function holderIn(rows: readonly DataSource[], namespace: string): DataSource | undefined {
