@@ -166,7 +166,7 @@ export class UserMcpSource extends pulumi.dynamic.Resource {
    * state written before it was recorded, until the next refresh or update.
    */
   declare readonly apiEndpoint: pulumi.Output<string | null>;
-  /** The Copass tenant (`user_id`) that owns the source; `null` until a refresh has read it. */
+  /** The Copass tenant (`user_id`) that owns the source; `null` until a refresh or an adoption read it. */
   declare readonly tenantId: pulumi.Output<string | null>;
 
   constructor(name: string, args: UserMcpSourceArgs, opts?: pulumi.CustomResourceOptions) {
