@@ -14,12 +14,9 @@
  * property skips validation (and the cross-field rules that read it) and passes through as-is.
  */
 import * as z from "../zod";
-import {
-  AUTH_KINDS,
-  type IngestToolCall,
-  type PatchUserMcpRequest,
-  type RegisterUserMcpRequest,
-} from "../client/types";
+// Types only: the client's wire schemas (client/types.ts) are not built in the provider's load.
+import type { IngestToolCall, PatchUserMcpRequest, RegisterUserMcpRequest } from "../client/types";
+import { AUTH_KINDS } from "../client/vocabulary";
 import { urlProblem } from "../client/url";
 import { MIN_REDACTABLE_LENGTH } from "../redact";
 import { RESERVED_HEADER_MESSAGE, isReservedHeaderName } from "./header-name";

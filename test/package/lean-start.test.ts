@@ -83,6 +83,41 @@ describe("loading the packed package", () => {
   );
 
   it(
+    "the provider does not build the client's wire schemas, nor load what reads error bodies",
+    { timeout: 60_000 },
+    async () => {
+      const added = await inConsumer<string[]>(`
+      const before = modules();
+      require("pulumi-copass/provider");
+      out(loadedSince(before));
+    `);
+      // The list is real: the client modules the provider does need are in it.
+      expect(ours(added)).toEqual(
+        expect.arrayContaining([
+          "pulumi-copass/dist/client/errors.js",
+          "pulumi-copass/dist/client/vocabulary.js",
+        ]),
+      );
+      // mutation: import AUTH_KINDS from "../client/types" in schema.ts, or userMcpAdapterConfigSchema
+      // in outputs.ts, or move httpError back into client/errors.ts → types.js appears → this fails.
+      expect(ours(added)).not.toContain("pulumi-copass/dist/client/types.js");
+      expect(ours(added)).not.toContain("pulumi-copass/dist/client/call-errors.js");
+    },
+  );
+
+  it("ships dist/zod.js in ASCII, so Node holds its source as one byte per character", async () => {
+    const zod = await inConsumer<{ size: number; nonAscii: number }>(`
+      const dist = path.join(path.dirname(require.resolve("pulumi-copass/package.json")), "dist");
+      const text = require("node:fs").readFileSync(path.join(dist, "zod.js"), "utf8");
+      out({ size: text.length, nonAscii: (text.match(/[\\u0080-\\uffff]/g) ?? []).length });
+    `);
+    expect(zod.size).toBeGreaterThan(10_000);
+    // mutation: drop both `comments` and `charset` from scripts/bundle-zod.mjs's output options (either
+    // alone keeps it ASCII) → zod's doc comments keep their dashes → this fails.
+    expect(zod.nonAscii).toBe(0);
+  });
+
+  it(
     "the client loads undici's Agent, retry interceptor and request API, not its entry point",
     { timeout: 60_000 },
     async () => {
