@@ -64,7 +64,7 @@ describe("loading the packed package", () => {
   });
 
   it(
-    "the provider loads zod only as the bundle without locales, and no undici",
+    "the provider loads zod only as the zod/mini bundle without locales, and no undici",
     { timeout: 60_000 },
     async () => {
       const added = await inConsumer<string[]>(`
@@ -73,11 +73,13 @@ describe("loading the packed package", () => {
       out(loadedSince(before));
     `);
       expect(ours(added)).toEqual(
-        expect.arrayContaining(["pulumi-copass/dist/provider/provider.js", "pulumi-copass/dist/zod.js"]),
+        expect.arrayContaining(["pulumi-copass/dist/provider/provider.js", "pulumi-copass/dist/zod-mini.js"]),
       );
       // mutation: import { z } from "zod" in schema.ts (or a build without scripts/bundle-zod.mjs) →
       // zod's own files, its 64 locales among them, appear → this test fails.
       expect(of("zod", added)).toEqual([]);
+      // mutation: add `import "../zod";` to schema.ts → classic zod's bundle appears → this fails.
+      expect(ours(added)).not.toContain("pulumi-copass/dist/zod.js");
       expect(of("undici", added)).toEqual([]);
     },
   );
@@ -105,16 +107,29 @@ describe("loading the packed package", () => {
     },
   );
 
-  it("ships dist/zod.js in ASCII, so Node holds its source as one byte per character", async () => {
-    const zod = await inConsumer<{ size: number; nonAscii: number }>(`
+  it("ships both zod bundles in ASCII, so Node holds their source as one byte per character", async () => {
+    const bundles = await inConsumer<{ size: number; nonAscii: number }[]>(`
       const dist = path.join(path.dirname(require.resolve("pulumi-copass/package.json")), "dist");
-      const text = require("node:fs").readFileSync(path.join(dist, "zod.js"), "utf8");
-      out({ size: text.length, nonAscii: (text.match(/[\\u0080-\\uffff]/g) ?? []).length });
+      const texts = ["zod.js", "zod-mini.js"].map((f) => require("node:fs").readFileSync(path.join(dist, f), "utf8"));
+      out(texts.map((text) => ({ size: text.length, nonAscii: (text.match(/[\\u0080-\\uffff]/g) ?? []).length })));
     `);
-    expect(zod.size).toBeGreaterThan(10_000);
-    // mutation: drop both `comments` and `charset` from scripts/bundle-zod.mjs's output options (either
-    // alone keeps it ASCII) → zod's doc comments keep their dashes → this fails.
-    expect(zod.nonAscii).toBe(0);
+    for (const zod of bundles) {
+      expect(zod.size).toBeGreaterThan(10_000);
+      // mutation: drop both `comments` and `charset` from scripts/bundle-zod.mjs's output options
+      // (either alone keeps it ASCII) → zod's doc comments keep their dashes → this fails.
+      expect(zod.nonAscii).toBe(0);
+    }
+  });
+
+  it("the zod/mini bundle, loaded alone, writes zod's own messages in English", async () => {
+    const message = await inConsumer<string>(`
+      const dist = path.join(path.dirname(require.resolve("pulumi-copass/package.json")), "dist");
+      const z = require(path.join(dist, "zod-mini.js"));
+      out(z.string().safeParse(5).error.issues[0].message);
+    `);
+    // mutation: delete `if (!config().localeError) config(en());` in src/zod-mini.ts → zod/mini has
+    // no locale, the message is "Invalid input" → this fails.
+    expect(message).toBe("Invalid input: expected string, received number");
   });
 
   it(
