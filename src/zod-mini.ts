@@ -4,9 +4,9 @@
  *
  * Why mini for the provider: every provider start builds the field table's ~90 schemas before the
  * first check. zod/mini builds them on the same core (the same parsers, checks and messages)
- * without installing classic zod's ~50 methods per class, and its bundle is a third of classic's:
- * together a quarter of what loading the provider cost (issue 18). The client keeps classic zod
- * (src/zod.ts): its wire schemas are public exports of `pulumi-copass/client`, typed as classic.
+ * without classic zod's per-class method tables, and without loading classic zod at all: about a
+ * fifth fewer instructions to load the provider (issue 18; README "Lean start"). The client keeps
+ * classic zod (src/zod.ts): its wire schemas are public exports of `pulumi-copass/client`.
  *
  * zod/mini configures no locale, classic registers English: this module registers it too, unless
  * a locale is already set, so a message zod writes itself is the same English on either side.
