@@ -3,9 +3,11 @@
  * project (the tarball + `@pulumi/pulumi`, as a user's program has it):
  * - the program side (`require("pulumi-copass")`) loads no zod: it needs the field names, not the
  *   validator (src/field-names.ts);
- * - the provider loads zod only as dist/zod.js, the bundle without zod's locales
- *   (scripts/bundle-zod.mjs), and no undici;
- * - the client loads undici's Agent, retry interceptor and request API, not its entry point;
+ * - the provider loads zod only as dist/zod-mini.js and dist/zod-core.js, bundles without zod's
+ *   locales (scripts/bundle-zod.mjs), no undici, and not the client's wire schemas;
+ * - the client loads undici's Agent, retry interceptor and request API, not its entry point, and
+ *   classic zod (dist/zod.js) on the core the provider loaded;
+ * - the bundles are ASCII, and zod/mini's alone speaks English;
  * - the bundled zod says exactly what the zod package says: every check failure of the provider
  *   and every response-shape message of the client, compared with the sources run on the package.
  * The times are the bench's business (`npm run bench:cold`); these tests hold what is loaded.
