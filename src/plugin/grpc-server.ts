@@ -91,7 +91,7 @@ const KIND = {
 function propertyDiff(change: PropertyChange): ProviderPb.PropertyDiff {
   const diff = new providerPb.PropertyDiff();
   diff.setKind(KIND[change.kind][change.replace ? 1 : 0] as ProviderPb.PropertyDiff.Kind);
-  diff.setInputdiff(true);
+  diff.setInputdiff(change.output !== true);
   return diff;
 }
 

@@ -143,6 +143,8 @@ export function diff(olds: Props, news: Props): DiffResult {
 export interface PropertyChange {
   kind: "add" | "delete" | "update";
   replace: boolean;
+  /** Compared in the outputs (`status`), not the inputs. */
+  output?: true;
 }
 
 /**
@@ -159,7 +161,7 @@ export function propertyChanges(olds: Props, news: Props): Record<string, Proper
     changes[name] = { kind, replace: replaces.includes(name) };
   }
   if (replaces.includes("status") || drift) {
-    changes.status = { kind: "update", replace: replaces.includes("status") };
+    changes.status = { kind: "update", replace: replaces.includes("status"), output: true };
   }
   return changes;
 }
