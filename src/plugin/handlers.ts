@@ -13,6 +13,7 @@
  * and GetSchema, which every `pulumi preview` makes first, do not.
  */
 import type { ConfigValues, SettingName } from "../provider/config";
+import { parsePluginId, pluginId } from "./ids";
 import { secretKeysOf, unwrapSecrets, wrapSecrets } from "./secrets";
 
 type Props = Record<string, unknown>;
@@ -53,18 +54,6 @@ async function loadCore() {
     });
   }
   return loaded;
-}
-
-/** `<sandboxId>/<dataSourceId>`: the plugin's resource id. */
-export function pluginId(sandboxId: unknown, dataSourceId: string): string {
-  return typeof sandboxId === "string" ? `${sandboxId}/${dataSourceId}` : dataSourceId;
-}
-
-/** The parts of a plugin id (a sandbox id never holds `/`, the field table says so). */
-export function parsePluginId(id: string): { sandboxId?: string; dataSourceId: string } {
-  const slash = id.indexOf("/");
-  if (slash <= 0 || slash === id.length - 1) return { dataSourceId: id };
-  return { sandboxId: id.slice(0, slash), dataSourceId: id.slice(slash + 1) };
 }
 
 /** The plugin's answer to a step that registered or adopted a source but failed after. */

@@ -13,8 +13,9 @@ import { argDoc } from "../provider/docs";
 import { SETTINGS, type SettingName } from "../provider/config";
 import { FIELD_NAMES, specOf, type FieldName } from "../provider/schema";
 
+import { RESOURCE_TOKEN } from "./ids";
+
 export const PACKAGE = "copass";
-export const RESOURCE_TOKEN = `${PACKAGE}:index:UserMcpSource`;
 
 /** A Pulumi schema type reference (the subset this package uses). */
 export interface TypeSpec {
