@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds, or reuses, the real Pulumi CLI and its Node.js language host from the Go module proxy,
+# Builds, or reuses, the real Pulumi CLI, its Node.js and YAML language hosts and sdkgen (the SDK
+# generator of tools/sdkgen) from the Go module proxy,
 # for the end-to-end tests (npm run test:e2e). Nothing comes from Pulumi's site: no install
 # script, no plugin download.
 #
-# Usage: scripts/pulumi-cli.sh [--languages]
 # Prints the folder to put first on PATH as its last line of stdout; progress goes to stderr.
 # The binaries are cached outside the repository, keyed by version, and reused across clones:
 #   ${PULUMI_COPASS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-copass}/pulumi-cli/<version>/bin
@@ -21,13 +21,12 @@
 #   Pulumi's release bundle, a 4-line shell script that runs @pulumi/pulumi/cmd/dynamic-provider
 #   resolved from the program's node_modules; scripts/pulumi-plugins/ holds its equivalent, and
 #   it is copied next to the binaries.
-# - With --languages (npm run test:languages, issue 16), also:
-#   - `pulumi-language-yaml`, the YAML language host: module github.com/pulumi/pulumi-yaml, whose
-#     go.mod has no replace lines, so it builds as downloaded (its version in pkg/version.Version).
-#   - `sdkgen` (tools/sdkgen), which writes the Python and Go SDKs from a schema with pkg/v3's
-#     code generators; stamped with a hash of tools/sdkgen/*, so an edit rebuilds it.
-#   Kept behind the flag because the YAML host pulls its own, older pkg/v3: minutes on a cold machine
-#   that `npm run test:e2e` alone does not need.
+# - `pulumi-language-yaml` (examples/yaml, issue 16): module github.com/pulumi/pulumi-yaml, whose
+#   go.mod has no replace lines, so it builds as downloaded (its version in pkg/version.Version).
+#   It pulls its own, older pkg/v3: about 2.5 minutes on a cold Go build cache.
+# - `sdkgen` (tools/sdkgen, npm run test:languages): writes the Python and Go SDKs from schema.json
+#   with pkg/v3's code generators; stamped with a hash of tools/sdkgen/*, so an edit rebuilds it.
+#   It shares most packages with `pulumi`, so after the CLI it builds in seconds.
 #
 # Build choices: CGO_ENABLED=0 and -trimpath (as Pulumi's releases), -ldflags "-s -w" (no debug
 # info: a faster link), no -race. GOTOOLCHAIN=local: use the installed Go, never download one.
@@ -36,15 +35,6 @@ set -euo pipefail
 cli_version="${PULUMI_CLI_VERSION:-3.274.1}"
 langhost_version="3.68.0"
 yaml_version="1.25.0"
-languages=false
-case "${1:-}" in
-  "") ;;
-  --languages) languages=true ;;
-  *)
-    echo "usage: $0 [--languages]" >&2
-    exit 2
-    ;;
-esac
 here="$(cd "$(dirname "$0")" && pwd)"
 cache_root="${PULUMI_COPASS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-copass}"
 bin="$cache_root/pulumi-cli/$cli_version/bin"
@@ -108,30 +98,28 @@ else
   build "$src" sdk "$langhost_version" ./nodejs/cmd/pulumi-language-nodejs pulumi-language-nodejs
 fi
 
-if $languages; then
-  if fresh pulumi-language-yaml "$yaml_version"; then
-    log "reusing $bin/pulumi-language-yaml v$yaml_version"
-  else
-    log "building pulumi-language-yaml v$yaml_version from github.com/pulumi/pulumi-yaml (cold: minutes)"
-    src="$(download github.com/pulumi/pulumi-yaml "$yaml_version" yaml)"
-    build "$src" yaml "$yaml_version" ./cmd/pulumi-language-yaml pulumi-language-yaml \
-      github.com/pulumi/pulumi-yaml/pkg/version.Version
-  fi
+if fresh pulumi-language-yaml "$yaml_version"; then
+  log "reusing $bin/pulumi-language-yaml v$yaml_version"
+else
+  log "building pulumi-language-yaml v$yaml_version from github.com/pulumi/pulumi-yaml (cold: minutes)"
+  src="$(download github.com/pulumi/pulumi-yaml "$yaml_version" yaml)"
+  build "$src" yaml "$yaml_version" ./cmd/pulumi-language-yaml pulumi-language-yaml \
+    github.com/pulumi/pulumi-yaml/pkg/version.Version
+fi
 
-  # Its own committed go.mod and go.sum, so no -modfile; -mod=readonly keeps a build from
-  # rewriting them.
-  sdkgen_src="$here/../tools/sdkgen"
-  sdkgen_hash="$(cd "$sdkgen_src" && cat go.mod go.sum ./*.go | sha256sum | cut -c1-16)"
-  if fresh sdkgen "$sdkgen_hash"; then
-    log "reusing $bin/sdkgen $sdkgen_hash"
-  else
-    log "building sdkgen $sdkgen_hash from tools/sdkgen (the code generators of its go.mod's pkg/v3)"
-    started=$SECONDS
-    (cd "$sdkgen_src" && go build -mod=readonly -trimpath -ldflags "-s -w" -o "$work/sdkgen" .)
-    mv -f "$work/sdkgen" "$bin/sdkgen"
-    echo "$sdkgen_hash" >"$bin/.sdkgen.version"
-    log "built sdkgen $sdkgen_hash in $((SECONDS - started)) s"
-  fi
+# Its own committed go.mod and go.sum, so no -modfile; -mod=readonly keeps a build from
+# rewriting them.
+sdkgen_src="$here/../tools/sdkgen"
+sdkgen_hash="$(cd "$sdkgen_src" && cat go.mod go.sum ./*.go | sha256sum | cut -c1-16)"
+if fresh sdkgen "$sdkgen_hash"; then
+  log "reusing $bin/sdkgen $sdkgen_hash"
+else
+  log "building sdkgen $sdkgen_hash from tools/sdkgen (the code generators of its go.mod's pkg/v3)"
+  started=$SECONDS
+  (cd "$sdkgen_src" && go build -mod=readonly -trimpath -ldflags "-s -w" -o "$work/sdkgen" .)
+  mv -f "$work/sdkgen" "$bin/sdkgen"
+  echo "$sdkgen_hash" >"$bin/.sdkgen.version"
+  log "built sdkgen $sdkgen_hash in $((SECONDS - started)) s"
 fi
 
 cp -f "$here/pulumi-plugins/pulumi-resource-pulumi-nodejs" "$bin/"

@@ -69,7 +69,7 @@ describe.skipIf(skip !== "")(`the language toolchain${skip ? ` (skipped: ${skip}
     const again = await generateSdk(tools);
     expect(again).toEqual({ ...sdk, cached: true });
     const edited = path.join(await tempDir("schema"), "schema.json");
-    const spec = JSON.parse(await readFile(schemaPath(), "utf8")) as { description?: string };
+    const spec = JSON.parse(await readFile(schemaPath, "utf8")) as { description?: string };
     await writeFile(edited, JSON.stringify({ ...spec, description: `${spec.description ?? ""} (edited)` }));
     const other = await generateSdk(tools, edited);
     expect(other.cached).toBe(false);

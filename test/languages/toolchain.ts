@@ -3,7 +3,7 @@
  * repository under the CLI's cache root, each keyed by what it is made from (so a second run takes
  * seconds and an edit rebuilds only what it touches):
  *
- * - `cliBin()`: scripts/pulumi-cli.sh --languages → the folder holding pulumi, its Node.js and YAML
+ * - `cliBin()`: scripts/pulumi-cli.sh → the folder holding pulumi, its Node.js and YAML
  *   language hosts (pulumi-language-yaml) and sdkgen (tools/sdkgen).
  * - `generateSdk()`: sdkgen on the plugin's schema → `<sdkDir>/python`, `<sdkDir>/go`; key: the
  *   schema's bytes and sdkgen's stamp.
@@ -36,11 +36,8 @@ export const cacheRoot =
 
 const languagesCache = path.join(cacheRoot, "languages");
 
-/** The plugin's committed schema once it exists (issue 16), else a placeholder of the same shape. */
-export function schemaPath(): string {
-  const real = path.join(repoRoot, "schema.json");
-  return existsSync(real) ? real : path.join(repoRoot, "test", "languages", "placeholder-schema.json");
-}
+/** The plugin's Pulumi package schema, generated from the field table (`npm run docs`). */
+export const schemaPath = path.join(repoRoot, "schema.json");
 
 /**
  * Why the language tests cannot run here ("" when they can): the CLI, the YAML host, sdkgen and the
@@ -98,16 +95,16 @@ export interface CliBin {
   sdkgen: string;
 }
 
-/** scripts/pulumi-cli.sh --languages: builds or reuses the CLI, the YAML host and sdkgen. */
+/** scripts/pulumi-cli.sh: builds or reuses the CLI, the YAML host and sdkgen. */
 export async function cliBin(): Promise<CliBin> {
   const started = Date.now();
-  const r = await run("bash", [path.join(repoRoot, "scripts", "pulumi-cli.sh"), "--languages"], {
+  const r = await run("bash", [path.join(repoRoot, "scripts", "pulumi-cli.sh")], {
     cwd: repoRoot,
     // A cold machine builds the CLI and the YAML host from source: allow the whole CI budget.
     timeoutMs: 3_600_000,
   });
   process.stderr.write(r.stderr);
-  if (r.code !== 0) throw failure("scripts/pulumi-cli.sh --languages", r);
+  if (r.code !== 0) throw failure("scripts/pulumi-cli.sh", r);
   const bin = r.stdout.trim().split("\n").pop() ?? "";
   process.stderr.write(`[languages] CLI, YAML host and sdkgen ready in ${Date.now() - started} ms\n`);
   return { bin, yamlHostBin: path.join(bin, "pulumi-language-yaml"), sdkgen: path.join(bin, "sdkgen") };
@@ -122,7 +119,7 @@ export interface Sdk {
 }
 
 /** sdkgen on the schema (default: schemaPath()); reused while the schema and sdkgen are unchanged. */
-export async function generateSdk(tools: CliBin, schema = schemaPath()): Promise<Sdk> {
+export async function generateSdk(tools: CliBin, schema = schemaPath): Promise<Sdk> {
   const started = Date.now();
   const stamp = await readFile(path.join(tools.bin, ".sdkgen.version"), "utf8");
   const key = hash(await readFile(schema), stamp);
@@ -220,7 +217,7 @@ export interface Toolchain {
 }
 
 /** Every build above, in order (the SDK before what is built from it). */
-export async function languageToolchain(schema = schemaPath()): Promise<Toolchain> {
+export async function languageToolchain(schema = schemaPath): Promise<Toolchain> {
   const tools = await cliBin();
   const sdk = await generateSdk(tools, schema);
   const python = await pythonVenv(sdk);

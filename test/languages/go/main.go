@@ -94,7 +94,7 @@ func program(in input) pulumi.RunFunc {
 			SandboxId: pulumi.String(in.SandboxID),
 			Name:      pulumi.String(in.Name),
 			BaseUrl:   pulumi.String(in.BaseURL),
-			AuthKind:  pulumi.String(in.AuthKind),
+			AuthKind:  copass.AuthKind(in.AuthKind),
 		}
 		if in.Token != "" {
 			args.Token = pulumi.ToSecret(pulumi.String(in.Token)).(pulumi.StringOutput)
@@ -106,6 +106,7 @@ func program(in input) pulumi.RunFunc {
 		ctx.Export("id", src.ID())
 		ctx.Export("dataSourceId", src.DataSourceId)
 		ctx.Export("status", src.Status)
+		ctx.Export("healthError", src.HealthError)
 		ctx.Export("token", src.Token)
 		return nil
 	}

@@ -50,6 +50,7 @@ def program(data):
         pulumi.export("id", src.id)
         pulumi.export("dataSourceId", src.data_source_id)
         pulumi.export("status", src.status)
+        pulumi.export("healthError", src.health_error)
         pulumi.export("token", src.token)
 
     return run
