@@ -15,6 +15,9 @@ export default defineConfig({
     pool: "forks",
     // The files share nothing but the machine: one at a time keeps each command's timing sane.
     fileParallelism: false,
+    // The e2e setup: builds or reuses the CLI and its hosts (scripts/pulumi-cli.sh), packs the package
+    // and installs the plugin globally into a throwaway prefix (e2ePluginBin).
+    globalSetup: ["test/e2e/globalSetup.ts"],
     reporters: ["default", ["json", { outputFile: ".tmp/vitest-report-languages.json" }]],
   },
 });

@@ -18,7 +18,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { repoRoot, run, type RunResult } from "../support/pulumi-host";
@@ -70,6 +70,13 @@ function hash(...parts: (string | Buffer)[]): string {
 }
 
 /**
+ * Entries kept per kind (SDK, venv, Go program) besides the newest: a few, so worktrees and
+ * branches with different schemas do not rebuild each other's, but a venv (~90 MB) per schema edit
+ * does not pile up.
+ */
+const KEEP = 4;
+
+/**
  * Returns `dir` when it is there; else runs `make(tmp)` in a fresh sibling and renames it to `dir`.
  * A concurrent run that finished first wins: its entry is as good as ours.
  */
@@ -85,7 +92,21 @@ async function cached(dir: string, make: (tmp: string) => Promise<void>): Promis
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+  await prune(path.dirname(dir));
   return false;
+}
+
+/** Removes all but the KEEP most recently built entries of a kind (temporary ones are not entries). */
+async function prune(kindDir: string): Promise<void> {
+  const entries = (await readdir(kindDir)).filter((e) => !e.includes(".tmp-"));
+  const built = await Promise.all(
+    entries.map(async (e) => ({
+      dir: path.join(kindDir, e),
+      mtime: (await stat(path.join(kindDir, e))).mtimeMs,
+    })),
+  );
+  built.sort((a, b) => b.mtime - a.mtime);
+  await Promise.all(built.slice(KEEP).map((e) => rm(e.dir, { recursive: true, force: true })));
 }
 
 export interface CliBin {

@@ -62,7 +62,8 @@ def operate(data):
         stack_name=data["stack"],
         project_name=data["projectName"],
         program=program(data),
-        work_dir=data["workDir"],
+        # For an inline program the work_dir keyword is ignored: only the option places Pulumi.yaml.
+        opts=auto.LocalWorkspaceOptions(work_dir=data["workDir"]),
     )
     action = data.get("action")
     if action in ("preview", "preview-expect-no-changes"):
@@ -86,7 +87,7 @@ def outputs(data):
         stack_name=data["stack"],
         project_name=data["projectName"],
         program=program(data),
-        work_dir=data["workDir"],
+        opts=auto.LocalWorkspaceOptions(work_dir=data["workDir"]),
     )
     return {k: (MASKED if v.secret else v.value) for k, v in stack.outputs().items()}
 
