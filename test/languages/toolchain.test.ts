@@ -16,8 +16,9 @@ import {
   cliBin,
   generateSdk,
   goConsumer,
-  languagesSkipReason,
+  goSkipReason,
   pythonPulumiVersion,
+  pythonSkipReason,
   pythonVenv,
   schemaPath,
   type Built,
@@ -25,7 +26,9 @@ import {
   type Sdk,
 } from "./toolchain";
 
-const skip = languagesSkipReason();
+const skip = goSkipReason();
+// Without Python the Go half still runs; the issue asks for at least each SDK compiled in CI.
+const noPython = pythonSkipReason();
 
 let tools: CliBin;
 let sdk: Sdk;
@@ -43,7 +46,7 @@ describe.skipIf(skip !== "")(`the language toolchain${skip ? ` (skipped: ${skip}
   beforeAll(async () => {
     tools = await cliBin();
     sdk = await generateSdk(tools);
-    python = await pythonVenv(sdk);
+    if (!noPython) python = await pythonVenv(sdk);
     go = await goConsumer(sdk);
   }, 3_600_000);
 
@@ -85,15 +88,18 @@ describe.skipIf(skip !== "")(`the language toolchain${skip ? ` (skipped: ${skip}
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: expect.stringContaining("bad input") });
   });
 
-  it(`imports the generated Python SDK next to PyPI's pulumi ${pythonPulumiVersion}`, async () => {
-    const r = await run(
-      python.path,
-      ["-c", "import pulumi, pulumi_copass; print(pulumi_copass.UserMcpSource.__name__)"],
-      { cwd: os.tmpdir() },
-    );
-    expect(r.stderr).toBe("");
-    expect(r.stdout.trim()).toBe("UserMcpSource");
-  });
+  it.skipIf(noPython !== "")(
+    `imports the generated Python SDK next to PyPI's pulumi ${pythonPulumiVersion}${noPython ? ` (skipped: ${noPython})` : ""}`,
+    async () => {
+      const r = await run(
+        python.path,
+        ["-c", "import pulumi, pulumi_copass; print(pulumi_copass.UserMcpSource.__name__)"],
+        { cwd: os.tmpdir() },
+      );
+      expect(r.stderr).toBe("");
+      expect(r.stdout.trim()).toBe("UserMcpSource");
+    },
+  );
 
   describe("through the real CLI", () => {
     let cli: Cli;

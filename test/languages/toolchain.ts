@@ -39,16 +39,15 @@ const languagesCache = path.join(cacheRoot, "languages");
 /** The plugin's Pulumi package schema, generated from the field table (`npm run docs`). */
 export const schemaPath = path.join(repoRoot, "schema.json");
 
-/**
- * Why the language tests cannot run here ("" when they can): the CLI, the YAML host, sdkgen and the
- * Go program are built with Go; the Python program needs a python3 that can make a venv.
- */
-export function languagesSkipReason(): string {
-  if (spawnSync("go", ["version"], { stdio: "ignore" }).status !== 0) return "no go on PATH";
-  if (spawnSync(python3(), ["-c", "import venv, ensurepip"], { stdio: "ignore" }).status !== 0) {
-    return `no ${python3()} with the venv and ensurepip modules`;
-  }
-  return "";
+/** Why nothing here can run ("" when it can): the CLI, the hosts, sdkgen and the Go program need Go. */
+export function goSkipReason(): string {
+  return spawnSync("go", ["version"], { stdio: "ignore" }).status === 0 ? "" : "no go on PATH";
+}
+
+/** Why the Python program cannot run ("" when it can): it needs a python3 that can make a venv. */
+export function pythonSkipReason(): string {
+  if (spawnSync(python3(), ["-c", "import venv, ensurepip"], { stdio: "ignore" }).status === 0) return "";
+  return `no ${python3()} with the venv and ensurepip modules`;
 }
 
 function python3(): string {
@@ -226,28 +225,4 @@ export async function goConsumer(sdk: Sdk): Promise<Built> {
   });
   report("Go consumer", started, wasCached);
   return { path: exe, cached: wasCached };
-}
-
-export interface Toolchain {
-  /** Folder to put first on PATH (pulumi and its language hosts). */
-  bin: string;
-  yamlHostBin: string;
-  sdkDir: string;
-  pythonExe: string;
-  goProgramExe: string;
-}
-
-/** Every build above, in order (the SDK before what is built from it). */
-export async function languageToolchain(schema = schemaPath): Promise<Toolchain> {
-  const tools = await cliBin();
-  const sdk = await generateSdk(tools, schema);
-  const python = await pythonVenv(sdk);
-  const go = await goConsumer(sdk);
-  return {
-    bin: tools.bin,
-    yamlHostBin: tools.yamlHostBin,
-    sdkDir: sdk.sdkDir,
-    pythonExe: python.path,
-    goProgramExe: go.path,
-  };
 }
