@@ -408,7 +408,9 @@ function plain(value: Props): Props {
 export async function startHost(consumerDir: string, opts: HostOptions = {}): Promise<Host> {
   const s = loadStubs(consumerDir);
   const providerText =
-    opts.plugin !== undefined ? "" : (opts.providerText ?? (await captureProviderText(consumerDir)).providerText);
+    opts.plugin !== undefined
+      ? ""
+      : (opts.providerText ?? (await captureProviderText(consumerDir)).providerText);
   const project = opts.project ?? "copass-test";
   const hostMain = path.join(
     consumerDir,
