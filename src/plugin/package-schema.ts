@@ -201,6 +201,9 @@ export function packageSchema(version: string): Record<string, unknown> {
     license: "Apache-2.0",
     publisher: "Copass",
     keywords: ["copass", "mcp", "category/utility", "kind/native"],
+    // Makes the generators write each SDK as a package of its own: the Go SDK's go.mod (the Go
+    // program reaches it through a `replace`), the versions in pyproject.toml and pulumi-plugin.json.
+    meta: { supportPack: true },
     config: { variables: config },
     provider: {
       description: "The Copass provider: where the API is and the key to call it.",
