@@ -13,8 +13,9 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
-    // test/e2e needs Go and the Pulumi CLI built from it: `npm run test:e2e` (vitest.e2e.config.mts).
-    exclude: [...configDefaults.exclude, "test/e2e/**"],
+    // test/e2e needs Go and the Pulumi CLI built from it: `npm run test:e2e` (vitest.e2e.config.mts);
+    // test/languages needs Go and Python too: `npm run test:languages` (vitest.languages.config.mts).
+    exclude: [...configDefaults.exclude, "test/e2e/**", "test/languages/**"],
     // Tests start real servers and Pulumi's provider host; 2-core CI machines need headroom.
     testTimeout: 30_000,
     hookTimeout: 180_000,

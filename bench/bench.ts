@@ -39,6 +39,7 @@ import {
   type Props,
 } from "../test/support/pulumi-host";
 import { coldStartLines, machineInfo, measureColdStart, median, round2, type ColdStart } from "./cold-start";
+import { measurePluginStart, pluginStartLine, type PluginStart } from "./plugin-start";
 import { HttpFloor, hostFloorProviderText, type Program } from "./floors";
 
 const API_KEY = "olk_bench_0a1b2c3d4e5f";
@@ -338,6 +339,12 @@ async function main(): Promise<void> {
       program: { ...program("sb_cold", 0) },
       log,
     });
+    // The plugin's start (issue 18): to its first answered Configure, beside a bare provider.main.
+    const pluginStart = await measurePluginStart(consumerDir, {
+      samples: COLD,
+      config: { apiUrl: servers.url, apiKey: secret(API_KEY) },
+      log,
+    });
 
     // The long-lived hosts, one per subject.
     const env = profilingEnv(args["cpu-prof-dir"]);
@@ -455,6 +462,7 @@ async function main(): Promise<void> {
       },
       rows,
       coldStart,
+      pluginStart,
       memory: {
         n: largest,
         peakRssMb: {
@@ -522,6 +530,7 @@ type Results = {
     apiCallsMin: number;
   }[];
   coldStart: ColdStart;
+  pluginStart: PluginStart;
   memory: { n: number; peakRssMb: { ours: number; hostFloor: number } };
   bytes: {
     providerText: { ours: number; hostFloor: number };
@@ -566,6 +575,7 @@ function renderTable(r: Results): string {
     ...lines.map(fmt),
     "",
     ...coldStartLines(r.coldStart),
+    pluginStartLine(r.pluginStart),
     `peak RSS of the host at N = ${r.memory.n}: ours ${r.memory.peakRssMb.ours} MB, host floor ${r.memory.peakRssMb.hostFloor} MB`,
     `__provider: ours ${r.bytes.providerText.ours} B, host floor ${r.bytes.providerText.hostFloor} B; ` +
       `state per resource: ours ${r.bytes.statePerResource.ours} B, host floor ${r.bytes.statePerResource.hostFloor} B`,

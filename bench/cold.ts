@@ -29,6 +29,7 @@ import {
 } from "../test/support/pulumi-host";
 import { coldStartLines, machineInfo, measureColdStart } from "./cold-start";
 import { hostFloorProviderText } from "./floors";
+import { measurePluginStart, pluginStartLine } from "./plugin-start";
 
 const { values: args } = parseArgs({
   options: {
@@ -68,18 +69,25 @@ async function main(): Promise<void> {
       baselineDir,
       log,
     });
+    const pluginStart = await measurePluginStart(consumerDir, {
+      samples,
+      config: { apiUrl: "http://127.0.0.1:9", apiKey: secret("olk_bench_cold_0a1b2c") },
+      log,
+    });
     const results = {
       machine: {
         ...machineInfo(),
         durationS: Math.round((performance.now() - started) / 1000),
       },
       coldStart,
+      pluginStart,
     };
     writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(
       [
         `pulumi-copass cold start — node ${process.version}, ${results.machine.cpus} cpus, load ${results.machine.loadAverage1m}, medians of ${samples}`,
         ...coldStartLines(coldStart),
+        pluginStartLine(pluginStart),
         "",
       ].join("\n"),
     );

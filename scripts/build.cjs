@@ -30,3 +30,4 @@ if (bundled.status !== 0) process.exit(bundled.status ?? 1);
 // npm links bins at install time; a bin rebuilt later must stay executable for `npx`.
 fs.chmodSync(path.join(root, "packages", "emulator", "dist", "cli.js"), 0o755);
 fs.chmodSync(path.join(root, "dist", "cli", "main.js"), 0o755);
+fs.chmodSync(path.join(root, "dist", "plugin", "main.js"), 0o755);

@@ -56,4 +56,10 @@ if (require.main === module) {
 
   fs.writeFileSync(path.join(root, "src", "field-names.ts"), fieldNamesModule());
   console.log("src/field-names.ts updated");
+
+  // The plugin's Pulumi package schema: shipped, served by GetSchema, read by the SDK generators.
+  const { schemaFileText } = require("../dist/plugin/package-schema");
+  const { version } = require("../package.json");
+  fs.writeFileSync(path.join(root, "schema.json"), schemaFileText(version));
+  console.log("schema.json updated");
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds, or reuses, the real Pulumi CLI and its Node.js language host from the Go module proxy,
+# Builds, or reuses, the real Pulumi CLI, its Node.js and YAML language hosts and sdkgen (the SDK
+# generator of tools/sdkgen) from the Go module proxy,
 # for the end-to-end tests (npm run test:e2e). Nothing comes from Pulumi's site: no install
 # script, no plugin download.
 #
@@ -20,6 +21,12 @@
 #   Pulumi's release bundle, a 4-line shell script that runs @pulumi/pulumi/cmd/dynamic-provider
 #   resolved from the program's node_modules; scripts/pulumi-plugins/ holds its equivalent, and
 #   it is copied next to the binaries.
+# - `pulumi-language-yaml` (examples/yaml, issue 16): module github.com/pulumi/pulumi-yaml, whose
+#   go.mod has no replace lines, so it builds as downloaded (its version in pkg/version.Version).
+#   It pulls its own, older pkg/v3: about 2.5 minutes on a cold Go build cache.
+# - `sdkgen` (tools/sdkgen, npm run test:languages): writes the Python and Go SDKs from schema.json
+#   with pkg/v3's code generators; stamped with a hash of tools/sdkgen/*, so an edit rebuilds it.
+#   It shares most packages with `pulumi`, so after the CLI it builds in seconds.
 #
 # Build choices: CGO_ENABLED=0 and -trimpath (as Pulumi's releases), -ldflags "-s -w" (no debug
 # info: a faster link), no -race. GOTOOLCHAIN=local: use the installed Go, never download one.
@@ -27,6 +34,7 @@ set -euo pipefail
 
 cli_version="${PULUMI_CLI_VERSION:-3.274.1}"
 langhost_version="3.68.0"
+yaml_version="1.25.0"
 here="$(cd "$(dirname "$0")" && pwd)"
 cache_root="${PULUMI_COPASS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-copass}"
 bin="$cache_root/pulumi-cli/$cli_version/bin"
@@ -62,11 +70,12 @@ download() {
 }
 
 # Builds package $4 of the module in $1 (with the go.mod in $work/$2) into $bin/$5, stamped with
-# version $3 (atomic rename, so a concurrent run never sees half a binary).
+# version $3 (atomic rename, so a concurrent run never sees half a binary). $6 is the variable the
+# linker sets to the version (default: the Pulumi SDK's).
 build() {
-  local started=$SECONDS
+  local started=$SECONDS version_var="${6:-github.com/pulumi/pulumi/sdk/v3/go/common/version.Version}"
   (cd "$1" && go build -modfile "$work/$2/go.mod" -trimpath -o "$work/$5" \
-    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$3" "$4")
+    -ldflags "-s -w -X $version_var=v$3" "$4")
   mv -f "$work/$5" "$bin/$5"
   echo "$3" >"$bin/.$5.version"
   log "built $5 v$3 in $((SECONDS - started)) s"
@@ -87,6 +96,30 @@ else
   log "building pulumi-language-nodejs v$langhost_version from github.com/pulumi/pulumi/sdk/v3"
   src="$(download github.com/pulumi/pulumi/sdk/v3 "$langhost_version" sdk)"
   build "$src" sdk "$langhost_version" ./nodejs/cmd/pulumi-language-nodejs pulumi-language-nodejs
+fi
+
+if fresh pulumi-language-yaml "$yaml_version"; then
+  log "reusing $bin/pulumi-language-yaml v$yaml_version"
+else
+  log "building pulumi-language-yaml v$yaml_version from github.com/pulumi/pulumi-yaml (cold: minutes)"
+  src="$(download github.com/pulumi/pulumi-yaml "$yaml_version" yaml)"
+  build "$src" yaml "$yaml_version" ./cmd/pulumi-language-yaml pulumi-language-yaml \
+    github.com/pulumi/pulumi-yaml/pkg/version.Version
+fi
+
+# Its own committed go.mod and go.sum, so no -modfile; -mod=readonly keeps a build from
+# rewriting them.
+sdkgen_src="$here/../tools/sdkgen"
+sdkgen_hash="$(cd "$sdkgen_src" && cat go.mod go.sum ./*.go | sha256sum | cut -c1-16)"
+if fresh sdkgen "$sdkgen_hash"; then
+  log "reusing $bin/sdkgen $sdkgen_hash"
+else
+  log "building sdkgen $sdkgen_hash from tools/sdkgen (the code generators of its go.mod's pkg/v3)"
+  started=$SECONDS
+  (cd "$sdkgen_src" && go build -mod=readonly -trimpath -ldflags "-s -w" -o "$work/sdkgen" .)
+  mv -f "$work/sdkgen" "$bin/sdkgen"
+  echo "$sdkgen_hash" >"$bin/.sdkgen.version"
+  log "built sdkgen $sdkgen_hash in $((SECONDS - started)) s"
 fi
 
 cp -f "$here/pulumi-plugins/pulumi-resource-pulumi-nodejs" "$bin/"

@@ -19,6 +19,7 @@ import type { DataSource } from "../client/types";
 import { isRetired } from "../client/vocabulary";
 import { FIELDS, FIELD_NAMES, checkInputs, type UserMcpSourceInputs } from "../provider/schema";
 import { printProperty, printString } from "./print";
+import { RESOURCE_TOKEN, pluginId } from "../plugin/ids";
 
 /** The args of one imported source: what the program passes, without the token. */
 export type ImportedArgs = Omit<UserMcpSourceInputs, "token"> & { adoptExisting: true; appNamespace: string };
@@ -234,6 +235,20 @@ export function renderProgram(plan: ImportPlan): string {
 /** The `--json` document: the same sources as resource args, no token (only its config key). */
 export function renderJson(plan: ImportPlan): string {
   return JSON.stringify(plan, null, 2) + "\n";
+}
+
+/**
+ * The file `pulumi import --file` takes: every imported source as a `copass:index:UserMcpSource`
+ * of the provider plugin (README "Use it from Python, Go or YAML"), named as in the program and
+ * identified as the plugin identifies it. Pulumi then writes the program in the project's language.
+ */
+export function renderPulumiImport(plan: ImportPlan): string {
+  const resources = plan.sources.map((source) => ({
+    type: RESOURCE_TOKEN,
+    name: source.resourceName,
+    id: pluginId(plan.sandboxId, source.dataSourceId),
+  }));
+  return JSON.stringify({ resources }, null, 2) + "\n";
 }
 
 /**

@@ -18,9 +18,16 @@ import { FIELDS } from "../provider/schema";
 import { EXIT_CODES } from "./drift-classify";
 import { runDrift } from "./drift";
 import { flagProblem } from "./flags";
-import { ImportError, planImport, renderJson, renderNotes, renderProgram } from "./import";
+import {
+  ImportError,
+  planImport,
+  renderJson,
+  renderNotes,
+  renderProgram,
+  renderPulumiImport,
+} from "./import";
 
-export const USAGE = `Usage: pulumi-copass import --sandbox <id> [--out <file> [--force]] [--json]
+export const USAGE = `Usage: pulumi-copass import --sandbox <id> [--out <file> [--force]] [--format typescript|json|pulumi-import]
        pulumi-copass drift [--stack <name>] [--cwd <dir>] [--format text|markdown|json] [--out <file>]
        (pulumi-copass drift --help for drift's options and exit codes)
 
@@ -34,7 +41,11 @@ Options:
   --out <file>     Write the program to this file instead of standard output; an existing
                    file is never replaced without --force
   --force          With --out: replace the file if it exists
-  --json           Print the sources as UserMcpSource args (no tokens) as JSON instead
+  --format <f>     typescript (default): the program above
+                   json: the sources as UserMcpSource args (no tokens) as JSON
+                   pulumi-import: the file \`pulumi import --file\` takes, for a project in any
+                   language using the copass provider plugin (README "Use it from Python, Go or YAML")
+  --json           Same as --format json
   --help           Show this help
 
 Environment:
@@ -57,13 +68,17 @@ export interface ImportCommand {
   out?: string;
   /** Replace `out` if it exists; without it an existing file is refused (a user's program, say). */
   force: boolean;
-  json: boolean;
+  format: ImportFormat;
 }
+
+export const IMPORT_FORMATS = ["typescript", "json", "pulumi-import"] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 const FLAGS = {
   sandbox: { type: "string" },
   out: { type: "string" },
   json: { type: "boolean" },
+  format: { type: "string" },
   force: { type: "boolean" },
   help: { type: "boolean" },
 } as const;
@@ -124,8 +139,19 @@ export function parseCommand(argv: readonly string[]): ImportCommand | "help" {
     sandboxId: sandbox.data,
     ...(values.out === undefined ? {} : { out: values.out }),
     force: values.force === true,
-    json: values.json === true,
+    format: formatOf(values.format, values.json === true),
   };
+}
+
+function formatOf(format: string | undefined, json: boolean): ImportFormat {
+  if (format === undefined) return json ? "json" : "typescript";
+  if (!(IMPORT_FORMATS as readonly string[]).includes(format)) {
+    throw new CliUsageError(
+      `--format must be one of ${IMPORT_FORMATS.join(", ")}, e.g. --format pulumi-import`,
+    );
+  }
+  if (json && format !== "json") throw new CliUsageError("--json is --format json: give one of them");
+  return format as ImportFormat;
 }
 
 export interface CliIo {
@@ -215,7 +241,9 @@ async function runImport(command: ImportCommand, env: NodeJS.ProcessEnv, io: Cli
     await client.close();
   }
   const plan = planImport(command.sandboxId, listed.sources);
-  const text = command.json ? renderJson(plan) : renderProgram(plan);
+  const text = { typescript: renderProgram, json: renderJson, "pulumi-import": renderPulumiImport }[
+    command.format
+  ](plan);
   for (const note of renderNotes(plan)) io.stderr(note);
   if (plan.sources.length === 0) {
     io.stderr(`sandbox ${command.sandboxId} has no user_mcp sources to import`);

@@ -103,15 +103,26 @@ export function hasHealthDrift(olds: Props, news: Props): boolean {
   return healthPolicyOf(news) !== "ignore";
 }
 
-export function diff(olds: Props, news: Props): DiffResult {
+/** What the diff found, before it is shaped for an engine: the one place that decides it. */
+interface Plan {
+  changed: FieldName[];
+  /** Not patchable, or removed where only a new source clears it; `status` when retired. */
+  replaces: string[];
+  drift: boolean;
+}
+
+function plan(olds: Props, news: Props): Plan {
   const changed = changedFields(olds, news);
-  // Not patchable, or removed where only a new source clears it.
   const replaces: string[] = changed.filter(
     (name) =>
       specOf(name).change === "replace" || (specOf(name).onRemove === "replace" && news[name] === undefined),
   );
   if (isRetired(olds.status)) replaces.push("status");
-  const drift = hasHealthDrift(olds, news);
+  return { changed, replaces, drift: hasHealthDrift(olds, news) };
+}
+
+export function diff(olds: Props, news: Props): DiffResult {
+  const { changed, replaces, drift } = plan(olds, news);
   const explicitNamespace = typeof news.appNamespace === "string" && !containsUnknown(news.appNamespace);
   return {
     changes: changed.length > 0 || replaces.length > 0 || drift,
@@ -126,6 +137,33 @@ export function diff(olds: Props, news: Props): DiffResult {
       news.appNamespace === olds.appNamespace &&
       !changed.includes("sandboxId"),
   };
+}
+
+/** How one property changes, for an engine that shows each (the plugin's detailed diff). */
+export interface PropertyChange {
+  kind: "add" | "delete" | "update";
+  replace: boolean;
+  /** Compared in the outputs (`status`), not the inputs. */
+  output?: true;
+}
+
+/**
+ * The diff per property, by the same plan as `diff`: each changed field, and `status` when health
+ * drift makes an update re-test (or a retired source is registered again). The dynamic provider
+ * protocol has no place for it; the plugin's preview names each property with it.
+ */
+export function propertyChanges(olds: Props, news: Props): Record<string, PropertyChange> {
+  const { changed, replaces, drift } = plan(olds, news);
+  const changes: Record<string, PropertyChange> = {};
+  for (const name of changed) {
+    const recorded = olds[name] ?? specOf(name).default;
+    const kind = recorded === undefined ? "add" : news[name] === undefined ? "delete" : "update";
+    changes[name] = { kind, replace: replaces.includes(name) };
+  }
+  if (replaces.includes("status") || drift) {
+    changes.status = { kind: "update", replace: replaces.includes("status"), output: true };
+  }
+  return changes;
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   logicalNames,
   planImport,
   renderJson,
+  renderPulumiImport,
   renderNotes,
   renderProgram,
   type ImportPlan,
@@ -434,5 +435,21 @@ describe("the README's example", () => {
     expect(readme).toContain(
       "```text\n" + [...renderNotes(plan), "wrote 2 sources to index.ts"].join("\n") + "\n```",
     );
+  });
+});
+
+describe("renderPulumiImport", () => {
+  it("writes the file `pulumi import --file` takes: each active source as the plugin's resource and id", () => {
+    const plan = planImport(SB, [
+      row("ds_2", { app_namespace: "docs" }),
+      row("ds_1", { app_namespace: "crm" }),
+      row("ds_3", { app_namespace: "old" }, { status: "disconnected" }),
+    ]);
+    expect(JSON.parse(renderPulumiImport(plan))).toEqual({
+      resources: [
+        { type: "copass:index:UserMcpSource", name: "crm", id: `${SB}/ds_1` },
+        { type: "copass:index:UserMcpSource", name: "docs", id: `${SB}/ds_2` },
+      ],
+    });
   });
 });

@@ -58,13 +58,22 @@ describe("parseCommand", () => {
       sandboxId: "sb_1",
       out: "s.ts",
       force: false,
-      json: true,
+      format: "json",
     });
     expect(parseCommand(["import", "--sandbox=sb_1"])).toEqual({
       sandboxId: "sb_1",
       force: false,
-      json: false,
+      format: "typescript",
     });
+    expect(parseCommand(["import", "--sandbox", "sb_1", "--format", "pulumi-import"])).toMatchObject({
+      format: "pulumi-import",
+    });
+    expect(() => parseCommand(["import", "--sandbox", "sb_1", "--format", "yaml"])).toThrow(
+      "--format must be one of typescript, json, pulumi-import, e.g. --format pulumi-import",
+    );
+    expect(() => parseCommand(["import", "--sandbox", "sb_1", "--json", "--format", "typescript"])).toThrow(
+      "--json is --format json: give one of them",
+    );
     expect(parseCommand(["import", "--sandbox", "sb_1", "--out", "s.ts", "--force"])).toMatchObject({
       out: "s.ts",
       force: true,

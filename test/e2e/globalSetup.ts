@@ -10,7 +10,7 @@ import { copyFile, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises"
 import * as os from "node:os";
 import * as path from "node:path";
 import type { TestProject } from "vitest/node";
-import { cleanEnv, packPackage, removeTemp, repoRoot, run } from "../support/pulumi-host";
+import { cleanEnv, packPackage, pulumiVersion, removeTemp, repoRoot, run } from "../support/pulumi-host";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -20,6 +20,8 @@ declare module "vitest" {
     e2eSkip: string;
     /** A copy of the root Pulumi project (examples/basic) with the packed package installed. */
     e2eProject: string;
+    /** The bin folder of a global install of the packed package: pulumi-resource-copass is there. */
+    e2ePluginBin: string;
   }
 }
 
@@ -55,12 +57,34 @@ async function copyProject(tgz: string): Promise<string> {
   return dir;
 }
 
+/**
+ * The plugin as the README installs it for a YAML, Python or Go project: `npm install --global`
+ * of the package (here the packed tarball, into a throwaway prefix), which links
+ * `pulumi-resource-copass` into `<prefix>/bin` for the engine to find on PATH. @pulumi/pulumi, our
+ * peer, comes along; pinned here to the version the repository develops with (Node 20 runs it).
+ */
+async function installPlugin(tgz: string): Promise<string> {
+  const prefix = await mkdtemp(path.join(os.tmpdir(), "copass-e2e-plugin-"));
+  const args = ["install", "--global", "--prefix", prefix, tgz, `@pulumi/pulumi@${pulumiVersion}`];
+  const install = await run(
+    "npm",
+    [...args, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"],
+    {
+      cwd: prefix,
+      env: cleanEnv(),
+    },
+  );
+  if (install.code !== 0) throw new Error(`npm ${args.join(" ")} failed:\n${install.stderr.slice(-3000)}`);
+  return prefix;
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (spawnSync("go", ["version"], { stdio: "ignore" }).status !== 0) {
     process.stderr.write("[e2e] skipped: no go on PATH (the Pulumi CLI is built from its Go modules)\n");
     project.provide("e2eBin", "");
     project.provide("e2eSkip", "no go");
     project.provide("e2eProject", "");
+    project.provide("e2ePluginBin", "");
     return async () => {};
   }
   const started = Date.now();
@@ -76,11 +100,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const installed = Date.now();
   const tgz = await packPackage();
   const dir = await copyProject(tgz);
+  const pluginPrefix = await installPlugin(tgz);
   process.stderr.write(`[e2e] packed and installed the Pulumi project in ${Date.now() - installed} ms\n`);
   project.provide("e2eBin", bin);
   project.provide("e2eSkip", "");
   project.provide("e2eProject", dir);
+  project.provide("e2ePluginBin", path.join(pluginPrefix, "bin"));
   return async () => {
-    await Promise.all([removeTemp(dir), removeTemp(path.dirname(tgz))]);
+    await Promise.all([removeTemp(dir), removeTemp(path.dirname(tgz)), removeTemp(pluginPrefix)]);
   };
 }

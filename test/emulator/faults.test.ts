@@ -132,6 +132,15 @@ describe("faults over HTTP", () => {
     expect(emulator.requestLog()[0]?.fault).toBe("delay");
   });
 
+  it("settled() waits for a request the client gave up on, which is still handled and logged", async () => {
+    emulator.faults.inject({ operation: "list", action: { kind: "delay", ms: 200 } });
+    const aborted = call(emulator, "GET", base(), { signal: AbortSignal.timeout(20) }).catch(() => "aborted");
+    expect(await aborted).toBe("aborted");
+    // Mutation: resolve settled() at once → the log is still empty here.
+    await emulator.settled();
+    expect(emulator.requestLog().map((e) => e.operation)).toEqual(["list"]);
+  });
+
   it("drops the connection without answering and without creating the source", async () => {
     const before = await countSources(emulator);
     emulator.faults.inject({ operation: "register", action: { kind: "drop" } });

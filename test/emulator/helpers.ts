@@ -26,12 +26,19 @@ export async function call(
   emulator: Emulator,
   method: string,
   path: string,
-  options: { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> } = {},
+  options: {
+    body?: unknown;
+    rawBody?: string;
+    key?: string | null;
+    headers?: Record<string, string>;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<ApiResponse> {
   const headers: Record<string, string> = { "content-type": "application/json", ...options.headers };
   const key = options.key === undefined ? API_KEY : options.key;
   if (key !== null) headers.authorization = `Bearer ${key}`;
   const init: RequestInit = { method, headers };
+  if (options.signal) init.signal = options.signal;
   if (options.rawBody !== undefined) init.body = options.rawBody;
   else if (options.body !== undefined) init.body = JSON.stringify(options.body);
   const res = await fetch(`${emulator.url}${path}`, init);

@@ -49,8 +49,8 @@ describe("the packed tarball", () => {
     pkg = readJson<PackageJson>(path.join(installed, "package.json"));
   });
 
-  it("ships dist's JavaScript and declarations, README, LICENSE, CHANGELOG and package.json only", () => {
-    const meta = ["package.json", "README.md", "LICENSE", "CHANGELOG.md"];
+  it("ships dist's JavaScript and declarations, README, LICENSE, CHANGELOG, package.json and the plugin's schema.json only", () => {
+    const meta = ["package.json", "README.md", "LICENSE", "CHANGELOG.md", "schema.json"];
     const unexpected = files.filter((f) => !meta.includes(f) && !/^dist\/.+\.(js|d\.ts)$/.test(f));
     expect(unexpected).toEqual([]);
     expect(files).toEqual(
@@ -64,6 +64,7 @@ describe("the packed tarball", () => {
         "dist/provider/provider.js",
         "dist/client/index.js",
         "dist/client/index.d.ts",
+        "dist/plugin/main.js",
       ]),
     );
     // The emulator is its own package (copass-emulator), so none of it ships here.

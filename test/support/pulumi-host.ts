@@ -303,6 +303,8 @@ export interface DiffResult {
   changes: DiffChanges;
   replaces: string[];
   deleteBeforeReplace: boolean;
+  /** The plugin's detailed diff (property → ADD, UPDATE_REPLACE, …); absent when none was sent. */
+  detailed?: Record<string, string>;
 }
 export interface CreateResult {
   id: string;
@@ -344,6 +346,11 @@ export interface HostOptions {
   providerText?: string;
   /** Per-call deadline, ms. Default 120 000. */
   callTimeoutMs?: number;
+  /**
+   * Start this provider plugin executable instead of the consumer's dynamic-provider host (the
+   * `copass` plugin: no `__provider` is added, its gRPC stubs come from `consumerDir`).
+   */
+  plugin?: string;
 }
 
 export interface Host {
@@ -400,7 +407,10 @@ function plain(value: Props): Props {
 /** Spawns the consumer's dynamic-provider host and connects to it. */
 export async function startHost(consumerDir: string, opts: HostOptions = {}): Promise<Host> {
   const s = loadStubs(consumerDir);
-  const providerText = opts.providerText ?? (await captureProviderText(consumerDir)).providerText;
+  const providerText =
+    opts.plugin !== undefined
+      ? ""
+      : (opts.providerText ?? (await captureProviderText(consumerDir)).providerText);
   const project = opts.project ?? "copass-test";
   const hostMain = path.join(
     consumerDir,
@@ -411,7 +421,8 @@ export async function startHost(consumerDir: string, opts: HostOptions = {}): Pr
     "dynamic-provider",
     "index.js",
   );
-  const child: ChildProcess = spawn(hostNode, [hostMain, "127.0.0.1:1"], {
+  const command = opts.plugin !== undefined ? [opts.plugin] : [hostMain];
+  const child: ChildProcess = spawn(hostNode, [...command, "127.0.0.1:1"], {
     cwd: consumerDir,
     env: cleanEnv({
       PULUMI_NODEJS_PROJECT: project,
@@ -443,7 +454,8 @@ export async function startHost(consumerDir: string, opts: HostOptions = {}): Pr
   const timeoutMs = opts.callTimeoutMs ?? 120_000;
 
   /** Program inputs: the SDK always adds `__provider`, and check's answer carries it on. */
-  const withProvider = (p: Props): Props => ({ __provider: providerText, ...plain(p) });
+  const withProvider = (p: Props): Props =>
+    providerText === "" ? plain(p) : { __provider: providerText, ...plain(p) };
   /** Stored state: exactly what the engine kept (an init-failed step may have no `__provider`). */
   const stored = (p: Props): Props => plain(p);
   const struct = (p: Props): any => s.Struct.fromJavaScript(p);
@@ -480,6 +492,12 @@ export async function startHost(consumerDir: string, opts: HostOptions = {}): Pr
     [s.provproto.DiffResponse.DiffChanges.DIFF_NONE]: "DIFF_NONE",
     [s.provproto.DiffResponse.DiffChanges.DIFF_SOME]: "DIFF_SOME",
   };
+
+  const kindName = Object.fromEntries(
+    Object.entries(s.provproto.PropertyDiff.Kind).map(([name, value]) => [value, name]),
+  ) as Record<number, string>;
+  const detailedOf = (map: any): Record<string, string> =>
+    Object.fromEntries(map.toArray().map(([key, diff]: [string, any]) => [key, kindName[diff[0] ?? 0]]));
 
   const host: Host = {
     port,
@@ -524,6 +542,7 @@ export async function startHost(consumerDir: string, opts: HostOptions = {}): Pr
         changes: changesName[resp.getChanges()] ?? "DIFF_UNKNOWN",
         replaces: resp.getReplacesList(),
         deleteBeforeReplace: resp.getDeletebeforereplace(),
+        ...(resp.getHasdetaileddiff() ? { detailed: detailedOf(resp.getDetaileddiffMap()) } : {}),
       };
     },
 

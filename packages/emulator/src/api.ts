@@ -90,6 +90,12 @@ export interface Emulator {
   /** Requests handled so far, oldest first. */
   requestLog(): readonly RequestLogEntry[];
   clearRequestLog(): void;
+  /**
+   * Resolves once no request is being handled. A request the client gave up on (aborted at its
+   * deadline) is still handled and logged when it finishes, as on a real server: a test that
+   * counts one step's calls awaits this first, so the last step's stragglers are not counted.
+   */
+  settled(): Promise<void>;
   /** Stops listening and closes open connections. Persisted state stays on disk. */
   close(): Promise<void>;
 }

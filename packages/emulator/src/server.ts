@@ -277,13 +277,24 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     send(result, fault?.kind);
   }
 
+  // Requests being handled, and who waits for none (settled()).
+  let handling = 0;
+  let whenSettled: (() => void)[] = [];
   const server = http.createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) {
-        const { status, body } = errorResult(err);
-        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-      }
-    });
+    handling++;
+    handle(req, res)
+      .catch((err: unknown) => {
+        if (!res.headersSent) {
+          const { status, body } = errorResult(err);
+          res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+        }
+      })
+      .finally(() => {
+        if (--handling > 0) return;
+        const waiting = whenSettled;
+        whenSettled = [];
+        for (const wake of waiting) wake();
+      });
   });
   server.on("connection", (socket) => {
     sockets.add(socket);
@@ -313,6 +324,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     clearRequestLog: () => {
       log.length = 0;
     },
+    settled: () =>
+      handling === 0 ? Promise.resolve() : new Promise<void>((resolve) => whenSettled.push(resolve)),
     close() {
       closing ??= new Promise<void>((resolve) => {
         closed = true;
