@@ -82,7 +82,7 @@ const probe = (body: string) => `
 const PROGRAM = probe(`
   const pulumi = measure(() => require("@pulumi/pulumi"));
   const ours = measure(() => require("pulumi-copass"));
-  process.stdout.write(JSON.stringify({ pulumi, ours, zod: loaded(/[\\\\/]zod(\\.js$|[\\\\/])/) }));
+  process.stdout.write(JSON.stringify({ pulumi, ours, zod: loaded(/[\\\\/]zod(-mini|-core)?(\\.js$|[\\\\/])/) }));
 `);
 
 const PROVIDER = probe(`

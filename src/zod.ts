@@ -13,3 +13,9 @@
  */
 export { array, boolean, enum, looseObject, number, record, string, union, unknown } from "zod";
 export type { infer } from "zod";
+/**
+ * The type every zod schema has, classic or mini (zod's core `$ZodType`): what reads a schema's
+ * definition without caring which API built it (src/plugin/package-schema.ts reads the field
+ * table's, which zod/mini builds) names it `z.ZodType`.
+ */
+export type { $ZodType as ZodType } from "zod/v4/core";
