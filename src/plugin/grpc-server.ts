@@ -116,6 +116,24 @@ function service(schemaText: () => string) {
     checkConfig(call: Call<ProviderPb.CheckRequest>, callback: Callback<ProviderPb.CheckResponse>) {
       reply(callback, () => new providerPb.CheckResponse().setInputs(call.request.getNews()));
     },
+    // A settings change is an update of the provider, never a replacement: a replaced provider would
+    // replace every source under it. Whether the sources still live at the new endpoint is the core's
+    // check (location.ts), made on the next call that reaches Copass.
+    diffConfig(call: Call<ProviderPb.DiffRequest>, callback: Callback<ProviderPb.DiffResponse>) {
+      reply(callback, () => {
+        const changed = handlers.configChanged(
+          fromStruct(call.request.getOlds()),
+          fromStruct(call.request.getNews()),
+        );
+        return new providerPb.DiffResponse()
+          .setChanges(
+            changed.length > 0
+              ? providerPb.DiffResponse.DiffChanges.DIFF_SOME
+              : providerPb.DiffResponse.DiffChanges.DIFF_NONE,
+          )
+          .setDiffsList(changed);
+      });
+    },
     configure(call: Call<ProviderPb.ConfigureRequest>, callback: Callback<ProviderPb.ConfigureResponse>) {
       reply(callback, () => {
         const variables = Object.fromEntries(call.request.getVariablesMap().toArray()) as Record<

@@ -102,6 +102,14 @@ export function configValuesOf(inputs: ProviderInputs, names: readonly SettingNa
 }
 
 export const handlers = {
+  /** The provider inputs that differ (secrets compared opened), in name order. */
+  configChanged(olds: Props, news: Props): string[] {
+    const before = unwrapSecrets(olds).plain;
+    const after = unwrapSecrets(news).plain;
+    const names = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return names.filter((name) => JSON.stringify(before[name]) !== JSON.stringify(after[name]));
+  },
+
   /** Kept for the core's first use: a preview's Configure loads nothing (issue 18). */
   configure(args: Props | undefined, variables: Record<string, string>): void {
     pending = { args, variables };

@@ -137,6 +137,32 @@ describe.skipIf(skip !== "")(
       await expectNoPlaintextSecrets();
     });
 
+    it("another endpoint in copass:apiUrl updates the provider, replaces nothing, and refresh refuses to judge", async () => {
+      const other = await startEmulator({ apiKeys: [API_KEY] });
+      try {
+        await ok(cli, ["config", "set", "copass:apiUrl", other.url]);
+        // A provider config change is an update of the default provider (DiffConfig), which the
+        // engine records in state; the source under it is not replaced (mutation: answer
+        // replaces in diffConfig) and, unchanged, is not sent to the new endpoint.
+        const up = await ok(cli, ["up", "--yes"]);
+        expect(up).toMatch(/2 unchanged/);
+        expect(up).not.toMatch(/replace/);
+        // The next refresh runs with the recorded config, now the other endpoint: "I cannot see it"
+        // is not "it is gone". It fails naming both endpoints, calls nothing there, and state keeps
+        // the source where it lives.
+        const refresh = await cli.pulumi(["refresh", "--yes"]);
+        expect(refresh.code).not.toBe(0);
+        expect(refresh.stdout + refresh.stderr).toContain(`but the provider now points at ${other.url}`);
+        expect(other.requestLog()).toEqual([]);
+        expect((await exported()).source?.outputs.apiEndpoint).toBe(emulator.url);
+      } finally {
+        await ok(cli, ["config", "set", "copass:apiUrl", emulator.url]);
+        await ok(cli, ["up", "--yes"]);
+        await other.close();
+      }
+      await ok(cli, ["refresh", "--yes"]);
+    });
+
     it("bad input fails preview with our message naming the property, the rule and the fix, touching nothing", async () => {
       const before = emulator.requestLog().length;
       await ok(cli, ["config", "set", "mcpUrl", "http://mcp.example.com/mcp"]);
