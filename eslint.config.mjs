@@ -21,10 +21,11 @@ export default tseslint.config(
     },
   },
   {
-    // The provider loads zod through src/zod.ts, which the build bundles without zod's locales
-    // (issue 18): a value import of "zod" elsewhere would load the whole package again.
+    // zod is loaded through src/zod.ts (the client) and src/zod-mini.ts (the provider), which the
+    // build bundles without zod's locales (issue 18): a value import of "zod" elsewhere would load
+    // the whole package again.
     files: ["src/**/*.ts"],
-    ignores: ["src/zod.ts"],
+    ignores: ["src/zod.ts", "src/zod-mini.ts"],
     rules: {
       "@typescript-eslint/no-restricted-imports": [
         "error",
@@ -33,6 +34,12 @@ export default tseslint.config(
             {
               name: "zod",
               message: 'import * as z from "../zod" (src/zod.ts): the build bundles it without the locales',
+              allowTypeImports: true,
+            },
+            {
+              name: "zod/mini",
+              message:
+                'import * as z from "../zod-mini" (src/zod-mini.ts): the build bundles it without the locales',
               allowTypeImports: true,
             },
           ],

@@ -10,6 +10,8 @@
  *   - clientLoadMs: what loading the HTTP client adds once a call needs the API
  *     (`require("pulumi-copass/client")` after a preview's check and diff).
  * Each probe also reports its CPU time, which a busy shared machine inflates less than wall time.
+ * Given a `baselineDir` (a consumer project of another build), the load probes run there too, in
+ * the same rounds, order alternating, so a change is measured against what it changes side by side.
  * Used by bench.ts (the full run, into bench/results.json) and cold.ts (`npm run bench:cold`).
  */
 import * as os from "node:os";
@@ -31,7 +33,15 @@ export interface ColdStart {
   programLoadsZod: boolean;
   providerLoadsUndici: boolean;
   previewLoadsUndici: boolean;
+  /** The load probes on the baseline consumer, same rounds (only with `baselineDir`). */
+  baseline?: LoadFigures;
 }
+
+/** What loading costs, from the program and provider probes: medians, in ms. */
+export type LoadFigures = Pick<
+  ColdStart,
+  "pulumiLoadMs" | "programLoadMs" | "providerLoadMs" | "firstCheckMs" | "clientLoadMs" | "cpuMs"
+>;
 
 export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -72,7 +82,7 @@ const probe = (body: string) => `
 const PROGRAM = probe(`
   const pulumi = measure(() => require("@pulumi/pulumi"));
   const ours = measure(() => require("pulumi-copass"));
-  process.stdout.write(JSON.stringify({ pulumi, ours, zod: loaded(/[\\\\/]zod(\\.js$|[\\\\/])/) }));
+  process.stdout.write(JSON.stringify({ pulumi, ours, zod: loaded(/[\\\\/]zod(-mini|-core)?(\\.js$|[\\\\/])/) }));
 `);
 
 const PROVIDER = probe(`
@@ -102,9 +112,66 @@ async function node<T>(consumerDir: string, script: string): Promise<T> {
   return JSON.parse(r.stdout) as T;
 }
 
+/** One run of the program probe and the provider probe in a consumer project. */
+interface LoadProbe {
+  program: { pulumi: Timed; ours: Timed; zod: boolean };
+  provider: {
+    load: Timed;
+    firstCheck: number;
+    client: Timed;
+    undiciAfterProvider: boolean;
+    undiciAfterPreview: boolean;
+  };
+}
+
+async function probeLoads(consumerDir: string): Promise<LoadProbe> {
+  return {
+    program: await node<LoadProbe["program"]>(consumerDir, PROGRAM),
+    provider: await node<LoadProbe["provider"]>(consumerDir, PROVIDER),
+  };
+}
+
+/** Collects the load probes' samples of one consumer project; `figures()` gives their medians. */
+function loadSamples() {
+  const s = {
+    pulumi: [] as number[],
+    program: [] as number[],
+    programCpu: [] as number[],
+    provider: [] as number[],
+    providerCpu: [] as number[],
+    check: [] as number[],
+    client: [] as number[],
+    clientCpu: [] as number[],
+  };
+  return {
+    push({ program, provider }: LoadProbe): void {
+      s.pulumi.push(program.pulumi.wall);
+      s.program.push(program.ours.wall);
+      s.programCpu.push(program.ours.cpu);
+      s.provider.push(provider.load.wall);
+      s.providerCpu.push(provider.load.cpu);
+      s.check.push(provider.firstCheck);
+      s.client.push(provider.client.wall);
+      s.clientCpu.push(provider.client.cpu);
+    },
+    figures(): LoadFigures {
+      const m = (xs: number[]) => round2(median(xs));
+      return {
+        pulumiLoadMs: m(s.pulumi),
+        programLoadMs: m(s.program),
+        providerLoadMs: m(s.provider),
+        firstCheckMs: m(s.check),
+        clientLoadMs: m(s.client),
+        cpuMs: { programLoad: m(s.programCpu), providerLoad: m(s.providerCpu), clientLoad: m(s.clientCpu) },
+      };
+    },
+  };
+}
+
 /**
  * `samples` rounds (plus one uncounted warm-up) of: both hosts' cold start in alternating order,
- * the program probe and the provider probe. `config` and `program` are what the hosts are given.
+ * the program probe and the provider probe (on `baselineDir` too, if given, order alternating).
+ * `config` and `program` are what the hosts are given.
  */
 export async function measureColdStart(
   consumerDir: string,
@@ -113,13 +180,13 @@ export async function measureColdStart(
     providerTexts: { ours: string; hostFloor: string };
     config: Props;
     program: Props;
+    baselineDir?: string;
     log?: (line: string) => void;
   },
 ): Promise<ColdStart> {
   const host: Record<"ours" | "hostFloor", number[]> = { ours: [], hostFloor: [] };
-  const p = { pulumi: [] as number[], program: [] as number[], programCpu: [] as number[] };
-  const v = { load: [] as number[], loadCpu: [] as number[], check: [] as number[] };
-  const c = { load: [] as number[], cpu: [] as number[] };
+  const ours = loadSamples();
+  const baseline = loadSamples();
   const flags = { zod: false, undiciAfterProvider: false, undiciAfterPreview: false };
   for (let i = 0; i <= opts.samples; i++) {
     const order: ("ours" | "hostFloor")[] = i % 2 ? ["hostFloor", "ours"] : ["ours", "hostFloor"];
@@ -137,14 +204,11 @@ export async function measureColdStart(
       }
       times[which] = performance.now() - t0;
     }
-    const program = await node<{ pulumi: Timed; ours: Timed; zod: boolean }>(consumerDir, PROGRAM);
-    const provider = await node<{
-      load: Timed;
-      firstCheck: number;
-      client: Timed;
-      undiciAfterProvider: boolean;
-      undiciAfterPreview: boolean;
-    }>(consumerDir, PROVIDER);
+    let base: LoadProbe | undefined;
+    if (opts.baselineDir && i % 2) base = await probeLoads(opts.baselineDir);
+    const probe = await probeLoads(consumerDir);
+    if (opts.baselineDir && !(i % 2)) base = await probeLoads(opts.baselineDir);
+    const { program, provider } = probe;
     flags.zod ||= program.zod;
     flags.undiciAfterProvider ||= provider.undiciAfterProvider;
     flags.undiciAfterPreview ||= provider.undiciAfterPreview;
@@ -152,39 +216,28 @@ export async function measureColdStart(
     if (i === 0) continue;
     host.ours.push(times.ours!);
     host.hostFloor.push(times.hostFloor!);
-    p.pulumi.push(program.pulumi.wall);
-    p.program.push(program.ours.wall);
-    p.programCpu.push(program.ours.cpu);
-    v.load.push(provider.load.wall);
-    v.loadCpu.push(provider.load.cpu);
-    v.check.push(provider.firstCheck);
-    c.load.push(provider.client.wall);
-    c.cpu.push(provider.client.cpu);
+    ours.push(probe);
+    if (base) baseline.push(base);
     opts.log?.(
       `cold sample ${i}/${opts.samples}: host ours ${Math.round(times.ours!)} ms, floor ${Math.round(times.hostFloor!)} ms; ` +
-        `program ${program.ours.wall.toFixed(1)}, provider ${provider.load.wall.toFixed(1)}, client ${provider.client.wall.toFixed(1)} ms`,
+        `program ${program.ours.wall.toFixed(1)}, provider ${provider.load.wall.toFixed(1)}, client ${provider.client.wall.toFixed(1)} ms` +
+        (base
+          ? `; baseline program ${base.program.ours.wall.toFixed(1)}, provider ${base.provider.load.wall.toFixed(1)}, client ${base.provider.client.wall.toFixed(1)} ms`
+          : ""),
     );
   }
-  const ours = median(host.ours);
+  const oursHost = median(host.ours);
   const floor = median(host.hostFloor);
   return {
-    oursMs: round2(ours),
+    oursMs: round2(oursHost),
     hostFloorMs: round2(floor),
-    oursShareMs: round2(ours - floor),
+    oursShareMs: round2(oursHost - floor),
     samples: opts.samples,
-    pulumiLoadMs: round2(median(p.pulumi)),
-    programLoadMs: round2(median(p.program)),
-    providerLoadMs: round2(median(v.load)),
-    firstCheckMs: round2(median(v.check)),
-    clientLoadMs: round2(median(c.load)),
-    cpuMs: {
-      programLoad: round2(median(p.programCpu)),
-      providerLoad: round2(median(v.loadCpu)),
-      clientLoad: round2(median(c.cpu)),
-    },
+    ...ours.figures(),
     programLoadsZod: flags.zod,
     providerLoadsUndici: flags.undiciAfterProvider,
     previewLoadsUndici: flags.undiciAfterPreview,
+    ...(opts.baselineDir ? { baseline: baseline.figures() } : {}),
   };
 }
 
@@ -199,5 +252,13 @@ export function coldStartLines(c: ColdStart): string[] {
     `require("pulumi-copass") after @pulumi/pulumi (${c.pulumiLoadMs} ms): ${target("programLoadMs")}, CPU ${c.cpuMs.programLoad} ms; loads zod: ${c.programLoadsZod ? "yes" : "no"}`,
     `require("pulumi-copass/provider"): ${target("providerLoadMs")}, CPU ${c.cpuMs.providerLoad} ms; then the first check ${c.firstCheckMs} ms; loads undici: ${c.providerLoadsUndici ? "yes" : "no"}; check + diff load undici: ${c.previewLoadsUndici ? "yes" : "no"}`,
     `the client (undici) on the first API call: ${target("clientLoadMs")}, CPU ${c.cpuMs.clientLoad} ms`,
+    ...(c.baseline ? [baselineLine(c.baseline)] : []),
   ];
+}
+
+function baselineLine(b: LoadFigures): string {
+  return (
+    `baseline, same rounds: program ${b.programLoadMs} ms (CPU ${b.cpuMs.programLoad}), provider ${b.providerLoadMs} ms ` +
+    `(CPU ${b.cpuMs.providerLoad}) then the first check ${b.firstCheckMs} ms, client ${b.clientLoadMs} ms (CPU ${b.cpuMs.clientLoad})`
+  );
 }

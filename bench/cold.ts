@@ -8,6 +8,11 @@
  *
  *   npm run bench:cold                  # 10 samples
  *   npm run bench:cold -- --samples 20
+ *   npm run bench:cold -- --baseline ../other-checkout   # also its load figures, same rounds
+ *
+ * `--baseline` takes a checkout of another version (built or not; it is built and packed like
+ * this one) and measures its program, provider and client loads in the same rounds as ours,
+ * alternating which goes first: "before and after" side by side on the same machine and load.
  */
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -15,7 +20,9 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import {
   captureProviderText,
+  installConsumer,
   packAndInstall,
+  packPackage,
   removeTemp,
   repoRoot,
   secret,
@@ -27,6 +34,7 @@ import { measurePluginStart, pluginStartLine } from "./plugin-start";
 const { values: args } = parseArgs({
   options: {
     samples: { type: "string", default: "10" },
+    baseline: { type: "string" },
     out: { type: "string", default: path.join(repoRoot, "bench", "cold-start.json") },
   },
 });
@@ -41,6 +49,9 @@ async function main(): Promise<void> {
   const started = performance.now();
   log("packing the package and installing it into a throwaway consumer project …");
   const consumerDir = await packAndInstall();
+  const baselineDir = args.baseline
+    ? await installConsumer(await packPackage(path.resolve(args.baseline)), "baseline")
+    : undefined;
   try {
     const ours = (await captureProviderText(consumerDir)).providerText;
     const coldStart = await measureColdStart(consumerDir, {
@@ -55,6 +66,7 @@ async function main(): Promise<void> {
         token: "mcp_bench_token_5a6b7c",
         appNamespace: "ns0",
       },
+      baselineDir,
       log,
     });
     const pluginStart = await measurePluginStart(consumerDir, {
@@ -82,6 +94,7 @@ async function main(): Promise<void> {
     log(`wrote ${path.relative(process.cwd(), args.out)} in ${results.machine.durationS} s`);
   } finally {
     await removeTemp(consumerDir);
+    if (baselineDir) await removeTemp(baselineDir);
   }
 }
 

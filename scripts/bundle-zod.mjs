@@ -1,12 +1,15 @@
-// Replaces dist/zod.js (tsc's re-export of the `zod` package, see src/zod.ts) with a bundle of the
-// zod functions src/zod.ts lists, shaken by rolldown (a devDependency; nothing new at run time).
-// Why: every entry point of the zod package requires its 64 locale files (colinhacks/zod#6050),
-// most of the 128 ms `require("pulumi-copass/provider")` took; the bundle keeps the English locale
-// that zod registers by default and nothing else. Run by scripts/build.cjs after tsc.
+// Replaces dist/zod.js and dist/zod-mini.js (tsc's re-exports of the `zod` package, see src/zod.ts
+// and src/zod-mini.ts) with bundles of the zod functions each lists, shaken by rolldown (a
+// devDependency; nothing new at run time). Why: every entry point of the zod package requires its
+// 64 locale files (colinhacks/zod#6050), most of the 128 ms `require("pulumi-copass/provider")`
+// took; the bundles keep the English locale and nothing else. The provider loads dist/zod-mini.js
+// (zod/mini, see src/zod-mini.ts for why), the client dist/zod.js (classic zod); both require
+// dist/zod-core.js, the part of zod's core either uses, so a process that loads both (an update)
+// compiles and warms that core once. Run by scripts/build.cjs after tsc.
 //
 // The banner names the zod version and carries zod's MIT license, as its license asks of copies.
 // Our own code is not bundled: its stack traces point at dist/<file>.js as before; only frames
-// inside zod point at dist/zod.js. zod stays in `dependencies` (its types, and `npm audit`).
+// inside zod point at dist/zod*.js. zod stays in `dependencies` (its types, and `npm audit`).
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
@@ -20,7 +23,7 @@ const license = readFileSync(path.join(zodDir, "LICENSE"), "utf8").trim();
 
 const banner = [
   "/*!",
-  ` * zod ${version} (https://github.com/colinhacks/zod), the functions src/zod.ts lists, bundled by`,
+  ` * zod ${version} (https://github.com/colinhacks/zod), the functions src/zod.ts and src/zod-mini.ts list, bundled by`,
   " * scripts/bundle-zod.mjs so that loading it does not load zod's locales. Its license:",
   " *",
   ...license.split("\n").map((line) => ` * ${line}`.trimEnd()),
@@ -28,9 +31,22 @@ const banner = [
 ].join("\n");
 
 await build({
-  input: path.join(root, "src", "zod.ts"),
+  input: { zod: path.join(root, "src", "zod.ts"), "zod-mini": path.join(root, "src", "zod-mini.ts") },
   platform: "node",
   logLevel: "warn",
   treeshake: true,
-  output: { file: path.join(root, "dist", "zod.js"), format: "cjs", banner },
+  output: {
+    dir: path.join(root, "dist"),
+    format: "cjs",
+    entryFileNames: "[name].js",
+    // The one chunk both entries share: zod's core (lean-start.test.ts checks what each loads).
+    chunkFileNames: "zod-core.js",
+    banner,
+    // In ASCII, Node holds the source as one byte a character: one non-ASCII character (zod's doc
+    // comments have dashes) makes V8 store all of it in two, ~200 KB more heap per start to
+    // allocate and scavenge past, which costs most on a busy machine (issue 18). Doc comments go
+    // (they are zod's docs, not ours); any other non-ASCII character is escaped.
+    comments: { legal: true, annotation: false, jsdoc: false },
+    charset: "ascii",
+  },
 });

@@ -13,17 +13,8 @@
 import type { Agent, Dispatcher } from "undici";
 import type { ZodType } from "zod";
 import type { AttemptEvent, CallOptions, CopassApi, CopassClientOptions } from "./api";
-import {
-  CopassConfigError,
-  CopassTimeoutError,
-  badResponse,
-  failureOfError,
-  httpError,
-  isCopassError,
-  outcomeError,
-  redact,
-  transportError,
-} from "./errors";
+import { badResponse, httpError, outcomeError, transportError } from "./call-errors";
+import { CopassConfigError, CopassTimeoutError, failureOfError, isCopassError, redact } from "./errors";
 import { answerFate, createdOutcome } from "./register-fate";
 import { checkApiUrl } from "./url";
 import { resolvePolicy, undiciRetry, type RetryPolicy } from "./retry";

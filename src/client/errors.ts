@@ -4,13 +4,14 @@
  * loaded copies of the package (Pulumi's host may load a second one): the classes are branded with
  * `Symbol.for` keys and answer `Symbol.hasInstance` (../brand.ts).
  *
- * Messages are built from the operation, the HTTP status and the server's `error`/`detail`, and
- * are passed through `redact` with every secret the client knows (API key, MCP token of the
- * request), so a server that echoes a credential still cannot leak it through an error.
+ * Messages are built (call-errors.ts) from the operation, the HTTP status and the server's
+ * `error`/`detail`, and are passed through `redact` with every secret the client knows (API key,
+ * MCP token of the request), so a server that echoes a credential still cannot leak it through an
+ * error.
  */
 import { hasBrand, markBrands } from "../brand";
-import { failureFromErrorCode, parseRetryAfter, type Failure } from "./retry";
-import { errorBodySchema, type Operation, type UserMcpResult } from "./types";
+import type { Failure } from "./retry";
+import type { Operation } from "./types";
 
 export type CopassErrorCode =
   | "COPASS_VALIDATION"
@@ -159,125 +160,10 @@ export function isCopassError(value: unknown): value is CopassError {
 /** The package's one `redact` (src/redact.ts), re-exported for the client's public surface. */
 export { redact } from "../redact";
 
-// --- building errors from what a call got back (client.ts) ------------------------------------------
-
-/** Cuts the secrets of one request out of a text. */
-type Redactor = (text: string) => string;
-
-/** A 2xx outcome whose `error` is set: a namespace conflict, or a validation refusal. */
-export function outcomeError(result: UserMcpResult, operation: Operation, redactText: Redactor): CopassError {
-  const Class = result.error === NAMESPACE_CONFLICT ? CopassConflictError : CopassValidationError;
-  const detail = result.detail ? redactText(result.detail) : undefined;
-  return new Class(redactText(`Copass ${operation} failed: ${result.error}${detail ? `: ${detail}` : ""}`), {
-    operation,
-    apiError: result.error ?? undefined,
-    detail,
-    attempts: 1,
-  });
-}
-
-/** A non-2xx answer: the class from the status, the message from the server's `error`/`detail`. */
-export function httpError(
-  status: number,
-  text: string,
-  headers: Record<string, string | string[] | undefined>,
-  operation: Operation,
-  attempts: number,
-  redactText: Redactor,
-): CopassError {
-  let apiError: string | undefined;
-  let detail: string | undefined;
-  try {
-    const body = errorBodySchema.safeParse(JSON.parse(text));
-    if (body.success) {
-      apiError = body.data.error ?? undefined;
-      detail = formatDetail(body.data.detail);
-    }
-  } catch {
-    // Not JSON (a proxy's HTML page): the status alone has to do.
-  }
-  if (detail !== undefined) detail = redactText(detail.slice(0, 500));
-  if (apiError !== undefined) apiError = redactText(apiError.slice(0, 100));
-  const Class = errorClassForStatus(status, apiError);
-  const what = [apiError, detail].filter((s) => s !== undefined).join(": ");
-  const message = `Copass ${operation} failed: HTTP ${status}${what ? ` ${what}` : ""}${tries(attempts)}`;
-  return new Class(redactText(message), {
-    operation,
-    status,
-    apiError,
-    detail,
-    retryAfterMs: parseRetryAfter(headers["retry-after"]),
-    attempts,
-  });
-}
-
-/** No answer: a timeout, a connection error, or anything else undici threw. */
-export function transportError(
-  error: unknown,
-  operation: Operation,
-  attempts: number,
-  timeoutMs: number,
-  redactText: Redactor,
-): CopassError {
-  const code = (error as { code?: string }).code;
-  const failure = failureFromErrorCode(code);
-  // The cause keeps only code and message: undici errors can carry sockets and request options.
-  const cause = new Error(redactText(String((error as Error)?.message ?? error)));
-  if (code) Object.assign(cause, { code });
-  if (failure.kind === "timeout") {
-    return new CopassTimeoutError(
-      `Copass ${operation} failed: no response within ${timeoutMs} ms (${code})${tries(attempts)}`,
-      { operation, attempts, cause },
-    );
-  }
-  if (failure.kind === "network") {
-    return new CopassNetworkError(
-      `Copass ${operation} failed: connection error (${code})${tries(attempts)}`,
-      { operation, attempts, cause },
-    );
-  }
-  return new CopassError(redactText(`Copass ${operation} failed: ${cause.message}`), {
-    operation,
-    attempts,
-    cause,
-  });
-}
-
-/** A 2xx whose body is not the documented shape. */
-export function badResponse(
-  operation: Operation,
-  status: number,
-  why: string,
-  attempts: number,
-): CopassBadResponseError {
-  return new CopassBadResponseError(`Copass ${operation} failed: HTTP ${status} with ${why}`, {
-    operation,
-    status,
-    attempts,
-  });
-}
-
 /** How a finished call failed, as the retry policy sees it (for `onAttempt` of a register). */
 export function failureOfError(error: CopassError): Failure {
   if (error.status !== undefined) return { kind: "status", status: error.status };
   if (error.code === "COPASS_TIMEOUT") return { kind: "timeout" };
   if (error.code === "COPASS_NETWORK") return { kind: "network" };
   return { kind: "other" };
-}
-
-/** `detail` is a string for service errors and a list of `{loc, msg}` for FastAPI 422s. */
-function formatDetail(detail: unknown): string | undefined {
-  if (typeof detail === "string") return detail;
-  if (!Array.isArray(detail)) return undefined;
-  return detail
-    .map((d) => {
-      const item = d as { loc?: unknown; msg?: unknown };
-      const loc = Array.isArray(item.loc) ? item.loc.join(".") : "";
-      return `${loc}${loc ? ": " : ""}${typeof item.msg === "string" ? item.msg : "invalid"}`;
-    })
-    .join("; ");
-}
-
-function tries(attempts: number): string {
-  return attempts > 1 ? ` (after ${attempts} attempts)` : "";
 }

@@ -3,6 +3,7 @@ export { CopassClient } from "./client";
 export { checkApiUrl, isLoopbackHost } from "./url";
 export type { AttemptEvent, CallOptions, CopassApi, CopassClientOptions, RetryOptions } from "./api";
 export * from "./errors";
+export * from "./call-errors";
 export {
   DEFAULT_RETRY_POLICY,
   REPEATABLE_OPERATIONS,

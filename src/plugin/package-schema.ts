@@ -50,6 +50,15 @@ function defOf(schema: z.ZodType): ZodDef {
   return (schema as unknown as { _zod: { def: ZodDef } })._zod.def;
 }
 
+function isInteger(schema: z.ZodType): boolean {
+  const checks = (schema._zod.def.checks ?? []) as unknown as {
+    _zod: { def: { check: string; format?: string } };
+  }[];
+  return checks.some(
+    ({ _zod: { def } }) => def.check === "number_format" && def.format?.includes("int") === true,
+  );
+}
+
 /** The outputs that are no input, as resource.ts documents them for TypeScript. */
 const OUTPUT_DOCS: Record<string, string> = {
   dataSourceId: "The Copass `data_source_id`.",
@@ -93,7 +102,9 @@ function typeOf(schema: z.ZodType, owner: string, types: Record<string, TypeDefi
     case "boolean":
       return { type: def.type };
     case "number":
-      return { type: (schema as unknown as { isInt: boolean }).isInt ? "integer" : "number" };
+      // `.int()` is a "number_format" check of format "safeint", which classic's `isInt` reads
+      // too; the field table is built with zod/mini, which has no `isInt`.
+      return { type: isInteger(schema) ? "integer" : "number" };
     case "optional":
     case "default":
       return typeOf(def.innerType as z.ZodType, owner, types);

@@ -19,9 +19,9 @@
  * - `apiEndpoint` and `tenantId` (location.ts) are always present: where the source lives, or
  *   `null` while unknown (state written before they existed, a tenant no answer carried yet).
  */
-import type { z } from "zod";
 import { FIELD_NAMES, specOf, stripUndefined, type FieldName, type NormalizedInputs } from "./schema";
-import { userMcpAdapterConfigSchema, type DataSource, type UserMcpResult } from "../client/types";
+import type { DataSource, UserMcpResult } from "../client/types";
+import { ADAPTER_KEY_CHECKS } from "./adapter-keys";
 import { recordedLocation, type Location } from "./location";
 
 export type SourceOutputs = Omit<NormalizedInputs, "appNamespace"> & {
@@ -75,14 +75,12 @@ function hasKey(object: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(object, key);
 }
 
-const adapterKeys = userMcpAdapterConfigSchema.shape as Record<string, z.ZodType | undefined>;
-
 /**
  * The value of field `name` as the server has it, per the table's `read` attribute, or `prior`
  * (the recorded value) when the server does not say. An `adapter_config` key that is missing, or
- * does not have the documented type, keeps `prior` (its keys are undocumented: no invented drift);
- * `null` is the server's default, which reads back as absent only where removing the field means
- * that default (`onRemove: "replace"`, the "all tools" of allowedTools).
+ * does not have the documented type (adapter-keys.ts), keeps `prior` (its keys are undocumented:
+ * no invented drift); `null` is the server's default, which reads back as absent only where
+ * removing the field means that default (`onRemove: "replace"`, the "all tools" of allowedTools).
  */
 function served(name: FieldName, source: DataSource, ac: Record<string, unknown>, prior: unknown): unknown {
   const spec = specOf(name);
@@ -91,9 +89,9 @@ function served(name: FieldName, source: DataSource, ac: Record<string, unknown>
   if (!hasKey(ac, spec.wire)) return prior;
   const value = ac[spec.wire];
   if (value === null || value === undefined) return spec.onRemove === "replace" ? undefined : prior;
-  const typed = adapterKeys[spec.wire]?.safeParse(value);
-  if (typed !== undefined && !typed.success) return prior;
-  return spec.fromWire ? spec.fromWire((typed?.data ?? value) as never) : value;
+  const typeOk = ADAPTER_KEY_CHECKS[spec.wire];
+  if (typeOk !== undefined && !typeOk(value)) return prior;
+  return spec.fromWire ? spec.fromWire(value as never) : value;
 }
 
 /**

@@ -13,13 +13,11 @@
  * string {@link UNKNOWN} whatever its declared type, even nested in arrays or objects. Such a
  * property skips validation (and the cross-field rules that read it) and passes through as-is.
  */
-import * as z from "../zod";
-import {
-  AUTH_KINDS,
-  type IngestToolCall,
-  type PatchUserMcpRequest,
-  type RegisterUserMcpRequest,
-} from "../client/types";
+// zod/mini, not classic zod: every provider start builds this table (src/zod-mini.ts says why).
+import * as z from "../zod-mini";
+// Types only: the client's wire schemas (client/types.ts) are not built in the provider's load.
+import type { IngestToolCall, PatchUserMcpRequest, RegisterUserMcpRequest } from "../client/types";
+import { AUTH_KINDS } from "../client/vocabulary";
 import { urlProblem } from "../client/url";
 import { MIN_REDACTABLE_LENGTH } from "../redact";
 import { RESERVED_HEADER_MESSAGE, isReservedHeaderName } from "./header-name";
@@ -54,9 +52,11 @@ function integerIn(name: string, min: number, max: number) {
   const range = `an integer from ${min} to ${max}`;
   return z
     .number({ error: `${name} must be a number: ${range}` })
-    .int({ error: `${name} must be a whole number: ${range}` })
-    .min(min, { error: `${name} must be at least ${min}: ${range}` })
-    .max(max, { error: `${name} must be at most ${max}: ${range}` });
+    .check(
+      z.int({ error: `${name} must be a whole number: ${range}` }),
+      z.gte(min, { error: `${name} must be at least ${min}: ${range}` }),
+      z.lte(max, { error: `${name} must be at most ${max}: ${range}` }),
+    );
 }
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -81,7 +81,7 @@ export type ReadFrom = "source" | "adapter_config" | "state";
  */
 export type OnRemove = "keep" | "replace";
 
-export interface FieldSpec<S extends z.ZodType = z.ZodType> {
+export interface FieldSpec<S extends z.ZodMiniType = z.ZodMiniType> {
   /** API field in register/PATCH bodies and adapter_config; null for provider-only fields. */
   readonly wire: string | null;
   readonly change: ChangeClass;
@@ -117,12 +117,12 @@ const ingestToolCallSchema = z.object(
   {
     name: z
       .string({ error: "ingestToolCalls[].name must be a string: the MCP tool to call" })
-      .min(1, { error: "ingestToolCalls[].name must be a non-empty tool name" }),
-    arguments: z
-      .record(z.string(), z.unknown(), {
+      .check(z.minLength(1, { error: "ingestToolCalls[].name must be a non-empty tool name" })),
+    arguments: z.optional(
+      z.record(z.string(), z.unknown(), {
         error: "ingestToolCalls[].arguments must be a JSON object, e.g. { limit: 50 }",
-      })
-      .optional(),
+      }),
+    ),
   },
   { error: "ingestToolCalls must hold objects { name, arguments? }" },
 );
@@ -145,9 +145,11 @@ export const FIELDS = {
           "sandboxId must be a string: the Copass sandbox id, e.g. sb_123",
         ),
       })
-      .regex(SANDBOX_ID, {
-        error: "sandboxId must be a non-empty id without whitespace, '/', '?' or '#', e.g. sb_123",
-      }),
+      .check(
+        z.regex(SANDBOX_ID, {
+          error: "sandboxId must be a non-empty id without whitespace, '/', '?' or '#', e.g. sb_123",
+        }),
+      ),
   }),
   name: field({
     wire: "name",
@@ -165,8 +167,10 @@ export const FIELDS = {
           "name must be a string of 1 to 255 characters",
         ),
       })
-      .min(1, { error: "name must not be empty: use 1 to 255 characters" })
-      .max(255, { error: "name is too long: use at most 255 characters" }),
+      .check(
+        z.minLength(1, { error: "name must not be empty: use 1 to 255 characters" }),
+        z.maxLength(255, { error: "name is too long: use at most 255 characters" }),
+      ),
   }),
   baseUrl: field({
     wire: "base_url",
@@ -184,10 +188,12 @@ export const FIELDS = {
           "baseUrl must be a string URL, e.g. https://mcp.example.com/mcp",
         ),
       })
-      .superRefine((value, ctx) => {
-        const problem = urlProblem("baseUrl", value, "https://mcp.example.com/mcp");
-        if (problem) ctx.addIssue({ code: "custom", message: problem });
-      }),
+      .check(
+        z.superRefine((value: string, ctx) => {
+          const problem = urlProblem("baseUrl", value, "https://mcp.example.com/mcp");
+          if (problem) ctx.addIssue({ code: "custom", message: problem });
+        }),
+      ),
   }),
   authKind: field({
     wire: "auth_kind",
@@ -220,13 +226,13 @@ export const FIELDS = {
     description: "Credential for the MCP server, sent only when it changes.",
     // Shorter tokens cannot be cut out of the MCP server's error text (redact.ts), so a server that
     // echoes one would put it in healthError in plaintext.
-    schema: z
-      .string({ error: "token must be a string: the MCP server's credential" })
-      .min(MIN_REDACTABLE_LENGTH, {
+    schema: z.string({ error: "token must be a string: the MCP server's credential" }).check(
+      z.minLength(MIN_REDACTABLE_LENGTH, {
         error:
           `token must be at least ${MIN_REDACTABLE_LENGTH} characters (a shorter one could not be kept out of ` +
           "error messages and healthError): pass the MCP server's full credential, or use authKind none",
       }),
+    ),
   }),
   authHeader: field({
     wire: "auth_header",
@@ -241,13 +247,13 @@ export const FIELDS = {
     rule: "HTTP header-name syntax, not a header the HTTP client or the MCP transport sets (`Host`, `Content-Length`, `Transfer-Encoding`, `Cookie`, `Proxy-*`, …); required iff `authKind` is `header_token`",
     defaultDoc: "—",
     description: "Header that carries the token when `authKind` is `header_token`.",
-    schema: z
-      .string({ error: "authHeader must be a string: an HTTP header name such as X-Api-Key" })
-      .regex(HEADER_NAME, {
+    schema: z.string({ error: "authHeader must be a string: an HTTP header name such as X-Api-Key" }).check(
+      z.regex(HEADER_NAME, {
         error: "authHeader must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~), e.g. X-Api-Key",
-      })
+      }),
       // Hop-by-hop, framing and transport headers: a token there is dropped or smuggles a request.
-      .refine((name) => !isReservedHeaderName(name), { error: RESERVED_HEADER_MESSAGE }),
+      z.refine((name: string) => !isReservedHeaderName(name), { error: RESERVED_HEADER_MESSAGE }),
+    ),
   }),
   appNamespace: field({
     wire: "app_namespace",
@@ -262,7 +268,9 @@ export const FIELDS = {
       "Tool-name prefix, unique among the sandbox's active sources; the server uses the source id when absent.",
     schema: z
       .string({ error: "appNamespace must be a string of 1 to 64 characters of A-Z a-z 0-9 _ -" })
-      .regex(NAMESPACE, { error: "appNamespace must be 1 to 64 characters of A-Z a-z 0-9 _ -, e.g. crm" }),
+      .check(
+        z.regex(NAMESPACE, { error: "appNamespace must be 1 to 64 characters of A-Z a-z 0-9 _ -, e.g. crm" }),
+      ),
   }),
   allowedTools: field({
     wire: "allowed_tools",
@@ -279,12 +287,14 @@ export const FIELDS = {
       .array(
         z
           .string({ error: "allowedTools must hold tool names (strings)" })
-          .min(1, { error: "allowedTools must not contain an empty tool name" }),
+          .check(z.minLength(1, { error: "allowedTools must not contain an empty tool name" })),
         { error: 'allowedTools must be a list of tool names, e.g. ["search_accounts"]' },
       )
-      .refine((tools) => new Set(tools).size === tools.length, {
-        error: "allowedTools must not list a tool name twice; remove the duplicates",
-      }),
+      .check(
+        z.refine((tools: string[]) => new Set(tools).size === tools.length, {
+          error: "allowedTools must not list a tool name twice; remove the duplicates",
+        }),
+      ),
   }),
   ingestToolCalls: field({
     wire: "ingest_tool_calls",
@@ -413,16 +423,16 @@ type Shape = {
   [K in FieldName]: Fields[K]["required"] extends true
     ? Fields[K]["schema"]
     : Fields[K] extends { default: unknown }
-      ? z.ZodDefault<Fields[K]["schema"]>
-      : z.ZodOptional<Fields[K]["schema"]>;
+      ? z.ZodMiniDefault<Fields[K]["schema"]>
+      : z.ZodMiniOptional<Fields[K]["schema"]>;
 };
 
 function shapeOf(): Shape {
   const entries = FIELD_NAMES.map((name) => {
     const spec: FieldSpec = FIELDS[name];
     if (spec.required) return [name, spec.schema];
-    if ("default" in spec) return [name, spec.schema.default(spec.default as never)];
-    return [name, spec.schema.optional()];
+    if ("default" in spec) return [name, z._default(spec.schema, spec.default as never)];
+    return [name, z.optional(spec.schema)];
   });
   return Object.fromEntries(entries) as Shape;
 }
@@ -437,11 +447,11 @@ function known(value: unknown): boolean {
  * another field failed, so one `check` reports everything; each rule therefore tests exact values
  * and skips when a field it reads is unknown.
  */
-function withCrossFieldRules<T extends z.ZodObject>(object: T) {
+function withCrossFieldRules<T extends z.ZodMiniObject>(object: T) {
   type V = Record<string, unknown>;
   const always = { when: () => true };
-  return object
-    .refine(
+  return object.check(
+    z.refine(
       (v: V) =>
         !(v.authKind === "bearer" || v.authKind === "header_token") ||
         v.token !== undefined ||
@@ -451,30 +461,31 @@ function withCrossFieldRules<T extends z.ZodObject>(object: T) {
         path: ["token"],
         error: "token is required when authKind is bearer or header_token: pass the MCP server's credential",
       },
-    )
-    .refine((v: V) => !(v.authKind === "none" && v.token !== undefined), {
+    ),
+    z.refine((v: V) => !(v.authKind === "none" && v.token !== undefined), {
       ...always,
       path: ["token"],
       error:
         'token must be omitted when authKind is "none": remove it, or set authKind to bearer or header_token',
-    })
-    .refine((v: V) => !(v.authKind === "header_token" && v.authHeader === undefined), {
+    }),
+    z.refine((v: V) => !(v.authKind === "header_token" && v.authHeader === undefined), {
       ...always,
       path: ["authHeader"],
       error: "authHeader is required when authKind is header_token: set the header name, e.g. X-Api-Key",
-    })
-    .refine((v: V) => !((v.authKind === "bearer" || v.authKind === "none") && v.authHeader !== undefined), {
+    }),
+    z.refine((v: V) => !((v.authKind === "bearer" || v.authKind === "none") && v.authHeader !== undefined), {
       ...always,
       path: ["authHeader"],
       error:
         "authHeader is only allowed when authKind is header_token: remove it, or set authKind to header_token",
-    })
-    .refine((v: V) => !(v.adoptExisting === true && v.appNamespace === undefined), {
+    }),
+    z.refine((v: V) => !(v.adoptExisting === true && v.appNamespace === undefined), {
       ...always,
       path: ["appNamespace"],
       error:
         "adoptExisting needs appNamespace to find the source to take over: set appNamespace, or drop adoptExisting",
-    });
+    }),
+  );
 }
 
 const baseObject = z.object(shapeOf());
@@ -529,7 +540,7 @@ export function checkInputs(raw: Record<string, unknown>): CheckOutcome {
   const schema =
     unknownKeys.length === 0
       ? inputsSchema
-      : withCrossFieldRules(baseObject.extend(Object.fromEntries(unknownKeys.map((k) => [k, z.any()]))));
+      : withCrossFieldRules(z.extend(baseObject, Object.fromEntries(unknownKeys.map((k) => [k, z.any()]))));
   const result = schema.safeParse(news);
   if (result.success) {
     return { ok: true, inputs: stripUndefined(result.data) as NormalizedInputs, failures: [] };

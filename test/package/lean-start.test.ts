@@ -3,9 +3,11 @@
  * project (the tarball + `@pulumi/pulumi`, as a user's program has it):
  * - the program side (`require("pulumi-copass")`) loads no zod: it needs the field names, not the
  *   validator (src/field-names.ts);
- * - the provider loads zod only as dist/zod.js, the bundle without zod's locales
- *   (scripts/bundle-zod.mjs), and no undici;
- * - the client loads undici's Agent, retry interceptor and request API, not its entry point;
+ * - the provider loads zod only as dist/zod-mini.js and dist/zod-core.js, bundles without zod's
+ *   locales (scripts/bundle-zod.mjs), no undici, and not the client's wire schemas;
+ * - the client loads undici's Agent, retry interceptor and request API, not its entry point, and
+ *   classic zod (dist/zod.js) on the core the provider loaded;
+ * - the bundles are ASCII, and zod/mini's alone speaks English;
  * - the bundled zod says exactly what the zod package says: every check failure of the provider
  *   and every response-shape message of the client, compared with the sources run on the package.
  * The times are the bench's business (`npm run bench:cold`); these tests hold what is loaded.
@@ -64,7 +66,7 @@ describe("loading the packed package", () => {
   });
 
   it(
-    "the provider loads zod only as the bundle without locales, and no undici",
+    "the provider loads zod only as the zod/mini bundle without locales, and no undici",
     { timeout: 60_000 },
     async () => {
       const added = await inConsumer<string[]>(`
@@ -73,14 +75,68 @@ describe("loading the packed package", () => {
       out(loadedSince(before));
     `);
       expect(ours(added)).toEqual(
-        expect.arrayContaining(["pulumi-copass/dist/provider/provider.js", "pulumi-copass/dist/zod.js"]),
+        expect.arrayContaining([
+          "pulumi-copass/dist/provider/provider.js",
+          "pulumi-copass/dist/zod-mini.js",
+          "pulumi-copass/dist/zod-core.js",
+        ]),
       );
       // mutation: import { z } from "zod" in schema.ts (or a build without scripts/bundle-zod.mjs) →
       // zod's own files, its 64 locales among them, appear → this test fails.
       expect(of("zod", added)).toEqual([]);
+      // mutation: add `import "../zod";` to schema.ts → classic zod's bundle appears → this fails.
+      expect(ours(added)).not.toContain("pulumi-copass/dist/zod.js");
       expect(of("undici", added)).toEqual([]);
     },
   );
+
+  it(
+    "the provider does not build the client's wire schemas, nor load what reads error bodies",
+    { timeout: 60_000 },
+    async () => {
+      const added = await inConsumer<string[]>(`
+      const before = modules();
+      require("pulumi-copass/provider");
+      out(loadedSince(before));
+    `);
+      // The list is real: the client modules the provider does need are in it.
+      expect(ours(added)).toEqual(
+        expect.arrayContaining([
+          "pulumi-copass/dist/client/errors.js",
+          "pulumi-copass/dist/client/vocabulary.js",
+        ]),
+      );
+      // mutation: import AUTH_KINDS from "../client/types" in schema.ts, or userMcpAdapterConfigSchema
+      // in outputs.ts, or move httpError back into client/errors.ts → types.js appears → this fails.
+      expect(ours(added)).not.toContain("pulumi-copass/dist/client/types.js");
+      expect(ours(added)).not.toContain("pulumi-copass/dist/client/call-errors.js");
+    },
+  );
+
+  it("ships the zod bundles in ASCII, so Node holds their source as one byte per character", async () => {
+    const bundles = await inConsumer<{ size: number; nonAscii: number }[]>(`
+      const dist = path.join(path.dirname(require.resolve("pulumi-copass/package.json")), "dist");
+      const texts = ["zod.js", "zod-mini.js", "zod-core.js"].map((f) => require("node:fs").readFileSync(path.join(dist, f), "utf8"));
+      out(texts.map((text) => ({ size: text.length, nonAscii: (text.match(/[\\u0080-\\uffff]/g) ?? []).length })));
+    `);
+    for (const zod of bundles) {
+      expect(zod.size).toBeGreaterThan(5_000);
+      // mutation: drop both `comments` and `charset` from scripts/bundle-zod.mjs's output options
+      // (either alone keeps it ASCII) → zod's doc comments keep their dashes → this fails.
+      expect(zod.nonAscii).toBe(0);
+    }
+  });
+
+  it("the zod/mini bundle, loaded alone, writes zod's own messages in English", async () => {
+    const message = await inConsumer<string>(`
+      const dist = path.join(path.dirname(require.resolve("pulumi-copass/package.json")), "dist");
+      const z = require(path.join(dist, "zod-mini.js"));
+      out(z.string().safeParse(5).error.issues[0].message);
+    `);
+    // mutation: delete `if (!config().localeError) config(en());` in src/zod-mini.ts → zod/mini has
+    // no locale, the message is "Invalid input" → this fails.
+    expect(message).toBe("Invalid input: expected string, received number");
+  });
 
   it(
     "the client loads undici's Agent, retry interceptor and request API, not its entry point",
@@ -105,6 +161,10 @@ describe("loading the packed package", () => {
       expect(undici).not.toContain("undici/index.js");
       expect(undici.length).toBeLessThan(40);
       expect(of("zod", added)).toEqual([]);
+      // Classic zod, for the wire schemas, on the core the provider loaded (dist/zod-core.js).
+      // mutation: bundle src/zod.ts on its own (two rolldown builds) → it carries its own copy of
+      // the core and the provider no longer loads dist/zod-core.js → the provider's test fails.
+      expect(ours(added).filter((f) => /zod/.test(f))).toEqual(["pulumi-copass/dist/zod.js"]);
     },
   );
 });

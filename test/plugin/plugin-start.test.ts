@@ -16,7 +16,7 @@ function loadedAfter(calls: string): { zod: boolean; undici: boolean; core: bool
     require(${JSON.stringify(path.join(dist, "grpc-server.js"))});
     const loaded = (re) => Object.keys(require.cache).some((k) => re.test(k));
     (async () => { ${calls} })().then(() => process.stdout.write(JSON.stringify({
-      zod: loaded(/[\\\\/]zod(\\.js$|[\\\\/])/),
+      zod: loaded(/[\\\\/]zod(-mini|-core)?(\\.js$|[\\\\/])/),
       undici: loaded(/[\\\\/]undici[\\\\/]/),
       core: loaded(/[\\\\/]dist[\\\\/]provider[\\\\/]provider\\.js$/),
     })));
