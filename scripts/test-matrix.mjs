@@ -35,8 +35,13 @@ const tmpDir = path.join(repoRoot, ".tmp");
  */
 const ROWS = JSON.parse(readFileSync(path.join(repoRoot, "scripts", "matrix.json"), "utf8")).rows;
 
-/** The host-over-gRPC tests each row runs: the lifecycle (create … init-failed) and the serialization gate. */
-const TEST_FILES = ["test/host/lifecycle.test.ts", "test/host/serialization.test.ts"];
+/** The host-over-gRPC tests each row runs: the lifecycle (create … init-failed), the serialization gate, the plugin. */
+const TEST_FILES = [
+  "test/host/lifecycle.test.ts",
+  "test/host/serialization.test.ts",
+  // The copass plugin on that Node with that SDK's gRPC stubs, beside the dynamic face.
+  "test/plugin/plugin-host.test.ts",
+];
 
 /** Upper bounds, so that a hung child cannot hang CI. */
 const INSTALL_TIMEOUT_MS = 300_000;
