@@ -17,7 +17,7 @@ import { parsePluginId, pluginId } from "./ids";
 import { secretKeysOf, unwrapSecrets, wrapSecrets } from "./secrets";
 
 type Props = Record<string, unknown>;
-/** The provider inputs of the last Configure, handed to the core when it loads (or at once if loaded). */
+/** The provider inputs of the last Configure, handed to the core on the next call that uses it. */
 interface ProviderInputs {
   args: Props | undefined;
   variables: Record<string, string>;
