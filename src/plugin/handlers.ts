@@ -13,6 +13,7 @@
  * and GetSchema, which every `pulumi preview` makes first, do not.
  */
 import type { ConfigValues, SettingName } from "../provider/config";
+import { canonicalJson } from "../canonical";
 import { parsePluginId, pluginId } from "./ids";
 import { secretKeysOf, unwrapSecrets, wrapSecrets } from "./secrets";
 
@@ -107,7 +108,7 @@ export const handlers = {
     const before = unwrapSecrets(olds).plain;
     const after = unwrapSecrets(news).plain;
     const names = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-    return names.filter((name) => JSON.stringify(before[name]) !== JSON.stringify(after[name]));
+    return names.filter((name) => canonicalJson(before[name]) !== canonicalJson(after[name]));
   },
 
   /** Kept for the core's first use: a preview's Configure loads nothing (issue 18). */
