@@ -10,7 +10,7 @@
  * What the engine shows here that the dynamic face cannot: each changed property in the preview
  * (the plugin's detailed diff), the provider's own config recorded in state, `pulumi import`.
  */
-import { copyFile, mkdtemp, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -174,16 +174,18 @@ describe.skipIf(skip !== "")(
     });
 
     it("a missing token fails preview naming token and the fix", async () => {
-      const broken = path.join(dir, "broken");
-      const yaml = (await import("node:fs/promises")).readFile(path.join(dir, "Pulumi.yaml"), "utf8");
-      const text = (await yaml).replace(/^\s+token: \$\{crmMcpToken\}\n/m, "");
+      const text = (await readFile(path.join(dir, "Pulumi.yaml"), "utf8")).replace(
+        /^\s+token: \$\{crmMcpToken\}\n/m,
+        "",
+      );
       const other = await mkdtemp(path.join(os.tmpdir(), "copass-e2e-yaml-bad-"));
+      let bad: Cli | undefined;
       try {
         await writeFile(
           path.join(other, "Pulumi.yaml"),
           text.replace("name: copass-yaml", "name: copass-yaml-bad"),
         );
-        const bad = await yamlCli(other);
+        bad = await yamlCli(other);
         await ok(bad, ["stack", "init", "bad"]);
         await ok(bad, ["config", "set", "copass:apiUrl", emulator.url]);
         await ok(bad, ["config", "set", "sandboxId", SANDBOX]);
@@ -194,11 +196,10 @@ describe.skipIf(skip !== "")(
         expect(r.code).not.toBe(0);
         expect(r.stdout + r.stderr).toMatch(/token is required when authKind is bearer or header_token/);
         expect(emulator.requestLog().length).toBe(before);
-        await bad.close();
       } finally {
+        await bad?.close();
         await removeTemp(other);
       }
-      void broken;
     });
 
     it("pulumi import adopts a source registered out of band, prints its YAML, and the next preview is empty", async () => {
@@ -224,7 +225,6 @@ describe.skipIf(skip !== "")(
         const { text } = await exported();
         expect(text).toContain(`${SANDBOX}/${id}`);
         // The resource as the import printed it, added to the program: nothing left to do.
-        const { readFile } = await import("node:fs/promises");
         const program = await readFile(path.join(dir, "Pulumi.yaml"), "utf8");
         const block = [
           "  docs:",
