@@ -42,6 +42,17 @@ async function inConsumer<T>(body: string): Promise<T> {
   return JSON.parse(r.stdout) as T;
 }
 
+let providerLoaded: Promise<string[]> | undefined;
+/** What `require("pulumi-copass/provider")` loads in a fresh process: probed once, read by two tests. */
+function providerLoad(): Promise<string[]> {
+  providerLoaded ??= inConsumer<string[]>(`
+    const before = modules();
+    require("pulumi-copass/provider");
+    out(loadedSince(before));
+  `);
+  return providerLoaded;
+}
+
 const ours = (files: string[]) => files.filter((f) => f.startsWith("pulumi-copass/"));
 const of = (pkg: string, files: string[]) => files.filter((f) => f.startsWith(`${pkg}/`));
 
@@ -69,11 +80,7 @@ describe("loading the packed package", () => {
     "the provider loads zod only as the zod/mini bundle without locales, and no undici",
     { timeout: 60_000 },
     async () => {
-      const added = await inConsumer<string[]>(`
-      const before = modules();
-      require("pulumi-copass/provider");
-      out(loadedSince(before));
-    `);
+      const added = await providerLoad();
       expect(ours(added)).toEqual(
         expect.arrayContaining([
           "pulumi-copass/dist/provider/provider.js",
@@ -94,11 +101,7 @@ describe("loading the packed package", () => {
     "the provider does not build the client's wire schemas, nor load what reads error bodies",
     { timeout: 60_000 },
     async () => {
-      const added = await inConsumer<string[]>(`
-      const before = modules();
-      require("pulumi-copass/provider");
-      out(loadedSince(before));
-    `);
+      const added = await providerLoad();
       // The list is real: the client modules the provider does need are in it.
       expect(ours(added)).toEqual(
         expect.arrayContaining([
