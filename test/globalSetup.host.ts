@@ -3,7 +3,7 @@
  * for the portability test), shared with the host and package tests through `provide`/`inject`.
  *
  * The work (~build + two offline npm installs) is skipped when the run is filtered to files that
- * are neither host nor package tests, so unit-test runs do not pay for it. `npm run test:matrix`
+ * are neither host, plugin nor package tests, so unit-test runs do not pay for it. `npm run test:matrix`
  * installs one consumer per SDK version itself and passes it in `COPASS_TEST_CONSUMER`: that folder
  * is A, and B is "" (the matrix runs no test that needs two projects, nor the tarball).
  */
@@ -27,7 +27,7 @@ function packedTestsSelected(project: TestProject): boolean {
   const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern;
   if (!filters || filters.length === 0) return true;
   return filters.some((f) =>
-    ["host", "package"].some((dir) => f.includes(dir) || `test/${dir}/`.includes(f.replace(/^\.\//, ""))),
+    ["host", "package", "plugin"].some((dir) => f.includes(dir) || `test/${dir}/`.includes(f.replace(/^\.\//, ""))),
   );
 }
 
