@@ -27,7 +27,9 @@ function packedTestsSelected(project: TestProject): boolean {
   const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern;
   if (!filters || filters.length === 0) return true;
   return filters.some((f) =>
-    ["host", "package", "plugin"].some((dir) => f.includes(dir) || `test/${dir}/`.includes(f.replace(/^\.\//, ""))),
+    ["host", "package", "plugin"].some(
+      (dir) => f.includes(dir) || `test/${dir}/`.includes(f.replace(/^\.\//, "")),
+    ),
   );
 }
 
