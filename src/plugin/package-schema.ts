@@ -44,6 +44,7 @@ interface ZodDef {
   element?: z.ZodType;
   innerType?: z.ZodType;
   shape?: Record<string, z.ZodType>;
+  checks?: { _zod: { def: { check: string; format?: string } } }[];
 }
 
 function defOf(schema: z.ZodType): ZodDef {
@@ -51,10 +52,7 @@ function defOf(schema: z.ZodType): ZodDef {
 }
 
 function isInteger(schema: z.ZodType): boolean {
-  const checks = (schema._zod.def.checks ?? []) as unknown as {
-    _zod: { def: { check: string; format?: string } };
-  }[];
-  return checks.some(
+  return (defOf(schema).checks ?? []).some(
     ({ _zod: { def } }) => def.check === "number_format" && def.format?.includes("int") === true,
   );
 }
