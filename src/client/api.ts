@@ -31,6 +31,13 @@ export interface CopassClientOptions {
    * give up and why). For tests, call counting and debug logs; it never sees headers or bodies.
    */
   onAttempt?: (event: AttemptEvent) => void;
+  /**
+   * Aborted when the work this client serves is cancelled (Pulumi's Cancel, on the first Ctrl-C):
+   * from then on no call waits to retry; a failed attempt fails the call at once. A request already
+   * in flight is not aborted by it (a register's answer must not be lost; each request is bounded by
+   * `requestTimeoutMs`): a call that must end at once passes its own `signal`.
+   */
+  cancel?: AbortSignal;
 }
 
 /** One failed attempt and what the retry policy decided about it. */

@@ -63,6 +63,7 @@ export class CopassClient implements CopassApi {
   readonly #timeoutMs: number;
   readonly #policy: RetryPolicy;
   readonly #onAttempt?: (event: AttemptEvent) => void;
+  readonly #cancel?: AbortSignal;
   #agent?: Agent;
   #retrying?: Dispatcher;
 
@@ -79,6 +80,7 @@ export class CopassClient implements CopassApi {
     if (!(this.#timeoutMs > 0)) throw new CopassConfigError("requestTimeoutMs must be a positive number");
     this.#policy = resolvePolicy(options.retry);
     this.#onAttempt = options.onAttempt;
+    this.#cancel = options.cancel;
   }
 
   // --- user_mcp lifecycle -------------------------------------------------------------------------
@@ -227,7 +229,9 @@ export class CopassClient implements CopassApi {
     // Register never goes through the retry interceptor, nor a call asked for a single attempt;
     // their single failure is still reported (#once).
     const repeatable = operation !== "register" && spec.singleAttempt !== true;
-    const retry = repeatable ? undiciRetry(operation, this.#policy, this.#onAttempt, signal) : undefined;
+    const retry = repeatable
+      ? undiciRetry(operation, this.#policy, this.#onAttempt, signal, this.#cancel)
+      : undefined;
     const request: Dispatcher.RequestOptions & { retryOptions?: unknown } = {
       origin: this.#origin,
       path: this.#basePath + spec.path + queryString(spec.query),

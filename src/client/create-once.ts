@@ -27,6 +27,7 @@
 import type { CopassApi } from "./api";
 import {
   CopassBadResponseError,
+  CopassCancelledError,
   CopassConflictError,
   CopassError,
   failureOfError,
@@ -58,6 +59,12 @@ export interface CreateOnceOptions {
   policy?: RetryPolicy;
   /** Called after every failed register attempt with the decision taken (tests, debug logs). */
   onAttempt?: (event: { attempt: number; failure: Failure; decision: RetryDecision }) => void;
+  /**
+   * Pulumi's Cancel. Aborted before the first POST: nothing is sent. Aborted later: no wait and no
+   * second POST; a lost answer is still reconciled (the listings go on without their waits), since
+   * only a listing can tell whether a source was made that state must keep.
+   */
+  cancel?: AbortSignal;
 }
 
 /** The created (or found) source: its id, never null, and the register outcome for it. */
@@ -91,9 +98,11 @@ export async function createOnce(
   options: CreateOnceOptions,
 ): Promise<Created> {
   const policy = options.policy ?? DEFAULT_RETRY_POLICY;
+  const { cancel } = options;
   const namespace = body.app_namespace;
   // Before the first POST can have reached Copass: a row listed now is not this call's.
   const snapshot = options.snapshot ?? (await listUserMcp(api, sandboxId));
+  if (cancel?.aborted) throw notSent();
   const before = new Set(snapshot.map((row) => row.data_source_id));
   let lostBefore = false;
   for (let attempt = 1; ; attempt++) {
@@ -115,7 +124,7 @@ export async function createOnce(
     let provenNotCommitted = step === "resend";
     if (step === "reconcile") {
       lostBefore = true;
-      const rows = await listToReconcile(api, sandboxId, policy, error);
+      const rows = await listToReconcile(api, sandboxId, policy, error, cancel);
       const found = reconcile(rows, { before, namespace, matches: options.matches });
       if (found.kind === "ours")
         return { id: found.row.data_source_id, outcome: outcomeFromSource(found.row) };
@@ -131,11 +140,12 @@ export async function createOnce(
       policy,
     );
     options.onAttempt?.({ attempt, failure, decision });
-    if (!decision.retry) {
+    if (decision.retry) await sleep(decision.delayMs, cancel);
+    // Cancelled: no second POST; the failed one did not commit (`provenNotCommitted`), or is what to report.
+    if (!decision.retry || cancel?.aborted) {
       error.attempts = attempt;
       throw error;
     }
-    await sleep(decision.delayMs);
   }
 }
 
@@ -156,6 +166,7 @@ async function listToReconcile(
   sandboxId: string,
   policy: RetryPolicy,
   registerError: CopassError,
+  cancel: AbortSignal | undefined,
 ): Promise<DataSource[]> {
   for (let round = 1; ; round++) {
     try {
@@ -163,9 +174,17 @@ async function listToReconcile(
     } catch (error) {
       const retriable = isCopassError(error) && fateOf(error) !== "refused";
       if (!retriable || round >= policy.maxAttempts) throw unreconciled(registerError, error);
-      await sleep(backoffMs(round, policy, Math.random()));
+      // Cancelled: the rounds go on without their waits (see CreateOnceOptions.cancel).
+      await sleep(backoffMs(round, policy, Math.random()), cancel);
     }
   }
+}
+
+function notSent(): CopassCancelledError {
+  return new CopassCancelledError(
+    "Copass register was not sent: the operation was cancelled (Ctrl-C) before it; nothing was created",
+    { operation: "register" },
+  );
 }
 
 /** The register outcome equivalent to a row found by listing. */

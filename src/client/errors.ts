@@ -24,6 +24,7 @@ export type CopassErrorCode =
   | "COPASS_TIMEOUT"
   | "COPASS_BAD_RESPONSE"
   | "COPASS_CREATE_UNCERTAIN"
+  | "COPASS_CANCELLED"
   | "COPASS_HTTP";
 
 export interface CopassErrorData {
@@ -111,6 +112,15 @@ export class CopassTimeoutError extends CopassError {
 export class CopassBadResponseError extends CopassError {
   override readonly code = "COPASS_BAD_RESPONSE" as const;
   override name = "CopassBadResponseError";
+}
+
+/**
+ * The work was cancelled (Pulumi's Cancel, on the first Ctrl-C) before this step could start, or
+ * while it waited to retry: nothing more was sent. Never retried.
+ */
+export class CopassCancelledError extends CopassError {
+  override readonly code = "COPASS_CANCELLED" as const;
+  override name = "CopassCancelledError";
 }
 
 /**

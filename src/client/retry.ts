@@ -214,9 +214,22 @@ function optionsSet<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Resolves after `ms`. Not unref'd: a script awaiting a retry must not exit in the middle of it. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => (ms <= 0 ? resolve() : setTimeout(resolve, ms)));
+/**
+ * Resolves after `ms`, or at once when `stop` aborts (Pulumi's Cancel: a wait must never outlive
+ * an interrupt); the caller checks `stop.aborted` to tell the two apart. Not unref'd: a script
+ * awaiting a retry must not exit in the middle of it.
+ */
+export function sleep(ms: number, stop?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || stop?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      stop?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    stop?.addEventListener("abort", done, { once: true });
+  });
 }
 
 // --- the adapter to undici's retry interceptor ------------------------------------------------------
@@ -230,19 +243,22 @@ interface RetryError {
 
 /**
  * undici `retryOptions` for one request of `operation`: each failed attempt asks `decideRetry`,
- * is reported to `onAttempt`, and is retried after the decided delay unless `signal` aborts (the
- * deadline covers the retries and the waits between them). `attempts()` says how many were made.
+ * is reported to `onAttempt`, and is retried after the decided delay unless one of `stops` aborts
+ * (the call's deadline, which covers the retries and the waits between them; the client's cancel
+ * signal, which ends every wait at once). `attempts()` says how many were made.
  */
 export function undiciRetry(
   operation: Operation,
   policy: RetryPolicy,
   onAttempt?: (event: AttemptEvent) => void,
-  signal?: AbortSignal,
+  ...stops: (AbortSignal | undefined)[]
 ): {
   options: { retry: (err: Error, ctx: unknown, cb: (result?: Error | null) => void) => void };
   attempts(): number;
 } {
   let attempt = 1;
+  const present = stops.filter((stop): stop is AbortSignal => stop !== undefined);
+  const signal = present.length > 1 ? AbortSignal.any(present) : present[0];
   const retry = (err: Error, _ctx: unknown, cb: (result?: Error | null) => void): void => {
     const { statusCode, headers, code } = err as RetryError;
     const failure: Failure =

@@ -111,10 +111,12 @@ function service(schemaText: () => string) {
         return new providerPb.GetSchemaResponse().setSchema(schemaText());
       });
     },
-    // The config needs no check of its own: a bad URL or a missing key fails the first call that
-    // needs it, naming the setting (config.ts), and the environment may still supply the key then.
     checkConfig(call: Call<ProviderPb.CheckRequest>, callback: Callback<ProviderPb.CheckResponse>) {
-      reply(callback, () => new providerPb.CheckResponse().setInputs(call.request.getNews()));
+      reply(callback, () =>
+        new providerPb.CheckResponse().setInputs(
+          toStruct(handlers.checkConfig(fromStruct(call.request.getNews()))),
+        ),
+      );
     },
     // A settings change is an update of the provider, never a replacement: a replaced provider would
     // replace every source under it. Whether the sources still live at the new endpoint is the core's
@@ -219,7 +221,10 @@ function service(schemaText: () => string) {
       });
     },
     cancel(_call: unknown, callback: Callback<EmptyPb.Empty>) {
-      reply(callback, empty);
+      reply(callback, async () => {
+        await handlers.cancel();
+        return empty();
+      });
     },
     attach(_call: unknown, callback: Callback<EmptyPb.Empty>) {
       reply(callback, empty);

@@ -12,7 +12,7 @@
  * The core module (and zod with it) loads on the first call that needs it, not at start: Configure
  * and GetSchema, which every `pulumi preview` makes first, do not.
  */
-import type { ConfigValues, SettingName } from "../provider/config";
+import { SECRET_SETTINGS, type ConfigValues, type SettingName } from "../provider/config";
 import { canonicalJson } from "../canonical";
 import { parsePluginId, pluginId } from "./ids";
 import { secretKeysOf, unwrapSecrets, wrapSecrets } from "./secrets";
@@ -28,6 +28,8 @@ let core:
   | Promise<{
       provider: (typeof import("../provider/provider"))["provider"];
       SourceInitError: (typeof import("../provider/provider"))["SourceInitError"];
+      cancel: (typeof import("../provider/provider"))["cancelProvider"];
+      unscrubbableKeys: (typeof import("../provider/health-wait"))["unscrubbableKeys"];
       diff: typeof import("../provider/diff");
       settings: (typeof import("../provider/config"))["SETTINGS"];
     }>
@@ -40,9 +42,12 @@ async function loadCore() {
     import("../provider/provider"),
     import("../provider/diff"),
     import("../provider/config"),
-  ]).then(([p, d, c]) => ({
+    import("../provider/health-wait"),
+  ]).then(([p, d, c, h]) => ({
     provider: p.provider,
     SourceInitError: p.SourceInitError,
+    cancel: p.cancelProvider,
+    unscrubbableKeys: h.unscrubbableKeys,
     diff: d,
     settings: c.SETTINGS,
   }));
@@ -102,7 +107,22 @@ export function configValuesOf(inputs: ProviderInputs, names: readonly SettingNa
   return values;
 }
 
+/** The plugin's resource id as `pulumi import` must give it, for a message that names the format. */
+const ID_FORMAT = "<sandboxId>/<dataSourceId> (for example sb_123/ds_abc)";
+
 export const handlers = {
+  /**
+   * The provider inputs as the engine records them (it stores provider config in state): the
+   * credentials secret however the user set them (`pulumi config set` takes a plain
+   * `copass:apiKey`), as bridged providers do. Values are not judged here: a bad URL or a missing
+   * key fails the first call that needs it, naming the setting (config.ts), and the environment may
+   * still supply the key then.
+   */
+  checkConfig(news: Props): Props {
+    const { plain, secretKeys } = unwrapSecrets(news);
+    return wrapSecrets(plain, new Set([...secretKeys, ...SECRET_SETTINGS]));
+  },
+
   /** The provider inputs that differ (secrets compared opened), in name order. */
   configChanged(olds: Props, news: Props): string[] {
     const before = unwrapSecrets(olds).plain;
@@ -154,12 +174,20 @@ export const handlers = {
     const state = unwrapSecrets(props);
     const stored = unwrapSecrets(inputs);
     const { sandboxId, dataSourceId } = parsePluginId(id);
-    const prior = Object.keys(state.plain).length > 0 ? state.plain : { sandboxId };
-    const { provider } = await loadCore();
+    const imported = Object.keys(state.plain).length === 0;
+    if (imported && sandboxId === undefined) {
+      throw new Error(
+        `pulumi import of a copass:index:UserMcpSource needs the id ${ID_FORMAT}; ` +
+          `got ${JSON.stringify(id)}. pulumi-copass import lists a sandbox's sources with their ids`,
+      );
+    }
+    const prior = imported ? { sandboxId } : state.plain;
+    const { provider, unscrubbableKeys } = await loadCore();
     const result = await provider.read(dataSourceId, prior);
     if (!result.id) return { id: "" };
-    const secretKeys = secretKeysOf(state, stored);
     const outs = result.props ?? {};
+    // An import knows no token, so a health error that repeats it cannot be scrubbed: keep it secret.
+    const secretKeys = new Set([...secretKeysOf(state, stored), ...unscrubbableKeys(outs)]);
     return {
       id: pluginId(outs.sandboxId ?? sandboxId, result.id),
       props: wrapSecrets(outs, secretKeys),
@@ -177,6 +205,11 @@ export const handlers = {
       provider.update(dataSourceId, before.plain, wanted.plain),
     );
     return wrapSecrets(result.outs ?? {}, secretKeys);
+  },
+
+  /** Pulumi's Cancel (the first Ctrl-C): every wait and retry ends at once (provider.ts). */
+  async cancel(): Promise<void> {
+    (await loadCore()).cancel();
   },
 
   async delete(id: string, props: Props): Promise<void> {

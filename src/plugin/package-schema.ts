@@ -10,7 +10,7 @@
  */
 import type * as z from "../zod";
 import { argDoc } from "../provider/docs";
-import { SETTINGS, type SettingName } from "../provider/config";
+import { SECRET_SETTINGS, SETTINGS, type SettingName } from "../provider/config";
 import { FIELD_NAMES, specOf, type FieldName } from "../provider/schema";
 
 import { RESOURCE_TOKEN } from "./ids";
@@ -174,8 +174,6 @@ const SETTING_DOCS: Record<SettingName, string> = {
   apiUrlMovedFrom:
     "The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (README: Moving a stack).",
 };
-
-const SECRET_SETTINGS: readonly SettingName[] = ["apiKey", "encryptionToken"];
 
 function settingProperty(name: SettingName): PropertySpec {
   const property: PropertySpec = {

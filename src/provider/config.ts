@@ -22,6 +22,12 @@ export const SETTINGS = {
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
+
+/**
+ * The settings that hold a credential: secret in the plugin's schema, and secret in state however
+ * the user set them (the plugin's CheckConfig marks them; the engine records provider config).
+ */
+export const SECRET_SETTINGS: readonly SettingName[] = ["apiKey", "encryptionToken"];
 /** The stack config values `configure` saw (undefined = not set). */
 export type ConfigValues = Partial<Record<SettingName, string | undefined>>;
 export type Env = Readonly<Record<string, string | undefined>>;

@@ -31,6 +31,18 @@ export function scrubbed(health: HealthState, secrets: string[]): HealthState {
   return { ...health, healthError: redact(health.healthError, secrets) };
 }
 
+/**
+ * The output keys that may repeat a credential no redaction can cut out (DESIGN §6): a health error
+ * read while the source's token is unknown, as on a read with no prior state (`pulumi import`),
+ * from a Copass that relays what the MCP server said about the token it was sent. A face stores
+ * them as secrets (the plugin); the dynamic face never reads without prior state, which holds the
+ * token. Once an `up` records the token, `scrubbed` takes over.
+ */
+export function unscrubbableKeys(outs: Readonly<Record<string, unknown>>): string[] {
+  const tokenUnknown = outs.authKind !== "none" && typeof outs.token !== "string";
+  return tokenUnknown && typeof outs.healthError === "string" ? ["healthError"] : [];
+}
+
 export interface HealthWait {
   api: CopassApi;
   sandboxId: string;
@@ -38,6 +50,8 @@ export interface HealthWait {
   policy: HealthPolicy;
   timeoutSeconds: number;
   secrets: string[];
+  /** Pulumi's Cancel: ends the wait at once (the test in flight included), see `interrupted`. */
+  cancel?: AbortSignal;
 }
 
 /**
@@ -66,7 +80,7 @@ export async function settleHealth(
   first: HealthState | undefined,
   prior: HealthState,
 ): Promise<{ health: HealthState; verdict: Verdict }> {
-  const { api, sandboxId, id, policy, timeoutSeconds, secrets } = wait;
+  const { api, sandboxId, id, policy, timeoutSeconds, secrets, cancel } = wait;
   const budgetMs = timeoutSeconds * 1000;
   const started = Date.now();
   const bounded = policy === "require" && budgetMs > 0;
@@ -74,14 +88,17 @@ export async function settleHealth(
   const singleAttempt = budgetMs === 0;
   /** One test with the time left as its deadline; undefined when it did not answer in time. */
   const test = async (last: HealthState): Promise<HealthState | undefined> => {
+    if (cancel?.aborted) throw interrupted();
     const left = budgetMs - (Date.now() - started);
     if (bounded && left <= 0) return undefined;
-    const signal = bounded ? AbortSignal.timeout(left) : undefined;
+    const deadline = bounded ? AbortSignal.timeout(left) : undefined;
+    const signal = deadline && cancel ? AbortSignal.any([deadline, cancel]) : (deadline ?? cancel);
     try {
       const outcome = await api.testUserMcp(sandboxId, id, { signal, singleAttempt });
       return scrubbed(healthFromOutcome(outcome, last), secrets);
     } catch (error) {
-      if (signal?.aborted) return undefined;
+      if (cancel?.aborted) throw interrupted();
+      if (deadline?.aborted) return undefined;
       throw error;
     }
   };
@@ -90,11 +107,22 @@ export async function settleHealth(
   for (let attempt = 0; ; attempt++) {
     const decision = decideHealth(health.status, policy, Date.now() - started, budgetMs, attempt);
     if (decision.kind !== "retest") return { health, verdict: decision.kind };
-    await sleep(decision.delayMs);
+    await sleep(decision.delayMs, cancel);
     const next = await test(health);
     if (next === undefined) return { health, verdict: "fail" };
     health = next;
   }
+}
+
+/**
+ * Pulumi cancelled the operation (the first Ctrl-C) during the wait. The caller's catch turns it into
+ * "created (or updated) but failed to initialize" with status unknown (`unfinishedRetest`): the
+ * source stays in state and the next `pulumi up` tests it again.
+ */
+function interrupted(): Error {
+  return new Error(
+    "interrupted: Pulumi cancelled the operation (Ctrl-C) while it waited for the MCP server's health",
+  );
 }
 
 function unhealthyReason(verb: string, id: string, health: HealthState, timeoutSeconds: number): string {

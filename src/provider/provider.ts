@@ -67,6 +67,19 @@ interface ModuleState {
 const state: ModuleState = { config: {} };
 
 /**
+ * Pulumi's Cancel (the plugin's answer to the first Ctrl-C; the dynamic face's host never sends
+ * it): aborted once, for the rest of the process. Every retry wait of the client and every health
+ * wait ends at once; a source already registered ends init-failed, kept in state (health-wait.ts
+ * `interrupted`).
+ */
+let interruption = new AbortController();
+
+/** Cancels the work in progress and any that follows (see `interruption`). */
+export function cancelProvider(): void {
+  interruption.abort();
+}
+
+/**
  * The client module, loaded on the first call that needs the API rather than at the top: it
  * brings undici (~110 modules), and check and diff (all of a preview) never call the API, so a
  * preview never pays for loading it.
@@ -86,6 +99,7 @@ async function connect(): Promise<{ api: CopassApi; settings: ProviderSettings }
     apiKey: settings.apiKey,
     encryptionToken: settings.encryptionToken,
     requestTimeoutMs: settings.requestTimeoutMs,
+    cancel: interruption.signal,
   });
   state.client = { settings, api };
   return state.client;
@@ -153,6 +167,7 @@ export const provider = {
         // The field table's comparator (diff.ts), the same rule as refresh's diff and adoption's.
         matches: (row) => differingFields(row, inputs).length === 0,
         snapshot: adoption?.listed,
+        cancel: interruption.signal,
       });
     } catch (error) {
       // Taken by a source this stack neither registered nor was told to adopt: say so, touch nothing.
@@ -331,6 +346,7 @@ function healthWait(api: CopassApi, inputs: NormalizedInputs, id: string, secret
     policy: inputs.healthPolicy,
     timeoutSeconds: inputs.healthTimeoutSeconds,
     secrets,
+    cancel: interruption.signal,
   };
 }
 
@@ -347,4 +363,5 @@ export function resetProviderState(): void {
   closeQuietly(state.client?.api);
   state.config = {};
   state.client = undefined;
+  interruption = new AbortController();
 }

@@ -365,6 +365,15 @@ export interface Host {
   getPluginInfo(): Promise<{ version: string }>;
   /** Stack config (`copass:apiKey` …); wrap secret values with `secret()`. */
   configure(config: Props): Promise<{ acceptSecrets: boolean }>;
+  /** The provider's own inputs (`apiUrl`, `apiKey` …), as the engine checks them before it records them. */
+  checkConfig(news: Props): Promise<{ inputs: Props }>;
+  /** A change of the provider's inputs; `replaces` non-empty would replace every resource under it. */
+  diffConfig(
+    olds: Props,
+    news: Props,
+  ): Promise<{ changes: DiffChanges; diffs: string[]; replaces: string[] }>;
+  /** What the engine sends on the first Ctrl-C. */
+  cancel(): Promise<void>;
   check(olds: Props, news: Props): Promise<CheckResult>;
   diff(id: string, olds: Props, news: Props): Promise<DiffResult>;
   create(props: Props): Promise<CreateResult>;
@@ -516,6 +525,32 @@ export async function startHost(consumerDir: string, opts: HostOptions = {}): Pr
       req.setArgs(struct(plain(config)));
       const resp: any = await call("configure", req);
       return { acceptSecrets: resp.getAcceptsecrets() };
+    },
+
+    async checkConfig(news) {
+      const req = new s.provproto.CheckRequest();
+      req.setUrn(`urn:pulumi:dev::${project}::pulumi:providers:copass::default`);
+      req.setOlds(struct({}));
+      req.setNews(struct(news));
+      const resp: any = await call("checkConfig", req);
+      return { inputs: resp.getInputs()?.toJavaScript() ?? {} };
+    },
+
+    async diffConfig(olds, news) {
+      const req = new s.provproto.DiffRequest();
+      req.setUrn(`urn:pulumi:dev::${project}::pulumi:providers:copass::default`);
+      req.setOlds(struct(olds));
+      req.setNews(struct(news));
+      const resp: any = await call("diffConfig", req);
+      return {
+        changes: changesName[resp.getChanges()] ?? "DIFF_UNKNOWN",
+        diffs: resp.getDiffsList(),
+        replaces: resp.getReplacesList(),
+      };
+    },
+
+    async cancel() {
+      await call("cancel", new s.Empty());
     },
 
     async check(olds, news) {
