@@ -14,6 +14,7 @@ export interface Source {
   data_source_id: string;
   status: string;
   name: string;
+  health_error?: string | null;
   adapter_config: { app_namespace: string };
 }
 
