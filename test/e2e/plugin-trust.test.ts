@@ -65,11 +65,19 @@ let cli: Cli;
 let dir = "";
 const copass = outOfBand(() => emulator.url, API_KEY);
 
-/** Every file the file backend wrote (state, backups, history), as one text. */
+/**
+ * Every state file the file backend wrote: the checkpoints and their backups. Not `.pulumi/history`:
+ * Pulumi's update history keeps a copy of the stack's config as the user set it (a key set without
+ * `--secret` is there in clear, as in `Pulumi.<stack>.yaml`), which no provider can change; README
+ * "Provider settings" says so.
+ */
 async function stateFiles(root: string): Promise<string> {
   const texts: string[] = [];
-  for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) texts.push(await readFile(path.join(entry.parentPath, entry.name), "utf8"));
+  for (const folder of ["stacks", "backups"]) {
+    const dir = path.join(root, ".pulumi", folder);
+    for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+      if (entry.isFile()) texts.push(await readFile(path.join(entry.parentPath, entry.name), "utf8"));
+    }
   }
   return texts.join("\n");
 }
