@@ -44,6 +44,7 @@ describe("json", () => {
         id: SOURCE_ID,
         sandboxId: "sb_scratch",
         baseUrl: "http://127.0.0.1:47002/mcp",
+        pendingDelete: false,
         state: "changed",
         changes: [{ field: "name", secret: false, old: "CRM tools", new: "CRM (console edit)" }],
         before: { status: "active", healthError: null },
