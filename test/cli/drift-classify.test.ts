@@ -3,8 +3,21 @@
  * a real refresh preview (drift-fixtures.ts), and on copies edited to reach the rarer shapes.
  */
 import { describe, expect, it } from "vitest";
-import { EXIT_CODES, classify, outcomeOf, type EngineEventLike } from "../../src/cli/drift-classify";
-import { SOURCE_ID, SOURCE_URN, captured, sourceOutputs } from "./drift-fixtures";
+import {
+  EXIT_CODES,
+  NOT_READ,
+  classify,
+  outcomeOf,
+  type EngineEventLike,
+} from "../../src/cli/drift-classify";
+import {
+  SOURCE_ID,
+  SOURCE_URN,
+  captured,
+  copySteps,
+  pendingCopyFirst,
+  sourceOutputs,
+} from "./drift-fixtures";
 
 const only = (events: EngineEventLike[]) => {
   const { sources } = classify(events);
@@ -177,5 +190,98 @@ describe("classify on edited captures", () => {
     expect(outcomeOf(verdicts("mcp-outage", "deleted"))).toBe("configuration drift");
     expect(outcomeOf(verdicts("renamed", "read-failed"))).toBe("error");
     expect(verdicts("renamed", "in-sync").sources.map((s) => s.name)).toEqual(["crm0", "crm1"]);
+  });
+});
+
+describe("classify: two copies of one URN (a replacement whose delete failed, issue 22)", () => {
+  const orders = [
+    ["as captured", (events: EngineEventLike[]) => events],
+    ["the pending-delete copy first", pendingCopyFirst],
+  ] as const;
+
+  it.each(orders)(
+    "judges the live copy and the pending-delete copy each on its own (%s)",
+    (_order, order) => {
+      // mutation: key copies by URN alone (copyKey returns meta.urn) → one verdict, "gone", exit 21.
+      const result = classify(order(captured("pending-delete")));
+      expect(result.sources).toEqual([
+        expect.objectContaining({ id: SOURCE_ID, pendingDelete: false, state: "in sync" }),
+        expect.objectContaining({ pendingDelete: true, state: "gone", goneBecause: "deleted" }),
+      ]);
+      expect(result.sources[1]!.id).not.toBe(SOURCE_ID);
+      expect(EXIT_CODES[outcomeOf(result)]).toBe(0);
+    },
+  );
+
+  it.each(orders)("still reports the live copy's own drift (%s)", (_order, order) => {
+    const events = captured("pending-delete");
+    copySteps(events, false).find((m) => m.op === "same").new.outputs.name = "CRM (console edit)";
+    copySteps(events, false).find((m) => m.op === "same").op = "update";
+    const result = classify(order(events));
+    expect(result.sources.map((s) => [s.pendingDelete, s.state])).toEqual([
+      [false, "changed"],
+      [true, "gone"],
+    ]);
+    expect(outcomeOf(result)).toBe("configuration drift");
+  });
+
+  it("counts a pending-delete copy for the outcome only when it cannot be verified", () => {
+    // mutation: outcomeOf without the pendingDelete filter → the first expectation fails.
+    const changed = captured("pending-delete");
+    const out = copySteps(changed, true).find((m) => m.op === "delete");
+    Object.assign(out, { op: "update", new: { ...out.old, outputs: { ...out.old.outputs, name: "x" } } });
+    expect(classify(changed).sources[1]).toMatchObject({ pendingDelete: true, state: "changed" });
+    expect(outcomeOf(classify(changed))).toBe("in sync");
+
+    const unread = captured("pending-delete").filter(
+      (e) => !(e.resOutputsEvent && e.resOutputsEvent.metadata.new === null),
+    );
+    expect(classify(unread).sources[1]).toMatchObject({ pendingDelete: true, state: "cannot verify" });
+    expect(outcomeOf(classify(unread))).toBe("error");
+  });
+
+  it("gives a failed read's diagnostic to the copy whose read did not finish", () => {
+    // The engine's diagnostic names the URN only; the live copy's read finished, the old one's did not.
+    const events = captured("pending-delete").filter(
+      (e) => !(e.resOutputsEvent && e.resOutputsEvent.metadata.new === null),
+    );
+    events.push({
+      diagnosticEvent: { urn: SOURCE_URN, severity: "error", message: "Preview failed: HTTP 500\n" },
+    });
+    const result = classify(events);
+    expect(result.sources.map((s) => [s.pendingDelete, s.state, s.message])).toEqual([
+      [false, "in sync", undefined],
+      [true, "cannot verify", "HTTP 500"],
+    ]);
+    expect(result.errors).toEqual([]);
+  });
+});
+
+describe("classify: Pulumi's own failure (issue 22)", () => {
+  const unread = () => captured("in-sync").filter((e) => e.resOutputsEvent?.metadata.urn !== SOURCE_URN);
+
+  it("keeps Pulumi's failure when a source merely was not read (an engine crash or cancel)", () => {
+    // mutation: count any "cannot verify" source as explaining the failure → errors is empty.
+    const result = classify(unread(), "context canceled");
+    expect(result.sources[0]).toMatchObject({ state: "cannot verify", message: NOT_READ });
+    expect(result.errors).toEqual(["pulumi: context canceled"]);
+    expect(EXIT_CODES[outcomeOf(result)]).toBe(22);
+  });
+
+  it("leaves it out when a source's own failed read explains it, or another resource's error does", () => {
+    expect(classify(captured("read-failed"), "preview failed").errors).toEqual([]);
+    const other: EngineEventLike = {
+      diagnosticEvent: {
+        urn: "urn:pulumi:dev::p::aws:s3/bucket:Bucket::logs",
+        severity: "error",
+        message: "denied",
+      },
+    };
+    expect(classify([...unread(), other], "preview failed").errors).toEqual(["logs: denied"]);
+  });
+
+  it("reports Pulumi's failure with no events at all", () => {
+    expect(classify([], "passphrase must be set").errors).toEqual(["pulumi: passphrase must be set"]);
+    expect(classify([], null).errors).toEqual([]);
   });
 });

@@ -201,18 +201,43 @@ describe("helpers", () => {
     ).toEqual(["kkkk", "npm_abcdefgh", "pass-phrase"]);
   });
 
-  it("findStack matches a stack written qualified on one side only, never another project's", () => {
-    const stacks = [{ name: "dev" }, { name: "prod" }].map((s) => ({
-      ...s,
+  describe("findStack: the same org, project and stack however each side writes it (issue 22)", () => {
+    const summary = (name: string, url?: string) => ({
+      name,
       current: false,
       updateInProgress: false,
-    }));
-    expect(findStack(stacks, "prod")?.name).toBe("prod");
-    expect(findStack(stacks, "organization/copass-basic/prod")?.name).toBe("prod");
-    expect(findStack([{ name: "acme/prod", current: false, updateInProgress: false }], "prod")?.name).toBe(
-      "acme/prod",
-    );
-    expect(findStack(stacks, "staging")).toBeUndefined();
+      ...(url === undefined ? {} : { url }),
+    });
+    // A DIY backend (file://, s3://) lists the current project's stacks bare; its org is "organization".
+    const diy = [summary("dev"), summary("prod")];
+    // Pulumi Cloud lists a stack of the default org bare, another org's as org/stack, and a console URL.
+    const cloud = [
+      summary("prod", "https://app.pulumi.com/acme/copass-basic/prod"),
+      summary("otherorg/staging", "https://app.pulumi.com/otherorg/copass-basic/staging"),
+    ];
+    const listings = { diy, cloud, "cloud, no URL": [summary("prod"), summary("acme/prod")] };
+    it.each([
+      ["diy", "prod", "prod"],
+      ["diy", "organization/copass-basic/prod", "prod"],
+      ["diy", "organization/prod", "prod"],
+      ["diy", "otherorg/prod", undefined],
+      ["diy", "otherorg/copass-basic/prod", undefined],
+      ["diy", "organization/other-project/prod", undefined],
+      ["diy", "staging", undefined],
+      ["cloud", "prod", "prod"],
+      ["cloud", "acme/prod", "prod"],
+      ["cloud", "acme/copass-basic/prod", "prod"],
+      ["cloud", "otherorg/prod", undefined],
+      ["cloud", "acme/other-project/prod", undefined],
+      ["cloud", "otherorg/staging", "otherorg/staging"],
+      ["cloud", "otherorg/copass-basic/staging", "otherorg/staging"],
+      // A bare name is the default org's: never another org's stack of that name.
+      ["cloud", "staging", undefined],
+      ["cloud, no URL", "otherorg/prod", undefined],
+    ] as const)("%s: %s → %s", (backend, name, expected) => {
+      // mutation: match by the last segment (the old rule) → the otherorg rows fail.
+      expect(findStack(listings[backend], name, "copass-basic")?.name).toBe(expected);
+    });
   });
 
   it("pulumiMessage keeps Pulumi's error lines, else the last line", () => {
