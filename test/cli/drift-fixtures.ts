@@ -8,7 +8,9 @@
  * - revoked-and-renamed: then revoked out of band (status disconnected);
  * - deleted: then deleted out of band (the read finds nothing: op delete);
  * - read-failed: Copass answered 500 to the read (a diagnostic with the source's URN, no outputs);
- * - pending-delete: PENDING_CAPTURE_NOTE
+ * - pending-delete: in-sync with a second copy of `crm` pending delete (a replacement whose delete
+ *   failed: `delete: true`, another id) that the read finds gone (op delete). Edited by hand from
+ *   in-sync, not captured: the shape of the copy's steps is Pulumi's StepEventStateMetadata.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
