@@ -120,7 +120,9 @@ function qualifiedSummary(summary: automation.StackSummary, project: string): Qu
   if (summary.url) {
     const path = URL.canParse(summary.url) ? new URL(summary.url).pathname : "";
     const fromUrl = path.split("/").filter(Boolean).slice(-3);
-    return fromUrl.length === 3 && fromUrl[2] === parts.at(-1) ? (fromUrl as unknown as Qualified) : undefined;
+    return fromUrl.length === 3 && fromUrl[2] === parts.at(-1)
+      ? (fromUrl as unknown as Qualified)
+      : undefined;
   }
   return parts.length === 1 ? [DIY_ORG, project, summary.name] : undefined;
 }

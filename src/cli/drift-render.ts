@@ -128,7 +128,14 @@ function whatChanged(
 ): string[] {
   const facts: string[] = [];
   if (source.state === "cannot verify") facts.push(quote(source.message ?? "no message"));
-  if (source.goneBecause === "deleted") facts.push("deleted out of band: Copass has no such source");
+  if (source.goneBecause === "deleted") {
+    // An old copy may be gone by its own delete, whose answer was lost: not necessarily out of band.
+    facts.push(
+      source.pendingDelete
+        ? "Copass has no such source any more"
+        : "deleted out of band: Copass has no such source",
+    );
+  }
   if (source.goneBecause === "revoked" || source.goneBecause === "archived") {
     facts.push(`${source.goneBecause} out of band (status ${quote(shown(source.now?.status ?? null))})`);
   }
@@ -159,7 +166,11 @@ function tally(report: DriftReport): string {
   const counts = new Map<SourceState, number>();
   for (const s of report.sources) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
   const parts = [...counts].map(([state, n]) => `${n} ${state}`);
-  const sources = `${plural(report.sources.length, "UserMcpSource")}${parts.length ? `: ${parts.join(", ")}` : ""}`;
+  const pending = report.sources.filter((s) => s.pendingDelete).length;
+  const sources =
+    plural(report.sources.length, "UserMcpSource") +
+    (pending > 0 ? ` (${pending} pending delete)` : "") +
+    (parts.length ? `: ${parts.join(", ")}` : "");
   const others = report.otherResources;
   const changed =
     others.changedByRefresh > 0 ? `, ${others.changedByRefresh} of them changed by the refresh` : "";

@@ -8,6 +8,7 @@ import { classify, type Classification } from "../../src/cli/drift-classify";
 import {
   buildReport,
   code,
+  redactReport,
   renderJson,
   renderMarkdown,
   renderText,
@@ -138,5 +139,73 @@ describe("text", () => {
     expect(text).toContain(`crm (${SOURCE_ID}): in sync\n`);
     expect(text).not.toContain("what to do");
     expect(text).toContain("in sync (exit code 0)");
+  });
+});
+
+describe("a status the state already holds (issue 25)", () => {
+  // A `pulumi refresh` already wrote status "error" to state: the read finds what state holds.
+  const refreshed = () => {
+    const events = captured("mcp-outage");
+    Object.assign(sourceOutputs(events).old.outputs, { status: "error", healthError: "connection refused" });
+    return classify(events);
+  };
+
+  it("says it is already recorded in state, as of the state's date, in text and markdown", () => {
+    // mutation: the old wording "(already at the last update)" → both expectations fail.
+    const report = buildReport(refreshed(), META);
+    expect(renderText(report)).toContain(
+      '  status "error" already recorded in state (as of 2026-12-02T09:43:49.834Z)\n',
+    );
+    expect(renderMarkdown(report)).toContain(
+      'status `"error"` already recorded in state (as of 2026-12-02T09:43:49.834Z)<br>',
+    );
+  });
+
+  it("leaves the date out when the state's date is unknown", () => {
+    const text = renderText(buildReport(refreshed(), { ...META, stateAsOf: null }));
+    expect(text).toContain('  status "error" already recorded in state\n');
+    expect(text).not.toContain("last update");
+  });
+});
+
+describe("a copy pending delete (issue 22)", () => {
+  it("is its own row, named as pending delete, with nothing for the user to do", () => {
+    const report = reportOf("pending-delete");
+    const text = renderText(report);
+    expect(text).toContain(`\ncrm (${SOURCE_ID}): in sync\n`);
+    expect(text).toMatch(
+      /\ncrm \(ds_\w+\) \(pending delete\): gone\n {2}Copass has no such source any more\n {2}what to do: nothing: a replacement meant to delete it; the next `pulumi up` drops it from state\n/,
+    );
+    expect(text).toContain("2 UserMcpSources (1 pending delete): 1 in sync, 1 gone;");
+    expect(report).toMatchObject({ outcome: "in sync", exitCode: 0 });
+    expect(renderMarkdown(report)).toMatch(/\n\| `crm` \(`ds_\w+`\) \(pending delete\) \| ❌ gone \| /);
+  });
+
+  it("still exists: the next up deletes it", () => {
+    const events = captured("pending-delete");
+    const out = events.find((e) => e.resOutputsEvent?.metadata.op === "delete")!.resOutputsEvent!.metadata;
+    Object.assign(out, { op: "same", new: out.old });
+    const old = reportOf(classify(events)).sources[1]!;
+    expect(old).toMatchObject({ pendingDelete: true, state: "in sync" });
+    expect(old.action).toBe(
+      "nothing here: the old copy of a replacement whose delete failed; the next `pulumi up` deletes it",
+    );
+  });
+});
+
+describe("redactReport", () => {
+  it("redacts every string of the report's data, object keys and nested values included", () => {
+    // ingestToolCalls[].arguments is a user's object: a key may hold anything.
+    // mutation: keep keys as they are in redactReport → the key check fails.
+    const secret = "sk_nested_7Hq2Lm";
+    const events = captured("in-sync");
+    sourceOutputs(events).new.outputs.ingestToolCalls = [{ name: "sync", arguments: { [secret]: [secret] } }];
+    const report = redactReport(reportOf(classify(events), [`err ${secret}`]), [secret]);
+    expect(report.sources[0]!.changes[0]!.new).toEqual([
+      { name: "sync", arguments: { "[redacted]": ["[redacted]"] } },
+    ]);
+    expect(report.errors).toEqual(["err [redacted]"]);
+    expect(JSON.stringify(report)).not.toContain(secret);
+    expect(report.exitCode).toBe(22); // numbers and booleans pass through
   });
 });
