@@ -103,6 +103,20 @@ describe("runDrift with a stubbed refresh", () => {
     expect((await drift([], stub(events(name)))).code).toBe(code);
   });
 
+  it("names the copy pending delete in its progress lines (issue 22)", async () => {
+    // mutation: copyName without the suffix in drift.ts → this test fails.
+    const run = await drift([], stub(events("pending-delete")));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toEqual(
+      expect.arrayContaining([
+        "  reading crm…",
+        "  read crm: unchanged",
+        "  reading crm (pending delete)…",
+        "  read crm (pending delete): not found",
+      ]),
+    );
+  });
+
   it("says on stderr which source's read failed", async () => {
     const run = await drift([], stub(events("read-failed")));
     expect(run.stderr).toEqual(expect.arrayContaining(["  reading crm…", "  crm: error (in the report)"]));
