@@ -128,16 +128,11 @@ function whatChanged(
 ): string[] {
   const facts: string[] = [];
   if (source.state === "cannot verify") facts.push(quote(source.message ?? "no message"));
-  if (source.goneBecause === "deleted") {
-    // An old copy may be gone by its own delete, whose answer was lost: not necessarily out of band.
-    facts.push(
-      source.pendingDelete
-        ? "Copass has no such source any more"
-        : "deleted out of band: Copass has no such source",
-    );
-  }
+  // An old copy pending delete may be gone by its own delete (its answer lost): not always out of band.
+  const how = source.pendingDelete ? "" : " out of band";
+  if (source.goneBecause === "deleted") facts.push(`deleted${how}: Copass has no such source`);
   if (source.goneBecause === "revoked" || source.goneBecause === "archived") {
-    facts.push(`${source.goneBecause} out of band (status ${quote(shown(source.now?.status ?? null))})`);
+    facts.push(`${source.goneBecause}${how} (status ${quote(shown(source.now?.status ?? null))})`);
   }
   for (const change of source.changes) {
     facts.push(

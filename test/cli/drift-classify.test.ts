@@ -11,12 +11,14 @@ import {
   type EngineEventLike,
 } from "../../src/cli/drift-classify";
 import {
+  PENDING_CAPTURE,
   SOURCE_ID,
   SOURCE_URN,
   captured,
-  copySteps,
-  pendingCopyFirst,
+  copyResult,
+  pendingCopyLast,
   sourceOutputs,
+  withoutResult,
 } from "./drift-fixtures";
 
 const only = (events: EngineEventLike[]) => {
@@ -194,64 +196,67 @@ describe("classify on edited captures", () => {
 });
 
 describe("classify: two copies of one URN (a replacement whose delete failed, issue 22)", () => {
+  const { urn, liveId, oldId } = PENDING_CAPTURE;
+  // The engine reads both copies at once: either result may come last.
   const orders = [
-    ["as captured", (events: EngineEventLike[]) => events],
-    ["the pending-delete copy first", pendingCopyFirst],
+    ["as captured: the old copy's result first", (events: EngineEventLike[]) => events],
+    ["the old copy's events last", pendingCopyLast],
   ] as const;
 
   it.each(orders)(
-    "judges the live copy and the pending-delete copy each on its own (%s)",
-    (_order, order) => {
-      // mutation: key copies by URN alone (copyKey returns meta.urn) → one verdict, "gone", exit 21.
+    "judges the live copy and the old copy pending delete each on its own (%s)",
+    (_o, order) => {
+      // mutation: key copies by URN alone (copyKey returns meta.urn) → one verdict; with the old
+      // copy last it is "gone", exit 21, for a live source in sync.
       const result = classify(order(captured("pending-delete")));
       expect(result.sources).toEqual([
-        expect.objectContaining({ id: SOURCE_ID, pendingDelete: false, state: "in sync" }),
-        expect.objectContaining({ pendingDelete: true, state: "gone", goneBecause: "deleted" }),
+        expect.objectContaining({ urn, id: liveId, pendingDelete: false, state: "in sync" }),
+        expect.objectContaining({
+          urn,
+          id: oldId,
+          pendingDelete: true,
+          state: "gone",
+          goneBecause: "revoked",
+        }),
       ]);
-      expect(result.sources[1]!.id).not.toBe(SOURCE_ID);
       expect(EXIT_CODES[outcomeOf(result)]).toBe(0);
     },
   );
 
-  it.each(orders)("still reports the live copy's own drift (%s)", (_order, order) => {
+  it.each(orders)("still reports the live copy's own drift (%s)", (_o, order) => {
     const events = captured("pending-delete");
-    copySteps(events, false).find((m) => m.op === "same").new.outputs.name = "CRM (console edit)";
-    copySteps(events, false).find((m) => m.op === "same").op = "update";
+    const live = copyResult(events, false);
+    Object.assign(live, { op: "update" });
+    live.new.outputs.name = "CRM (console edit)";
     const result = classify(order(events));
-    expect(result.sources.map((s) => [s.pendingDelete, s.state])).toEqual([
-      [false, "changed"],
-      [true, "gone"],
+    expect(result.sources.map((s) => [s.id, s.state])).toEqual([
+      [liveId, "changed"],
+      [oldId, "gone"],
     ]);
     expect(outcomeOf(result)).toBe("configuration drift");
   });
 
-  it("counts a pending-delete copy for the outcome only when it cannot be verified", () => {
-    // mutation: outcomeOf without the pendingDelete filter → the first expectation fails.
+  it("counts the old copy for the outcome only when it cannot be verified", () => {
+    // mutation: outcomeOf without the pendingDelete filter → the first outcome is configuration drift.
     const changed = captured("pending-delete");
-    const out = copySteps(changed, true).find((m) => m.op === "delete");
-    Object.assign(out, { op: "update", new: { ...out.old, outputs: { ...out.old.outputs, name: "x" } } });
+    Object.assign(copyResult(changed, true).new.outputs, { status: "active", name: "CRM (console edit)" });
     expect(classify(changed).sources[1]).toMatchObject({ pendingDelete: true, state: "changed" });
     expect(outcomeOf(classify(changed))).toBe("in sync");
 
-    const unread = captured("pending-delete").filter(
-      (e) => !(e.resOutputsEvent && e.resOutputsEvent.metadata.new === null),
-    );
-    expect(classify(unread).sources[1]).toMatchObject({ pendingDelete: true, state: "cannot verify" });
-    expect(outcomeOf(classify(unread))).toBe("error");
+    const unread = classify(withoutResult(captured("pending-delete"), true));
+    expect(unread.sources[1]).toMatchObject({ pendingDelete: true, state: "cannot verify" });
+    expect(outcomeOf(unread)).toBe("error");
   });
 
   it("gives a failed read's diagnostic to the copy whose read did not finish", () => {
     // The engine's diagnostic names the URN only; the live copy's read finished, the old one's did not.
-    const events = captured("pending-delete").filter(
-      (e) => !(e.resOutputsEvent && e.resOutputsEvent.metadata.new === null),
-    );
-    events.push({
-      diagnosticEvent: { urn: SOURCE_URN, severity: "error", message: "Preview failed: HTTP 500\n" },
-    });
+    // mutation: give it to every copy of the URN → the live copy is "cannot verify" too.
+    const events = withoutResult(captured("pending-delete"), true);
+    events.push({ diagnosticEvent: { urn, severity: "error", message: "Preview failed: HTTP 500\n" } });
     const result = classify(events);
-    expect(result.sources.map((s) => [s.pendingDelete, s.state, s.message])).toEqual([
-      [false, "in sync", undefined],
-      [true, "cannot verify", "HTTP 500"],
+    expect(result.sources.map((s) => [s.id, s.state, s.message])).toEqual([
+      [liveId, "in sync", undefined],
+      [oldId, "cannot verify", "HTTP 500"],
     ]);
     expect(result.errors).toEqual([]);
   });

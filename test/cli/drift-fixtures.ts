@@ -8,9 +8,11 @@
  * - revoked-and-renamed: then revoked out of band (status disconnected);
  * - deleted: then deleted out of band (the read finds nothing: op delete);
  * - read-failed: Copass answered 500 to the read (a diagnostic with the source's URN, no outputs);
- * - pending-delete: in-sync with a second copy of `crm` pending delete (a replacement whose delete
- *   failed: `delete: true`, another id) that the read finds gone (op delete). Edited by hand from
- *   in-sync, not captured: the shape of the copy's steps is Pulumi's StepEventStateMetadata.
+ * - pending-delete (stack `drift`, from test/e2e/drift.test.ts): a replacement of `crm` into another
+ *   sandbox whose revoke of the old copy Copass refused (403), leaving that copy in state pending
+ *   delete (`delete: true`) beside the new one; then the old copy revoked out of band. Both copies
+ *   share one URN; the old copy's read reports first (op update, status disconnected), then the
+ *   live one's (op same).
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -39,6 +41,13 @@ export function sourceOutputs(events: EngineEventLike[]): any {
   return found.resOutputsEvent.metadata;
 }
 
+/** The two copies of `crm` in the pending-delete capture: one URN, two ids. */
+export const PENDING_CAPTURE = {
+  urn: "urn:pulumi:drift::copass-basic::pulumi-nodejs:dynamic/copass:UserMcpSource::crm",
+  liveId: "ds_FF5CJ1S2SBGST0BCF5J8R0AA50",
+  oldId: "ds_ZEWXCE3GSC247SGXK3M2C7G10S",
+};
+
 /** Whether an event is a step of the pending-delete copy (state's `delete: true`). */
 function ofPendingCopy(event: EngineEventLike): boolean {
   const meta = event.resourcePreEvent?.metadata ?? event.resOutputsEvent?.metadata;
@@ -46,18 +55,29 @@ function ofPendingCopy(event: EngineEventLike): boolean {
 }
 
 /**
- * `events` with the pending-delete copy's steps moved before every other event of the same run
- * (the engine refreshes both copies at once, so either may report first).
+ * `events` with the pending-delete copy's steps moved after every other event: the engine reads
+ * both copies at once, so either may report last (the capture has the old copy's first).
  */
-export function pendingCopyFirst(events: EngineEventLike[]): EngineEventLike[] {
-  return [...events.filter(ofPendingCopy), ...events.filter((e) => !ofPendingCopy(e))];
+export function pendingCopyLast(events: EngineEventLike[]): EngineEventLike[] {
+  return [...events.filter((e) => !ofPendingCopy(e)), ...events.filter(ofPendingCopy)];
 }
 
-/** The metadata of the source's steps for one copy: the live one or the pending-delete one. */
+/** The source's step metadata of one copy in `events` ("refresh" first, then its result's op). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- engine JSON, edited freely by tests
 export function copySteps(events: EngineEventLike[], pending: boolean): any[] {
   return events
     .filter((e) => ofPendingCopy(e) === pending)
     .map((e) => e.resourcePreEvent?.metadata ?? e.resOutputsEvent?.metadata)
-    .filter((meta) => meta?.urn === SOURCE_URN);
+    .filter((meta) => meta?.urn === PENDING_CAPTURE.urn);
+}
+
+/** The result step (resOutputsEvent) of one copy in `events`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+export function copyResult(events: EngineEventLike[], pending: boolean): any {
+  return copySteps(events, pending).find((meta) => meta.op !== "refresh");
+}
+
+/** `events` without the result of one copy: its read started and never finished. */
+export function withoutResult(events: EngineEventLike[], pending: boolean): EngineEventLike[] {
+  return events.filter((e) => !(e.resOutputsEvent && ofPendingCopy(e) === pending));
 }

@@ -14,7 +14,14 @@ import {
   renderText,
   type DriftReport,
 } from "../../src/cli/drift-render";
-import { SOURCE_ID, captured, sourceOutputs, type Captured } from "./drift-fixtures";
+import {
+  PENDING_CAPTURE,
+  SOURCE_ID,
+  captured,
+  copyResult,
+  sourceOutputs,
+  type Captured,
+} from "./drift-fixtures";
 
 const META = { stack: "dev", stateAsOf: "2026-12-02T09:43:49.834Z", generatedAt: "2026-12-02T09:50:00.000Z" };
 
@@ -169,25 +176,34 @@ describe("a status the state already holds (issue 25)", () => {
 });
 
 describe("a copy pending delete (issue 22)", () => {
+  const { liveId, oldId } = PENDING_CAPTURE;
+
   it("is its own row, named as pending delete, with nothing for the user to do", () => {
+    // mutation: sourceLabel without " (pending delete)" → this test fails.
     const report = reportOf("pending-delete");
     const text = renderText(report);
-    expect(text).toContain(`\ncrm (${SOURCE_ID}): in sync\n`);
-    expect(text).toMatch(
-      /\ncrm \(ds_\w+\) \(pending delete\): gone\n {2}Copass has no such source any more\n {2}what to do: nothing: a replacement meant to delete it; the next `pulumi up` drops it from state\n/,
+    expect(text).toContain(`\ncrm (${liveId}): in sync\n`);
+    expect(text).toContain(
+      [
+        `crm (${oldId}) (pending delete): gone`,
+        '  revoked (status "disconnected")',
+        "  what to do: nothing: a replacement meant to delete it; the next `pulumi up` drops it from state",
+      ].join("\n"),
     );
     expect(text).toContain("2 UserMcpSources (1 pending delete): 1 in sync, 1 gone;");
     expect(report).toMatchObject({ outcome: "in sync", exitCode: 0 });
-    expect(renderMarkdown(report)).toMatch(/\n\| `crm` \(`ds_\w+`\) \(pending delete\) \| ❌ gone \| /);
+    expect(renderMarkdown(report)).toContain(
+      `\n| \`crm\` (\`${oldId}\`) (pending delete) | ❌ gone | revoked (status \`"disconnected"\`) |`,
+    );
   });
 
   it("still exists: the next up deletes it", () => {
     const events = captured("pending-delete");
-    const out = events.find((e) => e.resOutputsEvent?.metadata.op === "delete")!.resOutputsEvent!.metadata;
-    Object.assign(out, { op: "same", new: out.old });
-    const old = reportOf(classify(events)).sources[1]!;
-    expect(old).toMatchObject({ pendingDelete: true, state: "in sync" });
-    expect(old.action).toBe(
+    const old = copyResult(events, true);
+    Object.assign(old, { op: "same", new: old.old });
+    const verdict = reportOf(classify(events)).sources[1]!;
+    expect(verdict).toMatchObject({ id: oldId, pendingDelete: true, state: "in sync" });
+    expect(verdict.action).toBe(
       "nothing here: the old copy of a replacement whose delete failed; the next `pulumi up` deletes it",
     );
   });

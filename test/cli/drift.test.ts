@@ -112,7 +112,7 @@ describe("runDrift with a stubbed refresh", () => {
         "  reading crm…",
         "  read crm: unchanged",
         "  reading crm (pending delete)…",
-        "  read crm (pending delete): not found",
+        "  read crm (pending delete): differs",
       ]),
     );
   });
