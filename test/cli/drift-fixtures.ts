@@ -16,7 +16,7 @@
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import type { EngineEventLike } from "../../src/cli/drift-classify";
+import { isPendingDelete, type EngineEventLike } from "../../src/cli/drift-classify";
 
 export type Captured =
   "in-sync" | "mcp-outage" | "renamed" | "revoked-and-renamed" | "deleted" | "read-failed" | "pending-delete";
@@ -51,7 +51,7 @@ export const PENDING_CAPTURE = {
 /** Whether an event is a step of the pending-delete copy (state's `delete: true`). */
 function ofPendingCopy(event: EngineEventLike): boolean {
   const meta = event.resourcePreEvent?.metadata ?? event.resOutputsEvent?.metadata;
-  return (meta?.old ?? meta?.new)?.delete === true;
+  return meta !== undefined && isPendingDelete(meta);
 }
 
 /**
@@ -62,19 +62,12 @@ export function pendingCopyLast(events: EngineEventLike[]): EngineEventLike[] {
   return [...events.filter((e) => !ofPendingCopy(e)), ...events.filter(ofPendingCopy)];
 }
 
-/** The source's step metadata of one copy in `events` ("refresh" first, then its result's op). */
+/** The result step (resOutputsEvent metadata) of one copy of `crm` in `events`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- engine JSON, edited freely by tests
-export function copySteps(events: EngineEventLike[], pending: boolean): any[] {
-  return events
-    .filter((e) => ofPendingCopy(e) === pending)
-    .map((e) => e.resourcePreEvent?.metadata ?? e.resOutputsEvent?.metadata)
-    .filter((meta) => meta?.urn === PENDING_CAPTURE.urn);
-}
-
-/** The result step (resOutputsEvent) of one copy in `events`. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
 export function copyResult(events: EngineEventLike[], pending: boolean): any {
-  return copySteps(events, pending).find((meta) => meta.op !== "refresh");
+  return events.find(
+    (e) => e.resOutputsEvent?.metadata.urn === PENDING_CAPTURE.urn && ofPendingCopy(e) === pending,
+  )?.resOutputsEvent?.metadata;
 }
 
 /** `events` without the result of one copy: its read started and never finished. */
