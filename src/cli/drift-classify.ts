@@ -11,6 +11,11 @@
  * events carry no diff for a refresh, so the fields that changed are compared here, by the
  * provider's own comparator (`fieldChanged`, the diff's), so drift and `pulumi up` never disagree
  * on what differs. Secret values arrive masked (`[secret]`) and are never shown anyway.
+ *
+ * One URN can hold two states (issue 22): a create-before-delete replace whose delete failed
+ * leaves the old copy in state, `delete: true`, beside the new one, and the refresh reads both.
+ * Each copy is judged on its own (keyed by URN, pending delete and id), so the order of their
+ * events never decides which one the report shows.
  */
 import { FIELD_NAMES, FIELDS, specOf } from "../provider/schema";
 import { fieldChanged, hasHealthDrift } from "../provider/diff";
@@ -61,6 +66,11 @@ export interface SourceVerdict {
   id: string | null;
   sandboxId: string | null;
   baseUrl: string | null;
+  /**
+   * The old copy of a replacement whose delete failed (state's `delete: true`): the next
+   * `pulumi up` deletes it. Judged like any copy, but only an error of it changes the outcome.
+   */
+  pendingDelete: boolean;
   state: SourceState;
   /** Desired fields Copass now holds differently from state, in field-table order. */
   changes: FieldChange[];
@@ -88,9 +98,11 @@ export interface Classification {
 /** The few fields of Pulumi's engine events read here (automation `EngineEvent`, as JSON). */
 interface StepState {
   id?: string;
+  /** True for a copy pending deletion after a replacement (apitype StepEventStateMetadata). */
+  delete?: boolean;
   outputs?: Record<string, unknown>;
 }
-interface StepMetadata {
+export interface StepMetadataLike {
   op: string;
   urn: string;
   type: string;
@@ -98,16 +110,30 @@ interface StepMetadata {
   new?: StepState | null;
 }
 export interface EngineEventLike {
-  resourcePreEvent?: { metadata: StepMetadata };
-  resOutputsEvent?: { metadata: StepMetadata };
+  resourcePreEvent?: { metadata: StepMetadataLike };
+  resOutputsEvent?: { metadata: StepMetadataLike };
   diagnosticEvent?: { urn?: string; message: string; severity: string };
 }
 
+/** One copy of a resource in state, as the refresh's events show it. */
 interface Seen {
+  urn: string;
   type: string;
-  pre?: StepMetadata;
-  out?: StepMetadata;
+  pendingDelete: boolean;
+  pre?: StepMetadataLike;
+  out?: StepMetadataLike;
   error?: string;
+}
+
+/** A copy's key: the URN alone is not one (a pending-delete copy shares it with the live one). */
+function copyKey(meta: StepMetadataLike): string {
+  const state = meta.old ?? meta.new;
+  return JSON.stringify([meta.urn, state?.delete === true, state?.id ?? ""]);
+}
+
+/** Whether an event's step is about a copy pending deletion. */
+export function isPendingDelete(meta: StepMetadataLike): boolean {
+  return (meta.old ?? meta.new)?.delete === true;
 }
 
 /** A resource's logical name: the last part of its URN (`…::crm` → `crm`). */
@@ -141,7 +167,8 @@ function changesBetween(olds: Record<string, unknown>, news: Record<string, unkn
   );
 }
 
-function judge(urn: string, seen: Seen): SourceVerdict {
+function judge(seen: Seen): SourceVerdict {
+  const { urn } = seen;
   const recorded = seen.out?.old ?? seen.pre?.old ?? {};
   const olds = recorded.outputs ?? {};
   // One key order for every verdict (the json format shows it): who, then the verdict, then why.
@@ -157,6 +184,7 @@ function judge(urn: string, seen: Seen): SourceVerdict {
     id: text(recorded.id) || text(olds.dataSourceId),
     sandboxId: text(olds.sandboxId),
     baseUrl: text(olds.baseUrl),
+    pendingDelete: seen.pendingDelete,
     state,
     changes,
     before: healthOf(olds),
@@ -164,10 +192,7 @@ function judge(urn: string, seen: Seen): SourceVerdict {
     ...extra,
   });
   if (seen.error !== undefined) return verdict("cannot verify", [], null, { message: seen.error });
-  if (!seen.out) {
-    const message = "not read: the refresh stopped (at another resource's error) before this read finished";
-    return verdict("cannot verify", [], null, { message });
-  }
+  if (!seen.out) return verdict("cannot verify", [], null, { message: NOT_READ });
   const after = seen.out.new;
   if (seen.out.op === "delete" || !after || !after.id) {
     return verdict("gone", [], null, { goneBecause: "deleted" });
@@ -184,47 +209,82 @@ function judge(urn: string, seen: Seen): SourceVerdict {
   return verdict(hasHealthDrift(news, news) ? "unhealthy" : "in sync", changes, now);
 }
 
+/**
+ * A source whose read never finished. Why is said elsewhere in the report: another source's
+ * message, another resource's error, or Pulumi's own failure (an engine crash, a cancel).
+ */
+export const NOT_READ = "not read: the refresh stopped before this read finished (the report says where)";
+
+/** The engine's closing line says only that a step failed: the step's own message says why. */
+const STEP_FAILED = /^(preview|refresh|update) failed$/i;
+
 const NOT_JUDGED = /^pulumi:(providers:|pulumi:Stack$)/;
 
-/** The events of one refresh preview → verdicts, counts and errors. */
-export function classify(events: readonly EngineEventLike[]): Classification {
-  const resources = new Map<string, Seen>();
-  const errors: string[] = [];
-  const seen = (meta: StepMetadata): Seen => {
-    const entry = resources.get(meta.urn) ?? { type: meta.type };
-    resources.set(meta.urn, entry);
+/**
+ * The events of one refresh preview, and Pulumi's own failure message when the preview failed
+ * (null when it passed) → verdicts, counts and errors. Pulumi's failure is an error of the report
+ * unless something explains it: a source's own failed read or an error of another resource. A
+ * source that merely was not read explains nothing (issue 22: an engine crash or a cancel leaves
+ * every unfinished source so, with no diagnostic).
+ */
+export function classify(events: readonly EngineEventLike[], failure: string | null = null): Classification {
+  const copies = new Map<string, Seen>();
+  const diagnostics: { urn?: string; message: string }[] = [];
+  const seen = (meta: StepMetadataLike): Seen => {
+    const key = copyKey(meta);
+    const entry = copies.get(key) ?? { urn: meta.urn, type: meta.type, pendingDelete: isPendingDelete(meta) };
+    copies.set(key, entry);
     return entry;
   };
   for (const event of events) {
     if (event.resourcePreEvent) seen(event.resourcePreEvent.metadata).pre = event.resourcePreEvent.metadata;
     if (event.resOutputsEvent) seen(event.resOutputsEvent.metadata).out = event.resOutputsEvent.metadata;
     const diag = event.diagnosticEvent;
-    if (diag?.severity !== "error") continue;
-    const message = cleanMessage(diag.message);
-    const target = diag.urn === undefined ? undefined : resources.get(diag.urn);
-    if (target && SOURCE_TYPES.includes(target.type)) target.error ??= message;
-    // The engine's closing line says only that a step failed: the step's own message says why.
-    else if (!/^(preview|refresh|update) failed$/i.test(message)) {
-      errors.push(diag.urn ? `${resourceName(diag.urn)}: ${message}` : message);
+    if (diag?.severity === "error") diagnostics.push({ urn: diag.urn, message: cleanMessage(diag.message) });
+  }
+  const all = [...copies.values()];
+  const errors: string[] = [];
+  for (const { urn, message } of diagnostics) {
+    // A diagnostic names a URN, not a copy: it belongs to the source copies whose read did not finish.
+    const unread = all.filter((c) => c.urn === urn && SOURCE_TYPES.includes(c.type) && !c.out);
+    for (const copy of unread) copy.error ??= message;
+    if (unread.length === 0 && !STEP_FAILED.test(message)) {
+      errors.push(urn ? `${resourceName(urn)}: ${message}` : message);
     }
   }
   const sources: SourceVerdict[] = [];
   let count = 0;
   let changedByRefresh = 0;
-  for (const [urn, entry] of resources) {
-    if (SOURCE_TYPES.includes(entry.type)) sources.push(judge(urn, entry));
+  for (const entry of all) {
+    if (SOURCE_TYPES.includes(entry.type)) sources.push(judge(entry));
     else if (!NOT_JUDGED.test(entry.type)) {
       count++;
       if (entry.out && entry.out.op !== "same") changedByRefresh++;
     }
   }
-  sources.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.urn < b.urn ? -1 : 1));
+  const explained = errors.length > 0 || all.some((c) => c.error !== undefined);
+  if (failure !== null && !explained) errors.push(`pulumi: ${failure}`);
+  sources.sort(byNameThenCopy);
   return { sources, otherResources: { count, changedByRefresh }, errors };
 }
 
-/** The most serious outcome among the verdicts and errors; errors include "cannot verify". */
+/** Name, then URN, then the live copy before the pending-delete ones, then id: a stable order. */
+function byNameThenCopy(a: SourceVerdict, b: SourceVerdict): number {
+  const key = (s: SourceVerdict) => [s.name, s.urn, s.pendingDelete ? "1" : "0", s.id ?? ""];
+  const [ka, kb] = [key(a), key(b)];
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;
+  return 0;
+}
+
+/**
+ * The most serious outcome among the verdicts and errors; errors include "cannot verify". A copy
+ * pending delete counts only when it cannot be verified: whatever Copass holds for it, the next
+ * `pulumi up` deletes it, so its drift is no drift of the program (gone is what it is meant to be).
+ */
 export function outcomeOf(classification: Classification): Outcome {
-  const states = new Set(classification.sources.map((s) => s.state));
+  const states = new Set(
+    classification.sources.filter((s) => !s.pendingDelete || s.state === "cannot verify").map((s) => s.state),
+  );
   if (classification.errors.length > 0 || states.has("cannot verify")) return "error";
   if (states.has("changed") || states.has("gone")) return "configuration drift";
   if (states.has("unhealthy")) return "health drift";

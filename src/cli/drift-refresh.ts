@@ -99,19 +99,56 @@ function withoutSelecting(ws: automation.LocalWorkspace): automation.LocalWorksp
   return view;
 }
 
+/** A stack's full name, org/project/stack. */
+type Qualified = readonly [org: string, project: string, stack: string];
+
 /**
- * The summary of `name` among the project's stacks: the same name, or the same stack written
- * qualified on one side only (`org/project/prod` and `prod`, or `org/prod`).
+ * The org every stack of a DIY backend (file, s3, …) belongs to: Pulumi knows no other there
+ * (pkg/backend/diy: a qualified name must start with it).
+ */
+const DIY_ORG = "organization";
+
+/**
+ * A listed stack's full name, from how `pulumi stack ls` writes it (the backends' reference
+ * String()): `org/project/stack` as is; a Pulumi Cloud stack from its console URL
+ * (`https://<console>/<org>/<project>/<stack>`), which Cloud lists and DIY backends do not; a DIY
+ * stack's `stack` (always the current project's) under `organization`. Undefined when unknown.
+ */
+function qualifiedSummary(summary: automation.StackSummary, project: string): Qualified | undefined {
+  const parts = summary.name.split("/");
+  if (parts.length === 3) return parts as unknown as Qualified;
+  if (summary.url) {
+    const path = URL.canParse(summary.url) ? new URL(summary.url).pathname : "";
+    const fromUrl = path.split("/").filter(Boolean).slice(-3);
+    return fromUrl.length === 3 && fromUrl[2] === parts.at(-1)
+      ? (fromUrl as unknown as Qualified)
+      : undefined;
+  }
+  return parts.length === 1 ? [DIY_ORG, project, summary.name] : undefined;
+}
+
+/** A name given to --stack as a full name: `org/stack` is in the current project. */
+function qualifiedName(name: string, project: string): Qualified | undefined {
+  const parts = name.split("/");
+  if (parts.length === 3) return parts as unknown as Qualified;
+  return parts.length === 2 ? [parts[0]!, project, parts[1]!] : undefined;
+}
+
+/**
+ * The summary of `name` among the stacks of the project named `project`: the same name, or the
+ * same org, project and stack however each side writes it (`organization/copass-basic/prod` is a
+ * DIY backend's `prod`). Never a stack of another org or project with the same last part (issue
+ * 22: `otherorg/prod` took the local `prod`'s state date); undefined when it cannot be told.
  */
 export function findStack(
   stacks: readonly automation.StackSummary[],
   name: string,
+  project: string,
 ): automation.StackSummary | undefined {
-  const last = (n: string) => n.slice(n.lastIndexOf("/") + 1);
-  return (
-    stacks.find((s) => s.name === name) ??
-    stacks.find((s) => name.includes("/") !== s.name.includes("/") && last(s.name) === last(name))
-  );
+  const exact = stacks.find((s) => s.name === name);
+  const wanted = qualifiedName(name, project);
+  if (exact || !wanted) return exact;
+  return stacks.find((s) => qualifiedSummary(s, project)?.join("/") === wanted.join("/"));
 }
 
 export async function refreshPreview(req: RefreshRequest): Promise<RefreshResult> {
@@ -119,15 +156,18 @@ export async function refreshPreview(req: RefreshRequest): Promise<RefreshResult
   const pulumiCommand = await pulumiOnPath(auto);
   let ws: automation.LocalWorkspace;
   let stacks: automation.StackSummary[];
+  let project: string;
   try {
     ws = await auto.LocalWorkspace.create({ workDir: req.cwd, pulumiCommand, envVars: PREVIEW_ENV });
     stacks = await ws.listStacks();
+    project = (await ws.projectSettings()).name;
   } catch (err) {
     throw new DriftError(
       `cannot list the stacks of the project in ${req.cwd}: ${pulumiMessage(stderrOf(err))}`,
     );
   }
-  const chosen = req.stack === undefined ? stacks.find((s) => s.current) : findStack(stacks, req.stack);
+  const chosen =
+    req.stack === undefined ? stacks.find((s) => s.current) : findStack(stacks, req.stack, project);
   // A qualified name (org/project/stack) that `stack ls` lists in another form goes to Pulumi as
   // given: the refresh itself says whether it exists.
   const qualified = req.stack?.includes("/") === true;

@@ -1,11 +1,14 @@
 /**
  * `pulumi-copass drift`: the report (its versioned shape, with what to do per source) and its three
  * formats: text (a terminal), markdown (a PR comment or $GITHUB_STEP_SUMMARY), json (a pipeline).
- * Pure: drift.ts redacts the rendered text with every secret the process knows before it leaves.
+ * Pure. Redaction is done on the report's data (`redactReport`), never on the rendered text: the
+ * formats escape (`|` in markdown, quotes in JSON), cut (`shown`) and break lines, and a secret so
+ * transformed is no longer found by a search for it (DESIGN §6, issue 22). Renderers only format.
  *
  * Every value that came from Copass or the engine (names, URLs, health errors, messages) is shown
  * inside a code span in markdown, so a source named `<img …>` or `a | b` cannot change the table.
  */
+import { redact } from "../redact";
 import {
   EXIT_CODES,
   REPORT_VERSION,
@@ -42,6 +45,11 @@ const HEAL = "`pulumi up --refresh`";
 
 /** One sentence per state (a refresh first: a plain `up` diffs against the stale state). */
 export function actionFor(source: SourceVerdict): string {
+  if (source.pendingDelete && source.state !== "cannot verify") {
+    return source.state === "gone"
+      ? "nothing: a replacement meant to delete it; the next `pulumi up` drops it from state"
+      : "nothing here: the old copy of a replacement whose delete failed; the next `pulumi up` deletes it";
+  }
   switch (source.state) {
     case "in sync":
       return "nothing";
@@ -78,19 +86,53 @@ export function buildReport(
   };
 }
 
-/** A value for display: JSON (strings quoted), cut at 120 characters. */
-function shown(value: unknown): string {
-  const json = JSON.stringify(value) ?? "null";
-  return json.length > 120 ? `${json.slice(0, 119)}…` : json;
+/**
+ * `value` with every string in it (object keys too) redacted of `secrets`. Applied to the whole
+ * report before any format sees it, so no escape, cut or line break can split or disguise a secret.
+ */
+export function redactReport<T>(value: T, secrets: readonly string[]): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return redact(v, secrets);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === "object") {
+      return Object.fromEntries(Object.entries(v).map(([k, inner]) => [redact(k, secrets), walk(inner)]));
+    }
+    return v;
+  };
+  return walk(value) as T;
 }
 
-/** What changed, one phrase per fact, with `quote` wrapping each value (plain or a code span). */
-function whatChanged(source: SourceVerdict, quote: (s: string) => string): string[] {
+/** Longest value shown (JSON text), in characters; a longer one is cut and ends with `…`. */
+export const SHOWN_MAX = 120;
+
+/** A value for display: JSON (strings quoted), cut at SHOWN_MAX characters. */
+function shown(value: unknown): string {
+  const json = JSON.stringify(value) ?? "null";
+  return json.length > SHOWN_MAX ? `${json.slice(0, SHOWN_MAX - 1)}…` : json;
+}
+
+/** The source's name and id as a row shows them, `quote` wrapping each; an old copy says so. */
+function sourceLabel(source: SourceVerdict, quote: (s: string) => string): string {
+  const id = source.id ? ` (${quote(source.id)})` : "";
+  return `${quote(source.name)}${id}${source.pendingDelete ? " (pending delete)" : ""}`;
+}
+
+/**
+ * What changed, one phrase per fact, with `quote` wrapping each value (plain or a code span).
+ * `stateAsOf` dates a status the state already holds (the last `up`, or a `pulumi refresh`).
+ */
+function whatChanged(
+  source: SourceVerdict,
+  quote: (s: string) => string,
+  stateAsOf: string | null,
+): string[] {
   const facts: string[] = [];
   if (source.state === "cannot verify") facts.push(quote(source.message ?? "no message"));
-  if (source.goneBecause === "deleted") facts.push("deleted out of band: Copass has no such source");
+  // An old copy pending delete may be gone by its own delete (its answer lost): not always out of band.
+  const how = source.pendingDelete ? "" : " out of band";
+  if (source.goneBecause === "deleted") facts.push(`deleted${how}: Copass has no such source`);
   if (source.goneBecause === "revoked" || source.goneBecause === "archived") {
-    facts.push(`${source.goneBecause} out of band (status ${quote(shown(source.now?.status ?? null))})`);
+    facts.push(`${source.goneBecause}${how} (status ${quote(shown(source.now?.status ?? null))})`);
   }
   for (const change of source.changes) {
     facts.push(
@@ -103,7 +145,7 @@ function whatChanged(source: SourceVerdict, quote: (s: string) => string): strin
   if (source.state === "unhealthy" && now) {
     facts.push(
       before.status === now.status
-        ? `status ${quote(shown(now.status))} (already at the last update)`
+        ? `status ${quote(shown(now.status))} already recorded in state${stateAsOf ? ` (as of ${stateAsOf})` : ""}`
         : `status ${quote(shown(before.status))} → ${quote(shown(now.status))}`,
     );
     if (now.healthError !== null) facts.push(`healthError ${quote(shown(now.healthError))}`);
@@ -119,7 +161,11 @@ function tally(report: DriftReport): string {
   const counts = new Map<SourceState, number>();
   for (const s of report.sources) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
   const parts = [...counts].map(([state, n]) => `${n} ${state}`);
-  const sources = `${plural(report.sources.length, "UserMcpSource")}${parts.length ? `: ${parts.join(", ")}` : ""}`;
+  const pending = report.sources.filter((s) => s.pendingDelete).length;
+  const sources =
+    plural(report.sources.length, "UserMcpSource") +
+    (pending > 0 ? ` (${pending} pending delete)` : "") +
+    (parts.length ? `: ${parts.join(", ")}` : "");
   const others = report.otherResources;
   const changed =
     others.changedByRefresh > 0 ? `, ${others.changedByRefresh} of them changed by the refresh` : "";
@@ -134,8 +180,8 @@ export function renderText(report: DriftReport): string {
   const lines = [`Copass drift report for stack ${report.stack}: ${headline(report)}`];
   lines.push(`State as of ${report.stateAsOf ?? "unknown"}, compared at ${report.generatedAt}.`, "");
   for (const s of report.sources) {
-    lines.push(`${s.name}${s.id ? ` (${s.id})` : ""}: ${s.state}`);
-    for (const fact of whatChanged(s, (v) => v)) lines.push(`  ${fact}`);
+    lines.push(`${sourceLabel(s, (v) => v)}: ${s.state}`);
+    for (const fact of whatChanged(s, (v) => v, report.stateAsOf)) lines.push(`  ${fact}`);
     if (s.state !== "in sync") lines.push(`  what to do: ${s.action}`);
   }
   for (const e of report.errors) lines.push(`error: ${e}`);
@@ -167,9 +213,8 @@ export function renderMarkdown(report: DriftReport): string {
   if (report.sources.length > 0) {
     lines.push("| Source | State | What changed | What to do |", "| --- | --- | --- | --- |");
     for (const s of report.sources) {
-      const source = `${code(s.name)}${s.id ? ` (${code(s.id)})` : ""}`;
-      const facts = whatChanged(s, code).join("<br>") || "nothing";
-      lines.push(`| ${source} | ${ICONS[s.state]} ${s.state} | ${facts} | ${s.action} |`);
+      const facts = whatChanged(s, code, report.stateAsOf).join("<br>") || "nothing";
+      lines.push(`| ${sourceLabel(s, code)} | ${ICONS[s.state]} ${s.state} | ${facts} | ${s.action} |`);
     }
     lines.push("");
   }

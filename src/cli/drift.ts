@@ -5,8 +5,8 @@
  *
  * Every failure, ours or Pulumi's, still produces a report (outcome `error`, the message in
  * `errors`), so a pipeline reading the json or posting the markdown always has one; the same
- * message goes to stderr as `pulumi-copass: drift: …`. All text leaving the process goes through
- * `redact` with every secret the environment holds.
+ * message goes to stderr as `pulumi-copass: drift: …`. Every string of the report is redacted with
+ * every secret the environment holds before it is formatted (DESIGN §6), and every stderr line too.
  */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
@@ -15,11 +15,13 @@ import {
   EXIT_CODES,
   SOURCE_TYPES,
   classify,
+  isPendingDelete,
   resourceName,
   type Classification,
   type EngineEventLike,
+  type StepMetadataLike,
 } from "./drift-classify";
-import { REPORT_FORMATS, buildReport, render, type ReportFormat } from "./drift-render";
+import { REPORT_FORMATS, buildReport, redactReport, render, type ReportFormat } from "./drift-render";
 import { DriftError, refreshPreview, type RefreshRequest, type RefreshResult } from "./drift-refresh";
 import { flagProblem } from "./flags";
 import type { CliIo } from "./main";
@@ -122,14 +124,19 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv): string[] {
     .map(([, value]) => value as string);
 }
 
+/** A copy's name in progress lines: an old copy of a failed replacement says so. */
+function copyName(meta: StepMetadataLike): string {
+  return `${resourceName(meta.urn)}${isPendingDelete(meta) ? " (pending delete)" : ""}`;
+}
+
 /** One progress line when a source's read starts, ends or fails (stderr). */
 function progressOf(event: EngineEventLike): string | undefined {
   const pre = event.resourcePreEvent?.metadata;
-  if (pre && SOURCE_TYPES.includes(pre.type)) return `  reading ${resourceName(pre.urn)}…`;
+  if (pre && SOURCE_TYPES.includes(pre.type)) return `  reading ${copyName(pre)}…`;
   const out = event.resOutputsEvent?.metadata;
   if (out && SOURCE_TYPES.includes(out.type)) {
     const what = out.op === "same" ? "unchanged" : out.op === "delete" ? "not found" : "differs";
-    return `  read ${resourceName(out.urn)}: ${what}`;
+    return `  read ${copyName(out)}: ${what}`;
   }
   const diag = event.diagnosticEvent;
   if (diag?.severity === "error" && diag.urn) return `  ${resourceName(diag.urn)}: error (in the report)`;
@@ -182,11 +189,7 @@ export async function runDrift(
       },
     });
     ({ stack, stateAsOf } = result);
-    classification = classify(result.events);
-    // A failed read already shows as its source's "cannot verify"; any other failure is an error.
-    const explained =
-      classification.errors.length > 0 || classification.sources.some((s) => s.state === "cannot verify");
-    if (result.failure !== null && !explained) errors.push(`pulumi: ${result.failure}`);
+    classification = classify(result.events, result.failure);
   } catch (err) {
     // Anything but our own worded errors is a bug: name its kind, never a message that could carry a value.
     errors.push(
@@ -195,14 +198,19 @@ export async function runDrift(
         : `drift failed unexpectedly (${err instanceof Error ? err.name : typeof err}); please report it`,
     );
   }
-  const report = buildReport(classification, {
-    stack: stack ?? "(none)",
-    stateAsOf,
-    generatedAt: started.toISOString(),
-    errors,
-  });
+  // Redaction comes before formatting (DESIGN §6): markdown escapes `|` and a long value is cut,
+  // either of which would hide a secret from a redaction of the finished text.
+  const report = redactReport(
+    buildReport(classification, {
+      stack: stack ?? "(none)",
+      stateAsOf,
+      generatedAt: started.toISOString(),
+      errors,
+    }),
+    secrets,
+  );
   for (const e of report.errors) say(`pulumi-copass: drift: ${e}`);
-  const text = redact(render(report, command.format), secrets);
+  const text = render(report, command.format);
   if (command.out === undefined) io.stdout(text);
   else {
     try {

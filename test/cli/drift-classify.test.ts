@@ -3,8 +3,23 @@
  * a real refresh preview (drift-fixtures.ts), and on copies edited to reach the rarer shapes.
  */
 import { describe, expect, it } from "vitest";
-import { EXIT_CODES, classify, outcomeOf, type EngineEventLike } from "../../src/cli/drift-classify";
-import { SOURCE_ID, SOURCE_URN, captured, sourceOutputs } from "./drift-fixtures";
+import {
+  EXIT_CODES,
+  NOT_READ,
+  classify,
+  outcomeOf,
+  type EngineEventLike,
+} from "../../src/cli/drift-classify";
+import {
+  PENDING_CAPTURE,
+  SOURCE_ID,
+  SOURCE_URN,
+  captured,
+  copyResult,
+  pendingCopyLast,
+  sourceOutputs,
+  withoutResult,
+} from "./drift-fixtures";
 
 const only = (events: EngineEventLike[]) => {
   const { sources } = classify(events);
@@ -177,5 +192,101 @@ describe("classify on edited captures", () => {
     expect(outcomeOf(verdicts("mcp-outage", "deleted"))).toBe("configuration drift");
     expect(outcomeOf(verdicts("renamed", "read-failed"))).toBe("error");
     expect(verdicts("renamed", "in-sync").sources.map((s) => s.name)).toEqual(["crm0", "crm1"]);
+  });
+});
+
+describe("classify: two copies of one URN (a replacement whose delete failed, issue 22)", () => {
+  const { urn, liveId, oldId } = PENDING_CAPTURE;
+  // The engine reads both copies at once: either result may come last.
+  const orders = [
+    ["as captured: the old copy's result first", (events: EngineEventLike[]) => events],
+    ["the old copy's events last", pendingCopyLast],
+  ] as const;
+
+  it.each(orders)(
+    "judges the live copy and the old copy pending delete each on its own (%s)",
+    (_o, order) => {
+      // mutation: key copies by URN alone (copyKey returns meta.urn) → one verdict; with the old
+      // copy last it is "gone", exit 21, for a live source in sync.
+      const result = classify(order(captured("pending-delete")));
+      expect(result.sources).toEqual([
+        expect.objectContaining({ urn, id: liveId, pendingDelete: false, state: "in sync" }),
+        expect.objectContaining({
+          urn,
+          id: oldId,
+          pendingDelete: true,
+          state: "gone",
+          goneBecause: "revoked",
+        }),
+      ]);
+      expect(EXIT_CODES[outcomeOf(result)]).toBe(0);
+    },
+  );
+
+  it.each(orders)("still reports the live copy's own drift (%s)", (_o, order) => {
+    const events = captured("pending-delete");
+    const live = copyResult(events, false);
+    Object.assign(live, { op: "update" });
+    live.new.outputs.name = "CRM (console edit)";
+    const result = classify(order(events));
+    expect(result.sources.map((s) => [s.id, s.state])).toEqual([
+      [liveId, "changed"],
+      [oldId, "gone"],
+    ]);
+    expect(outcomeOf(result)).toBe("configuration drift");
+  });
+
+  it("counts the old copy for the outcome only when it cannot be verified", () => {
+    // mutation: outcomeOf without the pendingDelete filter → the first outcome is configuration drift.
+    const changed = captured("pending-delete");
+    Object.assign(copyResult(changed, true).new.outputs, { status: "active", name: "CRM (console edit)" });
+    expect(classify(changed).sources[1]).toMatchObject({ pendingDelete: true, state: "changed" });
+    expect(outcomeOf(classify(changed))).toBe("in sync");
+
+    const unread = classify(withoutResult(captured("pending-delete"), true));
+    expect(unread.sources[1]).toMatchObject({ pendingDelete: true, state: "cannot verify" });
+    expect(outcomeOf(unread)).toBe("error");
+  });
+
+  it("gives a failed read's diagnostic to the copy whose read did not finish", () => {
+    // The engine's diagnostic names the URN only; the live copy's read finished, the old one's did not.
+    // mutation: give it to every copy of the URN → the live copy is "cannot verify" too.
+    const events = withoutResult(captured("pending-delete"), true);
+    events.push({ diagnosticEvent: { urn, severity: "error", message: "Preview failed: HTTP 500\n" } });
+    const result = classify(events);
+    expect(result.sources.map((s) => [s.id, s.state, s.message])).toEqual([
+      [liveId, "in sync", undefined],
+      [oldId, "cannot verify", "HTTP 500"],
+    ]);
+    expect(result.errors).toEqual([]);
+  });
+});
+
+describe("classify: Pulumi's own failure (issue 22)", () => {
+  const unread = () => captured("in-sync").filter((e) => e.resOutputsEvent?.metadata.urn !== SOURCE_URN);
+
+  it("keeps Pulumi's failure when a source merely was not read (an engine crash or cancel)", () => {
+    // mutation: count any "cannot verify" source as explaining the failure → errors is empty.
+    const result = classify(unread(), "context canceled");
+    expect(result.sources[0]).toMatchObject({ state: "cannot verify", message: NOT_READ });
+    expect(result.errors).toEqual(["pulumi: context canceled"]);
+    expect(EXIT_CODES[outcomeOf(result)]).toBe(22);
+  });
+
+  it("leaves it out when a source's own failed read explains it, or another resource's error does", () => {
+    expect(classify(captured("read-failed"), "preview failed").errors).toEqual([]);
+    const other: EngineEventLike = {
+      diagnosticEvent: {
+        urn: "urn:pulumi:dev::p::aws:s3/bucket:Bucket::logs",
+        severity: "error",
+        message: "denied",
+      },
+    };
+    expect(classify([...unread(), other], "preview failed").errors).toEqual(["logs: denied"]);
+  });
+
+  it("reports Pulumi's failure with no events at all", () => {
+    expect(classify([], "passphrase must be set").errors).toEqual(["pulumi: passphrase must be set"]);
+    expect(classify([], null).errors).toEqual([]);
   });
 });

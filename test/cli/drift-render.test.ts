@@ -8,12 +8,20 @@ import { classify, type Classification } from "../../src/cli/drift-classify";
 import {
   buildReport,
   code,
+  redactReport,
   renderJson,
   renderMarkdown,
   renderText,
   type DriftReport,
 } from "../../src/cli/drift-render";
-import { SOURCE_ID, captured, sourceOutputs, type Captured } from "./drift-fixtures";
+import {
+  PENDING_CAPTURE,
+  SOURCE_ID,
+  captured,
+  copyResult,
+  sourceOutputs,
+  type Captured,
+} from "./drift-fixtures";
 
 const META = { stack: "dev", stateAsOf: "2026-12-02T09:43:49.834Z", generatedAt: "2026-12-02T09:50:00.000Z" };
 
@@ -44,6 +52,7 @@ describe("json", () => {
         id: SOURCE_ID,
         sandboxId: "sb_scratch",
         baseUrl: "http://127.0.0.1:47002/mcp",
+        pendingDelete: false,
         state: "changed",
         changes: [{ field: "name", secret: false, old: "CRM tools", new: "CRM (console edit)" }],
         before: { status: "active", healthError: null },
@@ -137,5 +146,82 @@ describe("text", () => {
     expect(text).toContain(`crm (${SOURCE_ID}): in sync\n`);
     expect(text).not.toContain("what to do");
     expect(text).toContain("in sync (exit code 0)");
+  });
+});
+
+describe("a status the state already holds (issue 25)", () => {
+  // A `pulumi refresh` already wrote status "error" to state: the read finds what state holds.
+  const refreshed = () => {
+    const events = captured("mcp-outage");
+    Object.assign(sourceOutputs(events).old.outputs, { status: "error", healthError: "connection refused" });
+    return classify(events);
+  };
+
+  it("says it is already recorded in state, as of the state's date, in text and markdown", () => {
+    // mutation: the old wording "(already at the last update)" → both expectations fail.
+    const report = buildReport(refreshed(), META);
+    expect(renderText(report)).toContain(
+      '  status "error" already recorded in state (as of 2026-12-02T09:43:49.834Z)\n',
+    );
+    expect(renderMarkdown(report)).toContain(
+      'status `"error"` already recorded in state (as of 2026-12-02T09:43:49.834Z)<br>',
+    );
+  });
+
+  it("leaves the date out when the state's date is unknown", () => {
+    const text = renderText(buildReport(refreshed(), { ...META, stateAsOf: null }));
+    expect(text).toContain('  status "error" already recorded in state\n');
+    expect(text).not.toContain("last update");
+  });
+});
+
+describe("a copy pending delete (issue 22)", () => {
+  const { liveId, oldId } = PENDING_CAPTURE;
+
+  it("is its own row, named as pending delete, with nothing for the user to do", () => {
+    // mutation: sourceLabel without " (pending delete)" → this test fails.
+    const report = reportOf("pending-delete");
+    const text = renderText(report);
+    expect(text).toContain(`\ncrm (${liveId}): in sync\n`);
+    expect(text).toContain(
+      [
+        `crm (${oldId}) (pending delete): gone`,
+        '  revoked (status "disconnected")',
+        "  what to do: nothing: a replacement meant to delete it; the next `pulumi up` drops it from state",
+      ].join("\n"),
+    );
+    expect(text).toContain("2 UserMcpSources (1 pending delete): 1 in sync, 1 gone;");
+    expect(report).toMatchObject({ outcome: "in sync", exitCode: 0 });
+    expect(renderMarkdown(report)).toContain(
+      `\n| \`crm\` (\`${oldId}\`) (pending delete) | ❌ gone | revoked (status \`"disconnected"\`) |`,
+    );
+  });
+
+  it("still exists: the next up deletes it", () => {
+    const events = captured("pending-delete");
+    const old = copyResult(events, true);
+    Object.assign(old, { op: "same", new: old.old });
+    const verdict = reportOf(classify(events)).sources[1]!;
+    expect(verdict).toMatchObject({ id: oldId, pendingDelete: true, state: "in sync" });
+    expect(verdict.action).toBe(
+      "nothing here: the old copy of a replacement whose delete failed; the next `pulumi up` deletes it",
+    );
+  });
+});
+
+describe("redactReport", () => {
+  it("redacts every string of the report's data, object keys and nested values included", () => {
+    // ingestToolCalls[].arguments is a user's object: a key may hold anything.
+    // mutation: keep keys as they are in redactReport → the key check fails.
+    const secret = "sk_nested_7Hq2Lm";
+    const events = captured("in-sync");
+    sourceOutputs(events).new.outputs.ingestToolCalls = [{ name: "sync", arguments: { [secret]: [secret] } }];
+    const report = redactReport(reportOf(classify(events), [`err ${secret}`]), [secret]);
+    expect(report.sources[0]!.changes[0]!.new).toEqual([
+      { name: "sync", arguments: { "[redacted]": ["[redacted]"] } },
+    ]);
+    expect(report.errors).toEqual(["err [redacted]"]);
+    expect(JSON.stringify(report)).not.toContain(secret);
+    expect(report.exitCode).toBe(22); // numbers and booleans pass through
   });
 });

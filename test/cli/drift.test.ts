@@ -3,14 +3,15 @@
  * vs stderr, --out, redaction. The refresh preview is stubbed here with captured engine events
  * (every test name says "stubbed"); the real one, through the Pulumi CLI, is test/e2e/drift.test.ts.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { EXIT_CODES, classify } from "../../src/cli/drift-classify";
-import { buildReport } from "../../src/cli/drift-render";
+import { SHOWN_MAX, buildReport } from "../../src/cli/drift-render";
 import { DRIFT_USAGE, parseDriftArgs, runDrift, secretsFromEnv, type DriftDeps } from "../../src/cli/drift";
 import { DriftError, findStack, pulumiMessage, type RefreshResult } from "../../src/cli/drift-refresh";
-import { main, type CliIo } from "../../src/cli/main";
+import { main, processIo, type CliIo } from "../../src/cli/main";
 import { captured, sourceOutputs, type Captured } from "./drift-fixtures";
 
 const API_KEY = "olk_DRIFT_unit_key_71c2a9";
@@ -102,6 +103,20 @@ describe("runDrift with a stubbed refresh", () => {
     expect((await drift([], stub(events(name)))).code).toBe(code);
   });
 
+  it("names the copy pending delete in its progress lines (issue 22)", async () => {
+    // mutation: copyName without the suffix in drift.ts → this test fails.
+    const run = await drift([], stub(events("pending-delete")));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toEqual(
+      expect.arrayContaining([
+        "  reading crm…",
+        "  read crm: unchanged",
+        "  reading crm (pending delete)…",
+        "  read crm (pending delete): differs",
+      ]),
+    );
+  });
+
   it("says on stderr which source's read failed", async () => {
     const run = await drift([], stub(events("read-failed")));
     expect(run.stderr).toEqual(expect.arrayContaining(["  reading crm…", "  crm: error (in the report)"]));
@@ -156,7 +171,7 @@ describe("runDrift with a stubbed refresh", () => {
 
   it("redacts every secret of the environment from the report and the progress", async () => {
     // The provider redacts what it knows; this is the last line for anything else echoed back.
-    // mutation: render without redact() in runDrift → this test fails.
+    // mutation: runDrift renders buildReport's report without redactReport → this test fails.
     const leaky = captured("mcp-outage");
     sourceOutputs(leaky).new.outputs.healthError = `401 for key ${API_KEY} and ${ENV.GITHUB_TOKEN}`;
     for (const format of ["text", "markdown", "json"]) {
@@ -186,6 +201,69 @@ describe("runDrift with a stubbed refresh", () => {
   });
 });
 
+describe("redaction comes before formatting (DESIGN §6, issue 22)", () => {
+  // A key with `|` (markdown escapes it in a table: `olk_live\|Zq81…`), and a token placed so the
+  // cut of a long value (SHOWN_MAX characters of its JSON text) splits it.
+  const PIPE_KEY = "olk_live|Zq81wVx4Kp0d";
+  const CUT_TOKEN = "ghs_StraddleCut_9fQ2mL7x";
+  const env = { COPASS_API_KEY: PIPE_KEY, GITHUB_TOKEN: CUT_TOKEN };
+  const FORMATS = ["text", "markdown", "json"] as const;
+
+  /** A run whose report holds both secrets: in a health error (a table cell, cut) and Pulumi's failure. */
+  function leaky(): Partial<RefreshResult> {
+    const events = captured("mcp-outage");
+    const head = `401 for key ${PIPE_KEY}; `;
+    // JSON text: a quote, then the value; the token starts 10 characters before the cut.
+    const pad = "x".repeat(SHOWN_MAX - 11 - head.length);
+    sourceOutputs(events).new.outputs.healthError = `${head}${pad}${CUT_TOKEN} and more after it`;
+    expect(classify(events).sources[0]!.state).toBe("unhealthy");
+    return { events, failure: `bad key ${PIPE_KEY}` };
+  }
+
+  /** Every 8-character piece of `secret` and of its markdown-escaped form. */
+  function fragments(secret: string): string[] {
+    const forms = [secret, secret.replace(/\|/g, "\\|")];
+    return forms.flatMap((f) => Array.from({ length: f.length - 7 }, (_, i) => f.slice(i, i + 8)));
+  }
+
+  function expectNoSecret(output: string): void {
+    expect(output).toContain("[redacted]"); // the secrets were fed in, and cut out
+    for (const piece of [PIPE_KEY, CUT_TOKEN].flatMap(fragments)) expect(output).not.toContain(piece);
+  }
+
+  it.each(FORMATS)("leaves no piece of a secret in the %s report or on stderr", async (format) => {
+    // mutation: redact the rendered text instead of the report (render, then redact) → the
+    // markdown (`olk_live\|…`) and the cut (text, markdown) runs fail.
+    const run = await drift(["--format", format], stub(leaky()), env);
+    expect(run.code).toBe(22); // Pulumi's failure is an error
+    expectNoSecret(run.stdout);
+    expectNoSecret(run.stderr.join("\n"));
+  });
+
+  it.each(FORMATS)(
+    "leaves no piece of a secret in the --out file (%s), read back from disk",
+    async (format) => {
+      // mutation: write the plain render (buildReport's report, not redactReport's) to --out → fails.
+      const dir = mkdtempSync(path.join(os.tmpdir(), "copass-drift-out-"));
+      try {
+        const file = path.join(dir, `report.${format}`);
+        const run: Run = { code: -1, stdout: "", stderr: [], files: {} };
+        const fileIo: CliIo = {
+          ...processIo,
+          stdout: (t) => (run.stdout += t),
+          stderr: (l) => run.stderr.push(l),
+        };
+        run.code = await runDrift(["--format", format, "--out", file], env, fileIo, stub(leaky()));
+        expect(run.code).toBe(22);
+        expect(run.stdout).toBe("");
+        expectNoSecret(readFileSync(file, "utf8"));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
 describe("helpers", () => {
   it("secretsFromEnv takes the named secrets and secret-looking variables of 8 characters or more", () => {
     // A value too short to cut out would withhold whole reports ("pp" occurs in "apps").
@@ -201,18 +279,43 @@ describe("helpers", () => {
     ).toEqual(["kkkk", "npm_abcdefgh", "pass-phrase"]);
   });
 
-  it("findStack matches a stack written qualified on one side only, never another project's", () => {
-    const stacks = [{ name: "dev" }, { name: "prod" }].map((s) => ({
-      ...s,
+  describe("findStack: the same org, project and stack however each side writes it (issue 22)", () => {
+    const summary = (name: string, url?: string) => ({
+      name,
       current: false,
       updateInProgress: false,
-    }));
-    expect(findStack(stacks, "prod")?.name).toBe("prod");
-    expect(findStack(stacks, "organization/copass-basic/prod")?.name).toBe("prod");
-    expect(findStack([{ name: "acme/prod", current: false, updateInProgress: false }], "prod")?.name).toBe(
-      "acme/prod",
-    );
-    expect(findStack(stacks, "staging")).toBeUndefined();
+      ...(url === undefined ? {} : { url }),
+    });
+    // A DIY backend (file://, s3://) lists the current project's stacks bare; its org is "organization".
+    const diy = [summary("dev"), summary("prod")];
+    // Pulumi Cloud lists a stack of the default org bare, another org's as org/stack, and a console URL.
+    const cloud = [
+      summary("prod", "https://app.pulumi.com/acme/copass-basic/prod"),
+      summary("otherorg/staging", "https://app.pulumi.com/otherorg/copass-basic/staging"),
+    ];
+    const listings = { diy, cloud, "cloud, no URL": [summary("prod"), summary("acme/prod")] };
+    it.each([
+      ["diy", "prod", "prod"],
+      ["diy", "organization/copass-basic/prod", "prod"],
+      ["diy", "organization/prod", "prod"],
+      ["diy", "otherorg/prod", undefined],
+      ["diy", "otherorg/copass-basic/prod", undefined],
+      ["diy", "organization/other-project/prod", undefined],
+      ["diy", "staging", undefined],
+      ["cloud", "prod", "prod"],
+      ["cloud", "acme/prod", "prod"],
+      ["cloud", "acme/copass-basic/prod", "prod"],
+      ["cloud", "otherorg/prod", undefined],
+      ["cloud", "acme/other-project/prod", undefined],
+      ["cloud", "otherorg/staging", "otherorg/staging"],
+      ["cloud", "otherorg/copass-basic/staging", "otherorg/staging"],
+      // A bare name is the default org's: never another org's stack of that name.
+      ["cloud", "staging", undefined],
+      ["cloud, no URL", "otherorg/prod", undefined],
+    ] as const)("%s: %s → %s", (backend, name, expected) => {
+      // mutation: match by the last segment (the old rule) → the otherorg rows fail.
+      expect(findStack(listings[backend], name, "copass-basic")?.name).toBe(expected);
+    });
   });
 
   it("pulumiMessage keeps Pulumi's error lines, else the last line", () => {

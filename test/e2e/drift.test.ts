@@ -214,6 +214,38 @@ describe.skipIf(skip !== "")(
       await ok(cli, ["stack", "select", STACK]);
     });
 
+    it("a replacement whose delete failed: each copy of crm judged, the old one pending delete", async () => {
+      // Heal the revoke above: the refresh sees crm retired, the up registers it again.
+      await ok(cli, ["up", "--refresh", "--yes", "--stack", STACK]);
+      // Another sandbox replaces crm, create before delete; Copass refuses the old one's revoke,
+      // so the up fails and the old copy stays in state pending delete beside the new one.
+      await ok(cli, ["config", "set", "sandboxId", `${SANDBOX}_moved`, "--stack", STACK]);
+      emulator.faults.inject({
+        operation: "revoke",
+        times: Infinity,
+        action: { kind: "status", status: 403, body: { error: "forbidden", detail: "revoke refused" } },
+      });
+      const up = await cli.pulumi(["up", "--yes", "--stack", STACK]);
+      emulator.faults.reset();
+      expect(up.code, up.stdout + up.stderr).not.toBe(0);
+      const exported = JSON.parse(await ok(cli, ["stack", "export", "--stack", STACK])) as {
+        deployment: { resources: { type: string; id: string; delete?: boolean }[] };
+      };
+      const copies = exported.deployment.resources.filter((r) => r.type.endsWith("UserMcpSource"));
+      const [live, old] = [false, true].map((pending) => copies.find((r) => (r.delete === true) === pending));
+      expect(copies).toHaveLength(2);
+      // The old copy is then revoked out of band: its read finds it retired, the live one in sync.
+      // With one verdict per URN the report showed whichever copy the engine reported last.
+      expect((await call("POST", `/${SANDBOX}/sources/${old!.id}/user-mcp/revoke`)).status).toBe(200);
+      const r = await drift(["--stack", STACK, "--format", "json"]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.json.sources).toEqual([
+        expect.objectContaining({ id: live!.id, pendingDelete: false, state: "in sync" }),
+        expect.objectContaining({ id: old!.id, pendingDelete: true, state: "gone", goneBecause: "revoked" }),
+      ]);
+      expect(r.stderr).toContain("  reading crm (pending delete)…");
+    });
+
     it("no output or report of any run contains the token or the API key", () => {
       expect(driftOutputs.length).toBeGreaterThan(15);
       for (const out of driftOutputs) {
