@@ -7,9 +7,9 @@
 // - what scripts/dist-python.mjs adds, when it exists (the Python SDK's wheel and sdist);
 // - SHA256SUMS of every other file, last.
 //
-// Then it records the hash of its inputs in .tmp/dist-inputs.sha256, so the test suite
-// (test/dist/globalSetup.ts) rebuilds only when a source changed. Sizes and the time taken go to
-// stdout.
+// Then it records the hash of its inputs in .tmp/dist-inputs.sha256: `--if-stale` (the test
+// suite's globalSetup, test/dist/globalSetup.ts) rebuilds only when an input changed since.
+// Sizes and the time taken go to stdout.
 import { spawnSync } from "node:child_process";
 import {
   chmodSync,
@@ -39,6 +39,11 @@ import { launcher } from "./packaging/launchers.mjs";
 
 const started = Date.now();
 const hash = inputsHash();
+const built = existsSync(inputsStamp) && readFileSync(inputsStamp, "utf8").trim() === hash;
+if (process.argv.includes("--if-stale") && built && existsSync(path.join(releaseDir, "SHA256SUMS"))) {
+  console.log(`release/ is up to date with its inputs (${hash.slice(0, 12)})`);
+  process.exit(0);
+}
 const { version } = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8"));
 const schemaText = readFileSync(path.join(repoRoot, "schema.json"), "utf8");
 const mtime = sourceDateEpoch(repoRoot);
