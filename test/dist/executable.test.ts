@@ -10,10 +10,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmulator, startMcpServer, type Emulator, type SampleMcpServer } from "../../packages/emulator/src";
+import {
+  startEmulator,
+  startMcpServer,
+  type Emulator,
+  type SampleMcpServer,
+} from "../../packages/emulator/src";
 import { repoRoot, secret, startHost, type Host } from "../support/pulumi-host";
 
-const { version } = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { version: string };
+const { version } = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as {
+  version: string;
+};
 const release = path.join(repoRoot, "release");
 const API_KEY = "olk_DIST_EXE_KEY_41c7aa03";
 const TOKEN = "tok_DIST_EXE_1d05e9b2";
@@ -69,7 +76,13 @@ describe("the linux-amd64 executable, started with an empty environment", () => 
 
   it("configures, checks (zod's rules, bundled) and names a bad property", async () => {
     await plugin.configure({ apiUrl: emulator.url, apiKey: secret(API_KEY) });
-    const program = { sandboxId: "sb_dist", name: "CRM tools", baseUrl: mcp.url, authKind: "bearer", token: TOKEN };
+    const program = {
+      sandboxId: "sb_dist",
+      name: "CRM tools",
+      baseUrl: mcp.url,
+      authKind: "bearer",
+      token: TOKEN,
+    };
     const good = await plugin.check({}, program);
     expect(good.failures).toEqual([]);
     const bad = await plugin.check({}, { ...program, baseUrl: "http://example.com/mcp" });
@@ -126,7 +139,11 @@ describe("the linux-arm64 executable", () => {
     const header = readFileSync(exe).subarray(0, 20);
     expect(header.subarray(0, 4).toString("latin1")).toBe("\x7fELF");
     expect(header.readUInt16LE(18)).toBe(183);
-    const plugin = await startHost(repoRoot, { exec: [qemu, "-L", arm64Libs, exe], env: {}, callTimeoutMs: 60_000 });
+    const plugin = await startHost(repoRoot, {
+      exec: [qemu, "-L", arm64Libs, exe],
+      env: {},
+      callTimeoutMs: 60_000,
+    });
     try {
       expect(await plugin.getPluginInfo()).toEqual({ version });
     } finally {

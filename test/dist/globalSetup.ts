@@ -12,5 +12,6 @@ export default function setup(): void {
     cwd: root,
     stdio: "inherit",
   });
-  if (r.status !== 0) throw new Error(`npm run dist failed (exit ${r.status ?? r.signal}): see its output above`);
+  if (r.status !== 0)
+    throw new Error(`npm run dist failed (exit ${r.status ?? r.signal}): see its output above`);
 }
