@@ -50,8 +50,55 @@ export function parseFlags<T>(parse: () => T, words: { help: string; positional:
   }
 }
 
+/** `--host`: undefined when absent, refused when empty. */
+export function hostFlag(raw: string | undefined): string | undefined {
+  if (raw === "") throw new CliUsageError("--host must not be empty, e.g. --host 127.0.0.1");
+  return raw;
+}
+
+/** One command of the bin: how it parses its argv and starts its server. */
+export interface Command<O> {
+  /** How its stderr lines start: `copass-emulator`, `copass-emulator mcp`. */
+  name: string;
+  usage: string;
+  /** Throws CliUsageError naming the flag. */
+  parse: () => O | "help";
+  /** The server, and its one ready line for stdout (never a secret). */
+  start: (options: O) => Promise<{ ready: string; stop: () => Promise<void> }>;
+}
+
+/**
+ * Runs a command: exit 2 with one stderr line for bad arguments, 0 with the usage for --help, 1
+ * when the server cannot start; else the ready line, and `stop` for the bin's signal handlers.
+ */
+export async function runCommand<O>(command: Command<O>, io: CliIo): Promise<CliOutcome> {
+  let options;
+  try {
+    options = command.parse();
+  } catch (err) {
+    if (err instanceof CliUsageError) {
+      io.stderr(`${command.name}: ${err.message}`);
+      return { exitCode: 2 };
+    }
+    throw err;
+  }
+  if (options === "help") {
+    io.stdout(command.usage.trimEnd());
+    return { exitCode: 0 };
+  }
+  let started;
+  try {
+    started = await command.start(options);
+  } catch (err) {
+    io.stderr(`${command.name}: cannot start: ${startFailure(err)}`);
+    return { exitCode: 1 };
+  }
+  io.stdout(started.ready);
+  return { stop: started.stop };
+}
+
 /** Why a server did not start, for its one stderr line. */
-export function startFailure(err: unknown): string {
+function startFailure(err: unknown): string {
   if ((err as { code?: unknown }).code === "EADDRINUSE")
     return "the port is in use; pick another --port or 0";
   return err instanceof Error ? err.message : String(err);

@@ -6,7 +6,15 @@
  */
 import type { EmulatorOptions } from "./api";
 import { parseArgs } from "node:util";
-import { CliUsageError, integer, parseFlags, startFailure, type CliIo, type CliOutcome } from "./cli-args";
+import {
+  CliUsageError,
+  hostFlag,
+  integer,
+  parseFlags,
+  runCommand,
+  type CliIo,
+  type CliOutcome,
+} from "./cli-args";
 import { mainMcp } from "./mcp-cli";
 import { startEmulator } from "./server";
 
@@ -61,10 +69,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): EmulatorOp
   const options: EmulatorOptions = { apiKeys: keys };
   const port = integer("port", values.port, 0, 65535);
   if (port !== undefined) options.port = port;
-  if (values.host !== undefined) {
-    if (values.host === "") throw new CliUsageError("--host must not be empty, e.g. --host 127.0.0.1");
-    options.host = values.host;
-  }
+  const host = hostFlag(values.host);
+  if (host !== undefined) options.host = host;
   if (values["admin-key"] !== undefined) {
     if (values["admin-key"] === "")
       throw new CliUsageError("--admin-key must not be empty; omit it to disable admin");
@@ -85,31 +91,20 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): EmulatorOp
  * resolves with a `stop` function instead (the process then lives until a signal). `mcp` as the
  * first word runs the sample MCP server instead (mcp-cli.ts).
  */
-export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<CliOutcome> {
+export function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<CliOutcome> {
   if (argv[0] === "mcp") return mainMcp(argv.slice(1), io);
-  let options;
-  try {
-    options = parseCliArgs(argv, env);
-  } catch (err) {
-    if (err instanceof CliUsageError) {
-      io.stderr(`copass-emulator: ${err.message}`);
-      return { exitCode: 2 };
-    }
-    throw err;
-  }
-  if (options === "help") {
-    io.stdout(USAGE.trimEnd());
-    return { exitCode: 0 };
-  }
-  let emulator;
-  try {
-    emulator = await startEmulator(options);
-  } catch (err) {
-    io.stderr(`copass-emulator: cannot start: ${startFailure(err)}`);
-    return { exitCode: 1 };
-  }
-  io.stdout(`copass-emulator listening on ${emulator.url}`);
-  return { stop: () => emulator.close() };
+  return runCommand(
+    {
+      name: "copass-emulator",
+      usage: USAGE,
+      parse: () => parseCliArgs(argv, env),
+      start: async (options) => {
+        const emulator = await startEmulator(options);
+        return { ready: `copass-emulator listening on ${emulator.url}`, stop: () => emulator.close() };
+      },
+    },
+    io,
+  );
 }
 
 if (require.main === module) {

@@ -5,7 +5,15 @@
  * the token, and the bin stops it on SIGINT/SIGTERM.
  */
 import { parseArgs } from "node:util";
-import { CliUsageError, integer, parseFlags, startFailure, type CliIo, type CliOutcome } from "./cli-args";
+import {
+  CliUsageError,
+  hostFlag,
+  integer,
+  parseFlags,
+  runCommand,
+  type CliIo,
+  type CliOutcome,
+} from "./cli-args";
 import { startMcpServer, type McpServerAuth, type McpServerOptions } from "./mcp-server";
 import { isHeaderName } from "./validate";
 
@@ -54,10 +62,8 @@ export function parseMcpArgs(argv: string[]): McpServerOptions | "help" {
   const options: McpServerOptions = { auth: authOf(values) };
   const port = integer("port", values.port, 0, 65535);
   if (port !== undefined) options.port = port;
-  if (values.host !== undefined) {
-    if (values.host === "") throw new CliUsageError("--host must not be empty, e.g. --host 127.0.0.1");
-    options.host = values.host;
-  }
+  const host = hostFlag(values.host);
+  if (host !== undefined) options.host = host;
   return options;
 }
 
@@ -104,28 +110,20 @@ function authWords(auth: McpServerAuth): string {
 }
 
 /** Runs `copass-emulator mcp`; same outcomes as the API command (cli.ts). */
-export async function mainMcp(argv: string[], io: CliIo): Promise<CliOutcome> {
-  let options;
-  try {
-    options = parseMcpArgs(argv);
-  } catch (err) {
-    if (err instanceof CliUsageError) {
-      io.stderr(`copass-emulator mcp: ${err.message}`);
-      return { exitCode: 2 };
-    }
-    throw err;
-  }
-  if (options === "help") {
-    io.stdout(MCP_USAGE.trimEnd());
-    return { exitCode: 0 };
-  }
-  let server;
-  try {
-    server = await startMcpServer(options);
-  } catch (err) {
-    io.stderr(`copass-emulator mcp: cannot start: ${startFailure(err)}`);
-    return { exitCode: 1 };
-  }
-  io.stdout(`copass-emulator mcp listening on ${server.url} (${authWords(options.auth)})`);
-  return { stop: () => server.close() };
+export function mainMcp(argv: string[], io: CliIo): Promise<CliOutcome> {
+  return runCommand(
+    {
+      name: "copass-emulator mcp",
+      usage: MCP_USAGE,
+      parse: () => parseMcpArgs(argv),
+      start: async (options) => {
+        const server = await startMcpServer(options);
+        return {
+          ready: `copass-emulator mcp listening on ${server.url} (${authWords(options.auth)})`,
+          stop: () => server.close(),
+        };
+      },
+    },
+    io,
+  );
 }
