@@ -36,6 +36,12 @@ export interface DemoResult {
   calls: { step: string; operations: string[] }[];
 }
 
+/**
+ * The resource's type as `pulumi preview` prints it for a TypeScript program: the dynamic
+ * provider's token (the `copass` plugin's, for other languages, is `copass:index:UserMcpSource`).
+ */
+const TYPE = "pulumi-nodejs:dynamic/copass:UserMcpSource";
+
 const API_KEY = "olk_demo_4c7d1f0e9b2a";
 const TOKEN = "mcp-demo-token-8f3a21";
 const ROTATED_TOKEN = "mcp-demo-token-rotated-d07c55";
@@ -104,11 +110,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     host = await startHost(consumerDir);
     await host.configure({ "copass:apiUrl": emulator.url, "copass:apiKey": secret(API_KEY) });
     print(`Copass emulator: ${emulator.url}   MCP server: ${mcp.url}   provider host: gRPC :${host.port}`);
+    print(`One ${TYPE} ("crm"); the copass plugin's type for other languages is copass:index:UserMcpSource.`);
     const h = host;
 
     let state: State | undefined = await step("pulumi preview", async () => {
       const planned = await plan(h, undefined, program(mcp!.url, TOKEN));
-      print(`  + copass:UserMcpSource crm  ${planned.step.op}`);
+      print(`  + ${TYPE} crm  ${planned.step.op}`);
       return undefined;
     });
 

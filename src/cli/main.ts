@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * The `pulumi-copass` bin: argv, the environment, one API call and the output files around the
- * pure import (import.ts); `drift` is handed to drift.ts with the rest of argv. Settings come from
- * the environment only (COPASS_API_URL, COPASS_API_KEY, COPASS_ENCRYPTION_TOKEN): a key given as a
+ * The `pulumi-copass` bin: argv, the settings, one API call and the output files around the
+ * pure import (import.ts); `drift` is handed to drift.ts with the rest of argv. Settings are read
+ * as `pulumi up` reads them: inside a Pulumi project the stack's copass:* config first
+ * (stack-config.ts), then the environment (COPASS_API_URL, COPASS_API_KEY, …). A key given as a
  * flag would stay in shell history and show in process lists, so there is no such flag, and one
  * that looks like it is refused by name.
  *
@@ -13,11 +14,20 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { CopassClient, CopassConfigError, isCopassError } from "../client";
-import { ProviderConfigError, resolveSettings } from "../provider/config";
+import {
+  ProviderConfigError,
+  resolveSettings,
+  settingName,
+  type ProviderSettings,
+  type SettingSources,
+} from "../provider/config";
+import { settingsAdvice } from "../provider/errors";
 import { FIELDS } from "../provider/schema";
 import { EXIT_CODES } from "./drift-classify";
 import { runDrift } from "./drift";
 import { flagProblem } from "./flags";
+import { PulumiStackError } from "./pulumi-stack";
+import { readStackSettings, type StackSettings } from "./stack-config";
 import {
   ImportError,
   planImport,
@@ -27,7 +37,7 @@ import {
   renderPulumiImport,
 } from "./import";
 
-export const USAGE = `Usage: pulumi-copass import --sandbox <id> [--out <file> [--force]] [--format typescript|json|pulumi-import]
+export const USAGE = `Usage: pulumi-copass import --sandbox <id> [--stack <name>] [--out <file> [--force]] [--format typescript|json|pulumi-import]
        pulumi-copass drift [--stack <name>] [--cwd <dir>] [--format text|markdown|json] [--out <file>]
        (pulumi-copass drift --help for drift's options and exit codes)
 
@@ -38,6 +48,7 @@ is: one UserMcpSource per source with adoptExisting: true, each field exactly as
 
 Options:
   --sandbox <id>   The Copass sandbox to import (required)
+  --stack <name>   Read the settings of this stack of the Pulumi project (default: the selected one)
   --out <file>     Write the program to this file instead of standard output; an existing
                    file is never replaced without --force
   --force          With --out: replace the file if it exists
@@ -48,10 +59,13 @@ Options:
   --json           Same as --format json
   --help           Show this help
 
-Environment:
+Settings, as pulumi up reads them: inside a Pulumi project (Pulumi.yaml here or above), the
+stack's config first (copass:apiUrl, copass:apiKey, copass:encryptionToken,
+copass:requestTimeoutSeconds; read through the pulumi CLI), then these variables:
   COPASS_API_URL           Copass API (default https://api.copass.id; http only for loopback hosts)
   COPASS_API_KEY           API key of the sandbox's tenant (required; never a flag)
   COPASS_ENCRYPTION_TOKEN  Sent as X-Encryption-Token when set
+Outside a project, or with no stack selected and no --stack, the variables alone.
 `;
 
 export class CliUsageError extends Error {
@@ -65,6 +79,8 @@ class OutputFileError extends Error {
 
 export interface ImportCommand {
   sandboxId: string;
+  /** The stack whose config to read; the project's selected stack when absent. */
+  stack?: string;
   out?: string;
   /** Replace `out` if it exists; without it an existing file is refused (a user's program, say). */
   force: boolean;
@@ -76,6 +92,7 @@ export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 const FLAGS = {
   sandbox: { type: "string" },
+  stack: { type: "string" },
   out: { type: "string" },
   json: { type: "boolean" },
   format: { type: "string" },
@@ -94,7 +111,8 @@ function refuseCredentialFlags(argv: readonly string[]): void {
     if (CREDENTIAL_FLAG.test(flag)) {
       throw new CliUsageError(
         `${flag} is not accepted: credentials are read from the environment only (COPASS_API_KEY, ` +
-          "COPASS_ENCRYPTION_TOKEN), since flags stay in shell history and show in process lists",
+          "COPASS_ENCRYPTION_TOKEN) or the stack's config (copass:apiKey, copass:encryptionToken), " +
+          "never from flags, since flags stay in shell history and show in process lists",
       );
     }
   }
@@ -132,11 +150,13 @@ export function parseCommand(argv: readonly string[]): ImportCommand | "help" {
     );
   }
   if (values.out === "") throw new CliUsageError("--out must be a file path, e.g. --out sources.ts");
+  if (values.stack === "") throw new CliUsageError("--stack must be a stack name, e.g. --stack dev");
   if (values.force && values.out === undefined) {
     throw new CliUsageError("--force only applies to --out <file>: add --out, or drop --force");
   }
   return {
     sandboxId: sandbox.data,
+    ...(values.stack === undefined ? {} : { stack: values.stack }),
     ...(values.out === undefined ? {} : { out: values.out }),
     force: values.force === true,
     format: formatOf(values.format, values.json === true),
@@ -174,8 +194,22 @@ export const processIo: CliIo = {
   writeFile: (path, text, overwrite) => writeFileSync(path, text, { flag: overwrite ? "w" : "wx" }),
 };
 
+/** Where import finds its settings; tests that cannot run a pulumi CLI stub `readStackSettings`. */
+export interface ImportDeps {
+  /** The folder a Pulumi project is looked for from (the current folder). */
+  cwd: string;
+  readStackSettings: (cwd: string, stack?: string) => Promise<StackSettings>;
+}
+
+const processDeps = (): ImportDeps => ({ cwd: process.cwd(), readStackSettings });
+
 /** Runs the CLI; resolves with the exit code. */
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  io: CliIo,
+  deps: ImportDeps = processDeps(),
+): Promise<number> {
   let command;
   try {
     if (argv[0] === "drift") return await drift(argv.slice(1), env, io);
@@ -189,19 +223,25 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
     io.stdout(USAGE);
     return 0;
   }
+  // Until the stack is read, a message names every setting import might read.
+  let sources: SettingSources = "config-and-env";
   try {
     // Refused before any API call: `--out index.ts` would otherwise replace a user's program.
     if (command.out !== undefined && !command.force && io.exists(command.out)) {
       throw new CliUsageError(overwriteRefusal(command.out));
     }
-    await runImport(command, env, io);
+    const found = await deps.readStackSettings(deps.cwd, command.stack);
+    sources = found.kind === "stack" ? "config-and-env" : "env";
+    const note = settingsNote(found);
+    if (note !== undefined) io.stderr(note);
+    await runImport(command, resolveSettings(found.kind === "stack" ? found.values : {}, env, sources), io);
     return 0;
   } catch (err) {
     if (err instanceof CliUsageError) {
       io.stderr(`pulumi-copass: ${err.message}`);
       return 2;
     }
-    io.stderr(`pulumi-copass: ${oneLine(explain(err, command.sandboxId))}`);
+    io.stderr(`pulumi-copass: ${oneLine(explain(err, command.sandboxId, sources))}`);
     return 1;
   }
 }
@@ -221,13 +261,21 @@ function overwriteRefusal(out: string): string {
   return `${out} already exists and is not replaced without --force: pass --force to overwrite it, or choose another --out file`;
 }
 
-async function runImport(command: ImportCommand, env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
-  if (!env.COPASS_API_KEY) {
-    throw new ProviderConfigError(
-      "COPASS_API_KEY is not set: export the API key of the sandbox's tenant in COPASS_API_KEY (it is never a flag)",
-    );
+/**
+ * Inside a project, one stderr line: where the settings come from, so a surprising endpoint or key
+ * can be traced. Outside one, nothing: the variables are all import has ever read there.
+ */
+function settingsNote(found: StackSettings): string | undefined {
+  if (found.kind === "stack") {
+    return `reading settings from stack ${found.stack}'s copass:* config in ${found.dir}, then the COPASS_* variables`;
   }
-  const settings = resolveSettings({}, env);
+  if (found.kind === "no-stack") {
+    return `no stack is selected in ${found.dir}: reading settings from the COPASS_* variables only (pass --stack <name> to read a stack's config)`;
+  }
+  return undefined;
+}
+
+async function runImport(command: ImportCommand, settings: ProviderSettings, io: CliIo): Promise<void> {
   const client = new CopassClient({
     apiUrl: settings.apiUrl,
     apiKey: settings.apiKey,
@@ -264,24 +312,28 @@ async function runImport(command: ImportCommand, env: NodeJS.ProcessEnv, io: Cli
   io.stderr(`wrote ${count} source${count === 1 ? "" : "s"} to ${command.out}`);
 }
 
-/** A failure as the user should read it: what failed, why, and what to do. */
-function explain(err: unknown, sandboxId: string): string {
+/**
+ * A failure as the user should read it: what failed, why, and what to do; settings are named as
+ * import read them (`sources`), in the provider's words (settingsAdvice).
+ */
+function explain(err: unknown, sandboxId: string, sources: SettingSources): string {
   if (isCopassError(err)) {
-    if (err.code === "COPASS_AUTH") {
-      return (
-        `Copass refused the API key (HTTP ${err.status ?? "401"}): check COPASS_API_KEY ` +
-        "(and COPASS_API_URL, which must be the API the key belongs to)"
-      );
-    }
+    const advice = settingsAdvice(err, sources);
+    if (err.status === 401 && advice !== undefined) return advice;
     if (err.code === "COPASS_NOT_FOUND") {
       return (
         `sandbox ${sandboxId} was not found for this API key (HTTP 404): check --sandbox, and that ` +
-        "COPASS_API_KEY is the key of the tenant that owns the sandbox"
+        `${settingName("apiKey", sources)} holds the key of the tenant that owns the sandbox`
       );
     }
-    return `cannot list the sources of sandbox ${sandboxId}: ${err.message}`;
+    return `cannot list the sources of sandbox ${sandboxId}: ${advice ?? err.message}`;
   }
-  if (err instanceof ImportError || err instanceof ProviderConfigError || err instanceof OutputFileError) {
+  if (
+    err instanceof ImportError ||
+    err instanceof ProviderConfigError ||
+    err instanceof OutputFileError ||
+    err instanceof PulumiStackError
+  ) {
     return err.message;
   }
   if (err instanceof CopassConfigError) return err.message;

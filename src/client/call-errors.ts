@@ -33,6 +33,13 @@ export function outcomeError(result: UserMcpResult, operation: Operation, redact
   });
 }
 
+/** Where a call went and who may read its text: the API URL, and the call's redactor. */
+export interface CallContext {
+  /** The Copass API URL (origin and base path); redacted like every message. */
+  endpoint: string;
+  redactText: Redactor;
+}
+
 /** A non-2xx answer: the class from the status, the message from the server's `error`/`detail`. */
 export function httpError(
   status: number,
@@ -40,7 +47,7 @@ export function httpError(
   headers: Record<string, string | string[] | undefined>,
   operation: Operation,
   attempts: number,
-  redactText: Redactor,
+  { endpoint, redactText }: CallContext,
 ): CopassError {
   let apiError: string | undefined;
   let detail: string | undefined;
@@ -65,17 +72,20 @@ export function httpError(
     detail,
     retryAfterMs: parseRetryAfter(headers["retry-after"]),
     attempts,
+    endpoint: redactText(endpoint),
   });
 }
 
-/** No answer: a timeout, a connection error, or anything else undici threw. */
+/** No answer: a timeout, a connection error, or anything else undici threw. Names the endpoint. */
 export function transportError(
   error: unknown,
   operation: Operation,
   attempts: number,
   timeoutMs: number,
-  redactText: Redactor,
+  context: CallContext,
 ): CopassError {
+  const { redactText } = context;
+  const endpoint = redactText(context.endpoint);
   const code = (error as { code?: string }).code;
   const failure = failureFromErrorCode(code);
   // The cause keeps only code and message: undici errors can carry sockets and request options.
@@ -83,19 +93,20 @@ export function transportError(
   if (code) Object.assign(cause, { code });
   if (failure.kind === "timeout") {
     return new CopassTimeoutError(
-      `Copass ${operation} failed: no response within ${timeoutMs} ms (${code})${tries(attempts)}`,
-      { operation, attempts, cause },
+      `Copass ${operation} failed: no response within ${timeoutMs} ms from ${endpoint} (${code})${tries(attempts)}`,
+      { operation, attempts, endpoint, cause },
     );
   }
   if (failure.kind === "network") {
     return new CopassNetworkError(
-      `Copass ${operation} failed: connection error (${code})${tries(attempts)}`,
-      { operation, attempts, cause },
+      `Copass ${operation} failed: connection error (${code}) with ${endpoint}${tries(attempts)}`,
+      { operation, attempts, endpoint, cause },
     );
   }
   return new CopassError(redactText(`Copass ${operation} failed: ${cause.message}`), {
     operation,
     attempts,
+    endpoint,
     cause,
   });
 }

@@ -13,7 +13,7 @@
 import type { Agent, Dispatcher } from "undici";
 import type { ZodType } from "zod";
 import type { AttemptEvent, CallOptions, CopassApi, CopassClientOptions } from "./api";
-import { badResponse, httpError, outcomeError, transportError } from "./call-errors";
+import { badResponse, httpError, outcomeError, transportError, type CallContext } from "./call-errors";
 import { CopassConfigError, CopassTimeoutError, failureOfError, isCopassError, redact } from "./errors";
 import { answerFate, createdOutcome } from "./register-fate";
 import { checkApiUrl } from "./url";
@@ -255,12 +255,12 @@ export class CopassClient implements CopassApi {
           attempts: attempts(),
         });
       }
-      throw transportError(error, operation, attempts(), this.#timeoutMs, this.#redactor(spec.secrets));
+      throw transportError(error, operation, attempts(), this.#timeoutMs, this.#context(spec));
     }
 
     const status = response.statusCode;
     if (status < 200 || status > 299) {
-      throw httpError(status, text, response.headers, operation, attempts(), this.#redactor(spec.secrets));
+      throw httpError(status, text, response.headers, operation, attempts(), this.#context(spec));
     }
     let json: unknown;
     try {
@@ -277,6 +277,11 @@ export class CopassClient implements CopassApi {
       throw badResponse(operation, status, `unexpected body shape (${where})`, attempts());
     }
     return parsed.data;
+  }
+
+  /** Where a call went (for its error messages) and how its texts are redacted. */
+  #context(spec: CallSpec<unknown>): CallContext {
+    return { endpoint: this.#origin + this.#basePath, redactText: this.#redactor(spec.secrets) };
   }
 
   /** Redacts the key, the encryption token and this request's `secrets` from a message. */

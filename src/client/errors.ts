@@ -39,6 +39,11 @@ export interface CopassErrorData {
   retryAfterMs?: number;
   /** How many attempts were made before giving up. */
   attempts?: number;
+  /**
+   * The Copass API the call went to (`scheme://host[:port][/base path]`), so a message can say
+   * which endpoint refused or could not be reached; set for HTTP and transport failures.
+   */
+  endpoint?: string;
   cause?: unknown;
 }
 
@@ -53,6 +58,7 @@ export class CopassError extends Error {
   readonly apiError?: string;
   readonly detail?: string;
   readonly retryAfterMs?: number;
+  readonly endpoint?: string;
   attempts?: number;
 
   constructor(message: string, data: CopassErrorData) {
@@ -64,6 +70,7 @@ export class CopassError extends Error {
     this.detail = data.detail;
     this.retryAfterMs = data.retryAfterMs;
     this.attempts = data.attempts;
+    this.endpoint = data.endpoint;
     markBrands(this, new.target);
   }
 }

@@ -82,12 +82,20 @@ const NOT_SENT_CODES = [
 
 export type RegisterFate = "not-processed" | "may-have-committed" | "refused";
 
-/** What a register failure proves: not processed, maybe committed, or refused (final). */
-export function fateOf(error: CopassError): RegisterFate {
-  if (error.status === 429) return "not-processed";
+/**
+ * The call never connected (refused, DNS, connect timeout, unreachable): nothing reached the
+ * endpoint, which is also the usual sign of a wrong endpoint.
+ */
+export function neverConnected(error: CopassError): boolean {
   const code = (error.cause as { code?: unknown } | undefined)?.code;
   const transport = error.code === "COPASS_NETWORK" || error.code === "COPASS_TIMEOUT";
-  if (transport && typeof code === "string" && NOT_SENT_CODES.includes(code)) return "not-processed";
+  return transport && typeof code === "string" && NOT_SENT_CODES.includes(code);
+}
+
+/** What a register failure proves: not processed, maybe committed, or refused (final). */
+export function fateOf(error: CopassError): RegisterFate {
+  if (error.status === 429 || neverConnected(error)) return "not-processed";
+  const transport = error.code === "COPASS_NETWORK" || error.code === "COPASS_TIMEOUT";
   if (
     transport ||
     error.code === "COPASS_SERVER" ||

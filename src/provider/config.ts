@@ -70,15 +70,29 @@ function pick(name: SettingName, config: ConfigValues, env: Env): string | undef
   return fromEnv !== undefined && fromEnv !== "" ? fromEnv : undefined;
 }
 
-function both(name: SettingName): string {
-  return `stack config ${SETTINGS[name].config} or env ${SETTINGS[name].env}`;
+/**
+ * Where a face reads its settings, so that a message names only settings it reads: the provider
+ * (and `pulumi-copass import` inside a Pulumi project) reads stack config, then the environment;
+ * `import` anywhere else reads the environment alone.
+ */
+export type SettingSources = "config-and-env" | "env";
+
+/** A setting as a message names it: `stack config copass:apiUrl or env COPASS_API_URL`. */
+export function settingName(name: SettingName, sources: SettingSources = "config-and-env"): string {
+  const env = `env ${SETTINGS[name].env}`;
+  return sources === "env" ? env : `stack config ${SETTINGS[name].config} or ${env}`;
 }
 
 /**
  * Stack config first, then the environment, then the default. Throws ProviderConfigError when
- * the key is missing or a value is invalid.
+ * the key is missing or a value is invalid; its message names the settings `sources` holds.
  */
-export function resolveSettings(config: ConfigValues, env: Env): ProviderSettings {
+export function resolveSettings(
+  config: ConfigValues,
+  env: Env,
+  sources: SettingSources = "config-and-env",
+): ProviderSettings {
+  const both = (name: SettingName) => settingName(name, sources);
   const apiUrl = (pick("apiUrl", config, env) ?? DEFAULT_API_URL).replace(/\/+$/, "");
   const problem = urlProblem(`The Copass API URL (${both("apiUrl")})`, apiUrl, DEFAULT_API_URL);
   if (problem) throw new ProviderConfigError(problem);
@@ -86,8 +100,10 @@ export function resolveSettings(config: ConfigValues, env: Env): ProviderSetting
   const apiKey = pick("apiKey", config, env);
   if (apiKey === undefined) {
     throw new ProviderConfigError(
-      "No Copass API key: set it with `pulumi config set --secret copass:apiKey <key>` " +
-        "or the COPASS_API_KEY environment variable",
+      sources === "env"
+        ? "No Copass API key: export the API key in COPASS_API_KEY, or run inside a Pulumi project whose stack sets copass:apiKey"
+        : "No Copass API key: set it with `pulumi config set --secret copass:apiKey <key>` " +
+            "or the COPASS_API_KEY environment variable",
     );
   }
 

@@ -11,22 +11,54 @@
  */
 import { hasBrand, markBrands } from "../brand";
 import { isCopassError } from "../client/errors";
+import { neverConnected } from "../client/register-fate";
 import { redact } from "../redact";
+import { settingName, type SettingSources } from "./config";
 import type { SourceOutputs } from "./outputs";
 
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** A client error's message without its own "Copass <call> failed: ", or undefined without one. */
+function withoutCall(error: { operation: string; message: string }): string | undefined {
+  const prefix = `Copass ${error.operation} failed: `;
+  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : undefined;
+}
+
+/**
+ * What to fix when the endpoint or the key is wrong, for every face (issue 25 §3, §4): which
+ * endpoint refused the key (401) or could not be connected to, and the settings that hold them
+ * (only those the face reads: `sources`). Our internal call ("list", the first of a create) says
+ * nothing here: any call would have failed the same way. Undefined for every other error (a 403
+ * keeps the server's reason; a dropped connection, its call). Never a key: the client redacted the
+ * endpoint, and the rest are names.
+ */
+export function settingsAdvice(error: unknown, sources: SettingSources): string | undefined {
+  if (!isCopassError(error)) return undefined;
+  const url = settingName("apiUrl", sources);
+  if (error.status === 401) {
+    const at = error.endpoint === undefined ? "Copass" : `Copass at ${error.endpoint}`;
+    return (
+      `${at} refused the API key (HTTP 401): check ${settingName("apiKey", sources)} ` +
+      `(and ${url}, which must be the API the key belongs to)`
+    );
+  }
+  if (neverConnected(error)) return `${withoutCall(error) ?? error.message}: check ${url}`;
+  return undefined;
+}
+
 /**
  * The cause as the tail of a provider message: a client error's own "Copass <call> failed: " becomes
- * "<call>: ", so a message says "Copass create of … failed: register: HTTP 400 …", not "failed" twice.
+ * "<call>: ", so a message says "Copass create of … failed: register: HTTP 400 …", not "failed" twice;
+ * a refused key or an unreachable endpoint says which setting to fix instead (settingsAdvice).
  */
 function causeOf(error: unknown): string {
-  const reason = reasonOf(error);
-  if (!isCopassError(error)) return reason;
-  const prefix = `Copass ${error.operation} failed: `;
-  return reason.startsWith(prefix) ? `${error.operation}: ${reason.slice(prefix.length)}` : reason;
+  if (!isCopassError(error)) return reasonOf(error);
+  const advice = settingsAdvice(error, "config-and-env");
+  if (advice !== undefined) return advice;
+  const rest = withoutCall(error);
+  return rest === undefined ? error.message : `${error.operation}: ${rest}`;
 }
 
 /** An error for Pulumi: operation, subject, cause; redacted; keeps the client's `code`. */

@@ -7,7 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { main, parseCommand, processIo, type CliIo } from "../../src/cli/main";
+import { main, parseCommand, processIo, type CliIo, type ImportDeps } from "../../src/cli/main";
+import { readStackSettings, type StackSettings } from "../../src/cli/stack-config";
+import type { ConfigValues } from "../../src/provider/config";
 import { startEmulator, type Emulator } from "copass-emulator";
 
 const KEY = "olk_CLI_tenant_a_5f0e9b";
@@ -17,13 +19,20 @@ const ENCRYPTION = "enc_CLI_3e7d";
 const SECRETS = [KEY, OTHER_KEY, WRONG_KEY, ENCRYPTION];
 
 let emulator: Emulator;
+/** A folder in no Pulumi project (the repository root is one: its Pulumi.yaml runs examples/basic). */
+let outside: string;
 
 beforeAll(async () => {
   emulator = await startEmulator({ apiKeys: [KEY, OTHER_KEY] });
+  outside = mkdtempSync(path.join(os.tmpdir(), "copass-cli-outside-"));
 });
 afterAll(async () => {
   await emulator?.close();
+  rmSync(outside, { recursive: true, force: true });
 });
+
+/** The real settings reader, run from a folder outside any Pulumi project. */
+const outsideProject = (): ImportDeps => ({ cwd: outside, readStackSettings });
 
 interface Run {
   code: number;
@@ -32,7 +41,7 @@ interface Run {
   files: Record<string, string>;
 }
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+async function cli(argv: string[], env: NodeJS.ProcessEnv, deps = outsideProject()): Promise<Run> {
   const run: Run = { code: -1, stdout: "", stderr: [], files: {} };
   const io: CliIo = {
     stdout: (text) => (run.stdout += text),
@@ -40,7 +49,7 @@ async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<Run> {
     exists: (file) => file in run.files,
     writeFile: (file, text) => (run.files[file] = text),
   };
-  run.code = await main(argv, env, io);
+  run.code = await main(argv, env, io, deps);
   const all = run.stdout + run.stderr.join("\n") + Object.values(run.files).join("\n");
   for (const secret of SECRETS) expect(all).not.toContain(secret);
   return run;
@@ -114,6 +123,9 @@ describe("parseCommand", () => {
         message = (err as Error).message;
       }
       expect(message).toContain("credentials are read from the environment only");
+      expect(message).toContain(
+        "or the stack's config (copass:apiKey, copass:encryptionToken), never from flags",
+      );
       expect(message).not.toContain("olk_pasted_secret");
     },
   );
@@ -152,7 +164,7 @@ describe("main", () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
     expect(run.stderr).toEqual([
-      "pulumi-copass: Copass refused the API key (HTTP 401): check COPASS_API_KEY (and COPASS_API_URL, which must be the API the key belongs to)",
+      `pulumi-copass: Copass at ${emulator.url} refused the API key (HTTP 401): check env COPASS_API_KEY (and env COPASS_API_URL, which must be the API the key belongs to)`,
     ]);
   });
 
@@ -171,7 +183,7 @@ describe("main", () => {
     const run = await cli(["import", "--sandbox", "sb_x"], { COPASS_API_URL: emulator.url });
     expect(run.code).toBe(1);
     expect(run.stderr).toEqual([
-      "pulumi-copass: COPASS_API_KEY is not set: export the API key of the sandbox's tenant in COPASS_API_KEY (it is never a flag)",
+      "pulumi-copass: No Copass API key: export the API key in COPASS_API_KEY, or run inside a Pulumi project whose stack sets copass:apiKey",
     ]);
   });
 
@@ -183,7 +195,29 @@ describe("main", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toHaveLength(1);
     expect(run.stderr[0]).toMatch(/use https:\/\//);
-    expect(run.stderr[0]).toContain("COPASS_API_URL");
+    // Outside a project import reads the environment alone, so the message names nothing else.
+    expect(run.stderr[0]).toContain("(env COPASS_API_URL)");
+    expect(run.stderr[0]).not.toContain("copass:apiUrl");
+  });
+
+  it("names the endpoint it could not connect to and the setting that holds it (issue 25 §3)", async () => {
+    const run = await cli(["import", "--sandbox", "sb_x"], {
+      ...env(),
+      COPASS_API_URL: "http://127.0.0.1:2",
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toHaveLength(1);
+    expect(run.stderr[0]).toMatch(
+      /^pulumi-copass: cannot list the sources of sandbox sb_x: connection error \(ECONNREFUSED\) with http:\/\/127\.0\.0\.1:2 \(after \d+ attempts\): check env COPASS_API_URL$/,
+    );
+  }, 30_000);
+
+  it("refuses --stack outside a Pulumi project, naming the fix", async () => {
+    const run = await cli(["import", "--sandbox", "sb_x", "--stack", "dev"], env());
+    expect(run.code).toBe(1);
+    expect(run.stderr).toEqual([
+      `pulumi-copass: --stack needs a Pulumi project, and there is no Pulumi.yaml in ${outside} or above it: run import in the project's folder`,
+    ]);
   });
 
   it("writes --out and reports the count on stderr", async () => {
@@ -207,6 +241,7 @@ describe("main", () => {
           throw Object.assign(new Error("ENOENT: no such file or directory"), { code: "ENOENT" });
         },
       },
+      outsideProject(),
     );
     expect(code).toBe(1);
     expect(run.at(-1)).toBe("pulumi-copass: cannot write /nonexistent/dir/s.ts (ENOENT)");
@@ -219,12 +254,12 @@ describe("main", () => {
       io: Partial<CliIo> = {},
     ): Promise<{ code: number; stderr: string[] }> {
       const stderr: string[] = [];
-      const code = await main(argv, env(), {
-        ...processIo,
-        stdout: () => {},
-        stderr: (line) => stderr.push(line),
-        ...io,
-      });
+      const code = await main(
+        argv,
+        env(),
+        { ...processIo, stdout: () => {}, stderr: (line) => stderr.push(line), ...io },
+        outsideProject(),
+      );
       for (const secret of SECRETS) expect(stderr.join("\n")).not.toContain(secret);
       return { code, stderr };
     }
@@ -276,5 +311,79 @@ describe("main", () => {
       expect(run.stdout).toContain("[--out <file> [--force]]");
       expect(run.stdout).toMatch(/--force +With --out: replace the file if it exists/);
     });
+  });
+});
+
+describe("inside a Pulumi project: the stack's copass:* config, then the environment (issue 25 §3)", () => {
+  // The pulumi CLI is not on this machine's PATH for the fast tests, so these stub what it reads
+  // (each name says so); test/e2e/import-stack.test.ts runs the real reader through the real CLI.
+  function inProject(found: StackSettings, seen: unknown[] = []): ImportDeps {
+    return {
+      cwd: "/work/project",
+      readStackSettings: async (cwd, stack) => {
+        seen.push({ cwd, stack });
+        return found;
+      },
+    };
+  }
+  const stack = (values: ConfigValues): StackSettings => ({
+    kind: "stack",
+    dir: "/work/project",
+    stack: "dev",
+    values,
+  });
+
+  it("(stubbed stack config) reads copass:apiUrl and copass:apiKey from the stack, over the environment", async () => {
+    const seen: unknown[] = [];
+    const run = await cli(
+      ["import", "--sandbox", "sb_cli_empty", "--stack", "dev"],
+      { COPASS_API_URL: "http://127.0.0.1:2", COPASS_API_KEY: WRONG_KEY },
+      inProject(stack({ apiUrl: emulator.url, apiKey: KEY }), seen),
+    );
+    expect(run.code).toBe(0);
+    expect(seen).toEqual([{ cwd: "/work/project", stack: "dev" }]);
+    expect(run.stderr).toEqual([
+      "reading settings from stack dev's copass:* config in /work/project, then the COPASS_* variables",
+      "sandbox sb_cli_empty has no user_mcp sources to import",
+    ]);
+  });
+
+  it("(stubbed stack config) takes from the environment what the stack leaves unset", async () => {
+    const run = await cli(["import", "--sandbox", "sb_cli_empty"], env(), inProject(stack({ apiKey: KEY })));
+    expect(run.code).toBe(0);
+  });
+
+  it("(stubbed stack config) a wrong key in the stack names the endpoint and both places the key is read from", async () => {
+    const run = await cli(
+      ["import", "--sandbox", "sb_cli_empty"],
+      {},
+      inProject(stack({ apiUrl: emulator.url, apiKey: WRONG_KEY })),
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr.at(-1)).toBe(
+      `pulumi-copass: Copass at ${emulator.url} refused the API key (HTTP 401): check stack config copass:apiKey or env COPASS_API_KEY (and stack config copass:apiUrl or env COPASS_API_URL, which must be the API the key belongs to)`,
+    );
+  });
+
+  it("(stubbed stack config) a plain-http apiUrl in the stack is refused naming copass:apiUrl", async () => {
+    const run = await cli(
+      ["import", "--sandbox", "sb_x"],
+      {},
+      inProject(stack({ apiUrl: "http://copass.example.com", apiKey: KEY })),
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr.at(-1)).toContain("(stack config copass:apiUrl or env COPASS_API_URL)");
+  });
+
+  it("(stubbed stack config) with no stack selected, reads the environment and says how to read a stack", async () => {
+    const run = await cli(
+      ["import", "--sandbox", "sb_cli_empty"],
+      env(),
+      inProject({ kind: "no-stack", dir: "/work/project" }),
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr[0]).toBe(
+      "no stack is selected in /work/project: reading settings from the COPASS_* variables only (pass --stack <name> to read a stack's config)",
+    );
   });
 });

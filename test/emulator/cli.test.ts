@@ -14,6 +14,8 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMcpServer } from "../../packages/emulator/src";
 import { main, parseCliArgs } from "../../packages/emulator/src/cli";
+import { parseMcpArgs } from "../../packages/emulator/src/mcp-cli";
+import { createMcpProbe } from "../../packages/emulator/src/probe";
 import { ADMIN_KEY, API_KEY, ROTATED_TOKEN, TOKEN } from "./helpers";
 
 const ROOT = path.join(__dirname, "../..");
@@ -55,6 +57,49 @@ describe("parseCliArgs", () => {
     ["an empty admin key", ["--api-key", "k", "--admin-key", ""], "--admin-key must not be empty"],
   ])("refuses %s with a message naming the flag", (_name, argv, fragment) => {
     expect(() => parseCliArgs(argv, {})).toThrow(fragment);
+  });
+});
+
+describe("parseMcpArgs (copass-emulator mcp, issue 25 §1)", () => {
+  it.each([
+    [["--bearer-token", "t1", "--port", "8788"], { auth: { kind: "bearer", token: "t1" }, port: 8788 }],
+    [
+      ["--header", "X-Api-Key", "--header-token", "t2", "--host", "::1"],
+      { auth: { kind: "header_token", header: "X-Api-Key", token: "t2" }, host: "::1" },
+    ],
+    [["--no-auth"], { auth: { kind: "none" } }],
+  ])("reads %j", (argv, expected) => {
+    expect(parseMcpArgs(argv)).toEqual(expected);
+  });
+
+  it.each([
+    [
+      "no auth mode at all",
+      [],
+      "give exactly one of --bearer-token <t>, --header <name> --header-token <t>, or --no-auth",
+    ],
+    ["two auth modes", ["--bearer-token", "t", "--no-auth"], "give exactly one of --bearer-token"],
+    ["an empty bearer token", ["--bearer-token", ""], "--bearer-token must not be empty"],
+    ["--header-token without --header", ["--header-token", "t"], "--header-token needs --header <name>"],
+    ["--header without its token", ["--header", "X-Api-Key"], "--header needs --header-token <t>"],
+    [
+      "a header name with a space",
+      ["--header", "X Api", "--header-token", "t"],
+      "--header must be an HTTP header name",
+    ],
+    ["a port out of range", ["--no-auth", "--port", "70000"], "--port must be an integer from 0 to 65535"],
+    ["an unknown flag", ["--no-auth", "--token", "t"], "Unknown option '--token'"],
+    [
+      "a stray positional",
+      ["--no-auth", "secret-token"],
+      "copass-emulator mcp takes no positional arguments",
+    ],
+  ])("refuses %s with a message naming the flag", (_name, argv, fragment) => {
+    expect(() => parseMcpArgs(argv)).toThrow(fragment);
+  });
+
+  it("never repeats a stray positional (a token given without its flag)", () => {
+    expect(() => parseMcpArgs(["--no-auth", TOKEN])).toThrow(/^(?!.*do-not-leak)/s);
   });
 });
 
@@ -161,10 +206,14 @@ describe("the copass-emulator process", () => {
     return { child, streams, exited };
   }
 
-  function readyUrl(child: ChildProcess, streams: { stdout: string }): Promise<string> {
+  function readyUrl(
+    child: ChildProcess,
+    streams: { stdout: string },
+    ready = /copass-emulator listening on (http:\/\/\S+)\n/,
+  ): Promise<string> {
     return new Promise((resolve, reject) => {
       const check = () => {
-        const m = /copass-emulator listening on (http:\/\/\S+)\n/.exec(streams.stdout);
+        const m = ready.exec(streams.stdout);
         if (m?.[1]) resolve(m[1]);
       };
       child.stdout?.on("data", check);
@@ -217,5 +266,63 @@ describe("the copass-emulator process", () => {
     const output = streams.stdout + streams.stderr;
     for (const secret of [TOKEN, ROTATED_TOKEN, API_KEY, ADMIN_KEY]) expect(output).not.toContain(secret);
     expect(fs.readFileSync(dataFile, "utf8")).not.toContain(ROTATED_TOKEN);
+  });
+
+  describe("copass-emulator mcp (issue 25 §1)", () => {
+    const MCP_READY = /copass-emulator mcp listening on (http:\/\/\S+\/mcp) \(.*\)\n/;
+    const probe = createMcpProbe({ timeoutMs: 3_000 });
+
+    it.each([
+      ["SIGINT", ["--bearer-token", TOKEN], { authKind: "bearer" as const, token: TOKEN }],
+      [
+        "SIGTERM",
+        ["--header", "X-Api-Key", "--header-token", TOKEN],
+        { authKind: "header_token" as const, authHeader: "X-Api-Key", token: TOKEN },
+      ],
+    ])(
+      "serves MCP to the right credential only, prints one ready line without the token, stops on %s with exit 0",
+      async (signal, auth, target) => {
+        const { child, streams, exited } = run(["mcp", "--port", "0", ...auth]);
+        try {
+          const url = await readyUrl(child, streams, MCP_READY);
+          expect(await probe({ baseUrl: url, ...target })).toEqual({
+            ok: true,
+            tools: ["search_accounts", "get_account"],
+          });
+          expect(await probe({ baseUrl: url, ...target, token: ROTATED_TOKEN })).toMatchObject({ ok: false });
+          child.kill(signal as NodeJS.Signals);
+          expect(await exited).toBe(0);
+        } finally {
+          if (child.exitCode === null) child.kill("SIGKILL");
+        }
+        expect(streams.stdout.split("\n").filter(Boolean)).toHaveLength(1);
+        expect(streams.stdout + streams.stderr).not.toContain(TOKEN);
+      },
+    );
+
+    it("serves without authentication under --no-auth", async () => {
+      const { child, streams, exited } = run(["mcp", "--no-auth"]);
+      try {
+        const url = await readyUrl(child, streams, MCP_READY);
+        expect(await probe({ baseUrl: url, authKind: "none" })).toMatchObject({ ok: true });
+        child.kill("SIGTERM");
+        expect(await exited).toBe(0);
+      } finally {
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+    });
+
+    it("exits 2 naming the flag for bad arguments, and lists the command in --help", async () => {
+      const bad = run(["mcp", "--bearer-token", TOKEN, "--port", "x"]);
+      expect(await bad.exited).toBe(2);
+      expect(bad.streams.stderr).toMatch(/^copass-emulator mcp: --port must be an integer/);
+      expect(bad.streams.stderr).not.toContain(TOKEN);
+      const help = run(["--help"]);
+      expect(await help.exited).toBe(0);
+      expect(help.streams.stdout).toContain("copass-emulator mcp [options]");
+      const mcpHelp = run(["mcp", "--help"]);
+      expect(await mcpHelp.exited).toBe(0);
+      expect(mcpHelp.streams.stdout).toMatch(/--bearer-token <t>[\s\S]*--header <name>[\s\S]*--no-auth/);
+    });
   });
 });

@@ -63,8 +63,16 @@ describe("file persistence", () => {
     expect(data).toContain(reg.body.data_source_id);
     expect(vault).toContain(ROTATED_TOKEN);
     expect(vault).not.toContain(TOKEN);
-    expect(fs.statSync(`${dataFile}.vault.json`).mode & 0o777).toBe(0o600);
     expect(fs.readdirSync(dir).sort()).toEqual(["state.json", "state.json.vault.json"]);
+  });
+
+  it("writes every data file owner-only (0600): the vault holds tokens in plaintext (issue 25 §5)", async () => {
+    const e = await start();
+    await call(e, "POST", `${base()}/user-mcp`, { body: registerBody({ base_url: mcp.url }) });
+    const modes = Object.fromEntries(
+      fs.readdirSync(dir).map((name) => [name, fs.statSync(path.join(dir, name)).mode & 0o777]),
+    );
+    expect(modes).toEqual({ "state.json": 0o600, "state.json.vault.json": 0o600 });
   });
 
   it("removes the vault entry from disk on revoke", async () => {

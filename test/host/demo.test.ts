@@ -24,6 +24,10 @@ describe("npm run demo", () => {
     ]);
     expect(text).toContain('status="error" healthError="connection refused"');
     expect(text).toContain("8 Copass API calls in all");
+    // The types a CLI prints, never a made-up `copass:UserMcpSource` (issue 25 §7).
+    expect(text).toContain("  + pulumi-nodejs:dynamic/copass:UserMcpSource crm  create");
+    expect(text).toContain("copass:index:UserMcpSource");
+    expect(text).not.toMatch(/(?<![/:])copass:UserMcpSource/);
     for (const s of result.secrets) {
       expect(text).not.toContain(s);
       expect(result.hostOutput).not.toContain(s);

@@ -345,7 +345,7 @@ describe("pulumi-copass import", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(
-      "pulumi-copass: Copass refused the API key (HTTP 401): check COPASS_API_KEY (and COPASS_API_URL, which must be the API the key belongs to)\n",
+      `pulumi-copass: Copass at ${emulator.url} refused the API key (HTTP 401): check env COPASS_API_KEY (and env COPASS_API_URL, which must be the API the key belongs to)\n`,
     );
     expect(r.stderr).not.toContain("olk_IMPORT_wrong_key_0000");
   });

@@ -7,10 +7,20 @@
  * The tarball and the consumer project (tarball + `@pulumi/pulumi`, installed `--prefer-offline`
  * into an empty project) come from test/globalSetup.host.ts, which packs once per run.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { repoRoot, run } from "../support/pulumi-host";
+import { cleanEnv, repoRoot, run } from "../support/pulumi-host";
 
 const tarball = inject("copassTarball");
 const consumer = inject("copassConsumerA");
@@ -317,4 +327,36 @@ export const ok: [typeof CopassClient, typeof CopassError, typeof provider] = [C
       expect(r.code).toBe(0);
     },
   );
+});
+
+describe("a package that installs quietly (issue 25 §6)", () => {
+  it("ships a package.json without scripts, and the working copy keeps its own", async () => {
+    const packed = await run("tar", ["-xzOf", tarball, "package/package.json"], { cwd: repoRoot });
+    expect(packed.code, packed.stderr).toBe(0);
+    expect(JSON.parse(packed.stdout)).not.toHaveProperty("scripts");
+    // postpack put the original back, byte for byte, and left no backup behind.
+    const working = readJson<{ scripts?: Record<string, string> }>(path.join(repoRoot, "package.json"));
+    expect(working.scripts).toMatchObject({ prepare: "npm run build", build: expect.any(String) });
+    expect(existsSync(path.join(repoRoot, ".tmp", "package.json.before-pack"))).toBe(false);
+  });
+
+  it("installs from the tarball without an install-scripts warning", async () => {
+    // The tarball alone (no peer: @pulumi/pulumi's own protobufjs has a postinstall npm warns about).
+    const dir = mkdtempSync(path.join(os.tmpdir(), "copass-quiet-"));
+    try {
+      writeFileSync(
+        path.join(dir, "package.json"),
+        JSON.stringify({ name: "quiet", version: "0.0.0", private: true }),
+      );
+      const install = await run(
+        "npm",
+        ["install", "--prefer-offline", "--no-audit", "--no-fund", "--legacy-peer-deps", tarball],
+        { cwd: dir, env: cleanEnv() },
+      );
+      expect(install.code, install.stderr).toBe(0);
+      expect(install.stdout + install.stderr).not.toMatch(/install-scripts|prepare/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -143,10 +143,10 @@ export async function packPackage(root = repoRoot): Promise<string> {
     );
   }
   const dest = await mkdtemp(path.join(os.tmpdir(), "copass-pack-"));
-  // --ignore-scripts: the build above is the one `prepack` would run.
-  const pack = await run("npm", ["pack", "--ignore-scripts", "--pack-destination", dest, "--silent"], {
-    cwd: root,
-  });
+  // With its scripts, as `npm publish` packs: `prepack` builds again (a no-op after the build
+  // above) and strips the development scripts from the packed package.json, `postpack` restores
+  // the working copy's (scripts/pack-manifest.cjs).
+  const pack = await run("npm", ["pack", "--pack-destination", dest, "--silent"], { cwd: root });
   if (pack.code !== 0) throw describeFailure("npm pack", pack);
   const tgz = (await readdir(dest)).find((f) => f.endsWith(".tgz"));
   if (!tgz) throw new Error(`npm pack wrote no tarball to ${dest}`);

@@ -4,11 +4,24 @@
  * Prints exactly one line on stdout once ready (`copass-emulator listening on http://…`), which
  * scripts and tests wait for; never prints a key or a token.
  */
-import { parseArgs } from "node:util";
 import type { EmulatorOptions } from "./api";
+import { parseArgs } from "node:util";
+import {
+  CliUsageError,
+  hostFlag,
+  integer,
+  parseFlags,
+  runCommand,
+  type CliIo,
+  type CliOutcome,
+} from "./cli-args";
+import { mainMcp } from "./mcp-cli";
 import { startEmulator } from "./server";
 
+export { CliUsageError, type CliIo } from "./cli-args";
+
 export const USAGE = `Usage: copass-emulator [options]
+       copass-emulator mcp [options]    (a sample MCP server; copass-emulator mcp --help)
 
 Runs a local Copass-compatible API (user_mcp sources) on http://HOST:PORT.
 
@@ -18,59 +31,36 @@ Options:
   --api-key <key>         An API key callers may use; repeat for several tenants.
                           Required unless COPASS_API_KEY is set.
   --admin-key <key>       Enables /_emulator/* (faults, request log) behind x-emulator-admin-key
-  --data-file <path>      Persist to this JSON file (the vault goes to <path>.vault.json, mode 0600)
+  --data-file <path>      Persist to this JSON file, and the MCP tokens in plaintext to
+                          <path>.vault.json (both mode 0600; keep them out of git)
   --probe-timeout-ms <n>  Health-check timeout per probe in ms (default 5000)
   --help                  Show this help
 `;
 
-export class CliUsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "CliUsageError";
-  }
-}
-
-function integer(flag: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isInteger(n) || n < min || n > max) {
-    throw new CliUsageError(
-      `--${flag} must be an integer from ${min} to ${max}, e.g. --${flag} ${min === 0 ? 8080 : 5000}`,
-    );
-  }
-  return n;
-}
-
 /** Parses argv (without node and script) and the environment; throws CliUsageError on bad input. */
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): EmulatorOptions | "help" {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: "string" },
-        host: { type: "string" },
-        "api-key": { type: "string", multiple: true },
-        "admin-key": { type: "string" },
-        "data-file": { type: "string" },
-        "probe-timeout-ms": { type: "string" },
-        help: { type: "boolean" },
-      },
-    }));
-  } catch (err) {
-    // parseArgs messages name the flag ("Unknown option '--x'", "Option '--port <value>' argument missing"),
-    // except for a stray positional, whose message quotes the value: often a key given without
-    // --api-key (`--api-key k1 k2`), so it must not reach stderr.
-    if ((err as { code?: unknown }).code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-      throw new CliUsageError(
+  const values = parseFlags(
+    () =>
+      parseArgs({
+        args: argv,
+        strict: true,
+        allowPositionals: false,
+        options: {
+          port: { type: "string" },
+          host: { type: "string" },
+          "api-key": { type: "string", multiple: true },
+          "admin-key": { type: "string" },
+          "data-file": { type: "string" },
+          "probe-timeout-ms": { type: "string" },
+          help: { type: "boolean" },
+        },
+      }).values,
+    {
+      help: "Run copass-emulator --help for the options.",
+      positional:
         "copass-emulator takes no positional arguments; give each API key with its own --api-key. Run copass-emulator --help for the options.",
-      );
-    }
-    const message = err instanceof Error ? err.message : String(err);
-    throw new CliUsageError(`${message}. Run copass-emulator --help for the options.`);
-  }
+    },
+  );
   if (values.help) return "help";
   const keys = values["api-key"] ?? (env.COPASS_API_KEY ? [env.COPASS_API_KEY] : []);
   if (keys.length === 0 || keys.some((k) => k.trim() === "")) {
@@ -79,10 +69,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): EmulatorOp
   const options: EmulatorOptions = { apiKeys: keys };
   const port = integer("port", values.port, 0, 65535);
   if (port !== undefined) options.port = port;
-  if (values.host !== undefined) {
-    if (values.host === "") throw new CliUsageError("--host must not be empty, e.g. --host 127.0.0.1");
-    options.host = values.host;
-  }
+  const host = hostFlag(values.host);
+  if (host !== undefined) options.host = host;
   if (values["admin-key"] !== undefined) {
     if (values["admin-key"] === "")
       throw new CliUsageError("--admin-key must not be empty; omit it to disable admin");
@@ -98,50 +86,25 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): EmulatorOp
   return options;
 }
 
-export interface CliIo {
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-}
-
 /**
  * Runs the CLI. Resolves with an exit code for --help and bad arguments; once the server is up it
- * resolves with a `stop` function instead (the process then lives until a signal).
+ * resolves with a `stop` function instead (the process then lives until a signal). `mcp` as the
+ * first word runs the sample MCP server instead (mcp-cli.ts).
  */
-export async function main(
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-  io: CliIo,
-): Promise<{ exitCode: number } | { stop: () => Promise<void> }> {
-  let options;
-  try {
-    options = parseCliArgs(argv, env);
-  } catch (err) {
-    if (err instanceof CliUsageError) {
-      io.stderr(`copass-emulator: ${err.message}`);
-      return { exitCode: 2 };
-    }
-    throw err;
-  }
-  if (options === "help") {
-    io.stdout(USAGE.trimEnd());
-    return { exitCode: 0 };
-  }
-  let emulator;
-  try {
-    emulator = await startEmulator(options);
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    const why =
-      code === "EADDRINUSE"
-        ? "the port is in use; pick another --port or 0"
-        : err instanceof Error
-          ? err.message
-          : String(err);
-    io.stderr(`copass-emulator: cannot start: ${why}`);
-    return { exitCode: 1 };
-  }
-  io.stdout(`copass-emulator listening on ${emulator.url}`);
-  return { stop: () => emulator.close() };
+export function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<CliOutcome> {
+  if (argv[0] === "mcp") return mainMcp(argv.slice(1), io);
+  return runCommand(
+    {
+      name: "copass-emulator",
+      usage: USAGE,
+      parse: () => parseCliArgs(argv, env),
+      start: async (options) => {
+        const emulator = await startEmulator(options);
+        return { ready: `copass-emulator listening on ${emulator.url}`, stop: () => emulator.close() };
+      },
+    },
+    io,
+  );
 }
 
 if (require.main === module) {

@@ -3,7 +3,10 @@
  * adapters: memory for tests (the default), files for the CLI.
  *
  * The file layout keeps the vault out of the data file (DESIGN §6: the data file never holds a
- * token): `<dataFile>` has the rows, `<dataFile>.vault.json` (mode 0600) has `user_mcp/<id>/auth → token`.
+ * token): `<dataFile>` has the rows, `<dataFile>.vault.json` has `user_mcp/<id>/auth → token`, in
+ * plaintext, as a real Copass vault holds them. Both are written mode 0600 (FILE_MODE): the vault
+ * holds tokens, and the rows name the tenant's sandboxes and MCP endpoints, which are not for other
+ * users of the machine either.
  * Every write is atomic: temp file in the same directory, fsync, rename; a crash leaves either the
  * old file or the new one, never half of each.
  */
@@ -24,6 +27,9 @@ export interface PersistedSandbox {
 }
 
 export type Vault = Record<string, string>;
+
+/** Owner read/write only, for every file the emulator writes. */
+export const FILE_MODE = 0o600;
 
 export interface Persistence {
   load(): { state: PersistedState; vault: Vault } | undefined;
@@ -106,8 +112,8 @@ export function filePersistence(dataFile: string): Persistence {
     },
     save(state, vault) {
       // Vault first: a row must never point to a secret that is not on disk yet (reference §1.1 step 2).
-      if (vault) writeFileAtomic(vaultFile, JSON.stringify(vault, null, 2), 0o600);
-      writeFileAtomic(dataFile, JSON.stringify(state, null, 2), 0o644);
+      if (vault) writeFileAtomic(vaultFile, JSON.stringify(vault, null, 2), FILE_MODE);
+      writeFileAtomic(dataFile, JSON.stringify(state, null, 2), FILE_MODE);
     },
   };
 }

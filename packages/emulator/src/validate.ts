@@ -175,6 +175,10 @@ export const DEFAULT_WEBHOOK_RATE_CAP = 600;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const NAMESPACE = /^[A-Za-z0-9_-]{1,64}$/;
 
+export function isHeaderName(name: string): boolean {
+  return HEADER_NAME.test(name);
+}
+
 /** Checks `base_url`; details describe the defect, never the URL (it could hold userinfo). */
 export function checkBaseUrl(raw: string): void {
   const bad = (detail: string) => new ValidationError("invalid_base_url", detail);
@@ -271,7 +275,7 @@ export function checkConfig(input: RegisterBody): SourceConfig {
         "auth_header (the header name) is required for header_token",
       );
     }
-    if (!HEADER_NAME.test(input.auth_header)) {
+    if (!isHeaderName(input.auth_header)) {
       throw new ValidationError(
         "invalid_auth_header",
         "auth_header must be an HTTP header name (RFC 7230 token characters, e.g. X-Api-Key)",
