@@ -14,8 +14,9 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // test/e2e needs Go and the Pulumi CLI built from it: `npm run test:e2e` (vitest.e2e.config.mts);
-    // test/languages needs Go and Python too: `npm run test:languages` (vitest.languages.config.mts).
-    exclude: [...configDefaults.exclude, "test/e2e/**", "test/languages/**"],
+    // test/languages needs Go and Python too: `npm run test:languages` (vitest.languages.config.mts);
+    // test/dist checks what `npm run dist` builds: `npm run test:dist` (vitest.dist.config.mts).
+    exclude: [...configDefaults.exclude, "test/e2e/**", "test/languages/**", "test/dist/**"],
     // Tests start real servers and Pulumi's provider host; 2-core CI machines need headroom.
     testTimeout: 30_000,
     hookTimeout: 180_000,

@@ -30,8 +30,27 @@ type RequestFn = (
   options: Undici.Dispatcher.RequestOptions,
 ) => Promise<Undici.Dispatcher.ResponseData>;
 
+/**
+ * Node's `require` of the four names below, each written out, so a bundler follows them (the
+ * release executable bundles undici: DESIGN §4 "One bundle, nothing beside it").
+ */
+function requireUndici(id: string): unknown {
+  switch (id) {
+    case "undici/lib/dispatcher/agent":
+      return require("undici/lib/dispatcher/agent");
+    case "undici/lib/interceptor/retry":
+      return require("undici/lib/interceptor/retry");
+    case "undici/lib/api/api-request":
+      return require("undici/lib/api/api-request");
+    case "undici":
+      return require("undici");
+    default:
+      throw new Error(`loadUndici: no require written out for ${id}`);
+  }
+}
+
 /** undici's parts through `load` (Node's `require`; tests pass another to play a moved file). */
-export function loadUndici(load: (id: string) => unknown = require): UndiciParts {
+export function loadUndici(load: (id: string) => unknown = requireUndici): UndiciParts {
   let parts: { Agent: unknown; retry: unknown; request: unknown } | undefined;
   try {
     parts = {

@@ -1,16 +1,13 @@
 /**
  * The gRPC face of the plugin: Pulumi's ResourceProvider service, served with the generated stubs
- * and `@grpc/grpc-js` that `@pulumi/pulumi` ships (resolved from it, so the service definition and
- * the server are one grpc instance). Each method converts protobuf to plain JSON, calls
- * handlers.ts, and converts back; nothing else.
+ * and `@grpc/grpc-js` handed to `serve` (rpc-modules.ts says from where), and answering
+ * GetPluginInfo and GetSchema from the `PluginInfo` handed in too. Each method converts protobuf to
+ * plain JSON, calls handlers.ts, and converts back; nothing else.
  *
  * Why not `@pulumi/pulumi/provider`'s `main`: its Configure never hands the provider its config,
  * its Diff has no detailed diff (so a preview could not name what changes), and it has no
  * CheckConfig or DiffConfig.
  */
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import * as path from "node:path";
 import type * as GrpcModule from "@grpc/grpc-js";
 import type * as ProviderPb from "@pulumi/pulumi/proto/provider_pb";
 import type * as ProviderGrpcPb from "@pulumi/pulumi/proto/provider_grpc_pb";
@@ -20,29 +17,23 @@ import type * as StructPb from "google-protobuf/google/protobuf/struct_pb";
 import type * as EmptyPb from "google-protobuf/google/protobuf/empty_pb";
 import type * as AnyPb from "google-protobuf/google/protobuf/any_pb";
 import { handlers, PluginInitError } from "./handlers";
+import type { PluginInfo } from "./plugin-info";
+import type { RpcModules } from "./rpc-modules";
 import type { PropertyChange } from "../provider/diff";
 
-// Resolved from @pulumi/pulumi (our peer), where these modules are its own dependencies.
-const fromPulumi = createRequire(require.resolve("@pulumi/pulumi/package.json"));
-const grpc = fromPulumi("@grpc/grpc-js") as typeof GrpcModule;
-const providerPb = fromPulumi("@pulumi/pulumi/proto/provider_pb") as typeof ProviderPb;
-const providerGrpc = fromPulumi("@pulumi/pulumi/proto/provider_grpc_pb") as typeof ProviderGrpcPb;
-const pluginPb = fromPulumi("@pulumi/pulumi/proto/plugin_pb") as typeof PluginPb;
-const statusPb = fromPulumi("@pulumi/pulumi/proto/status_pb") as typeof StatusPb;
-const structPb = fromPulumi("google-protobuf/google/protobuf/struct_pb") as typeof StructPb;
-const emptyPb = fromPulumi("google-protobuf/google/protobuf/empty_pb") as typeof EmptyPb;
-const anyPb = fromPulumi("google-protobuf/google/protobuf/any_pb") as typeof AnyPb;
+// Bound by `serve` (rpc-modules.ts: @pulumi/pulumi's copies for the npm plugin, the bundled ones
+// for the release executable), before any call can reach the functions below.
+let grpc: typeof GrpcModule;
+let providerPb: typeof ProviderPb;
+let providerGrpc: typeof ProviderGrpcPb;
+let pluginPb: typeof PluginPb;
+let statusPb: typeof StatusPb;
+let structPb: typeof StructPb;
+let emptyPb: typeof EmptyPb;
+let anyPb: typeof AnyPb;
 
 type Props = Record<string, unknown>;
 type Callback<T> = (error: Partial<GrpcModule.StatusObject> | null, value?: T | null) => void;
-
-/** The package root: dist/plugin/ in the package, src/plugin/ in the sources. */
-const packageRoot = path.join(__dirname, "..", "..");
-
-function version(): string {
-  return (JSON.parse(readFileSync(path.join(packageRoot, "package.json"), "utf8")) as { version: string })
-    .version;
-}
 
 function toStruct(value: Props): StructPb.Struct {
   return structPb.Struct.fromJavaScript(value as Record<string, StructPb.JavaScriptValue>);
@@ -98,17 +89,17 @@ function propertyDiff(change: PropertyChange): ProviderPb.PropertyDiff {
 type Call<T> = { request: T };
 
 /** The service implementation; methods it lacks answer UNIMPLEMENTED (grpc-js does that). */
-function service(schemaText: () => string) {
+function service(info: PluginInfo) {
   const empty = () => new emptyPb.Empty();
   return {
     getPluginInfo(_call: unknown, callback: Callback<PluginPb.PluginInfo>) {
-      reply(callback, () => new pluginPb.PluginInfo().setVersion(version()));
+      reply(callback, () => new pluginPb.PluginInfo().setVersion(info.version));
     },
     getSchema(call: Call<ProviderPb.GetSchemaRequest>, callback: Callback<ProviderPb.GetSchemaResponse>) {
       reply(callback, () => {
         if (call.request.getVersion() !== 0)
           throw new Error(`unsupported schema version ${call.request.getVersion()}`);
-        return new providerPb.GetSchemaResponse().setSchema(schemaText());
+        return new providerPb.GetSchemaResponse().setSchema(info.schemaText());
       });
     },
     // The config needs no check of its own: a bad URL or a missing key fails the first call that
@@ -228,16 +219,18 @@ function service(schemaText: () => string) {
 }
 
 /** Starts the server on a loopback port and resolves with the port (the engine reads it from stdout). */
-export function serve(): Promise<{ port: number; server: GrpcModule.Server }> {
-  let schema: string | undefined;
-  const schemaText = () => (schema ??= readFileSync(path.join(packageRoot, "schema.json"), "utf8"));
+export function serve(
+  modules: RpcModules,
+  info: PluginInfo,
+): Promise<{ port: number; server: GrpcModule.Server }> {
+  ({ grpc, providerPb, providerGrpc, pluginPb, statusPb, structPb, emptyPb, anyPb } = modules);
   const server = new grpc.Server({
     "grpc.max_receive_message_length": 400 * 1024 * 1024,
     "grpc.max_send_message_length": 400 * 1024 * 1024,
   });
   server.addService(
     providerGrpc.ResourceProviderService,
-    service(schemaText) as unknown as GrpcModule.UntypedServiceImplementation,
+    service(info) as unknown as GrpcModule.UntypedServiceImplementation,
   );
   return new Promise((resolve, reject) => {
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, port) => {

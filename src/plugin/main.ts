@@ -5,15 +5,14 @@
  * (README "Use it from Python, Go or YAML"), runs it with its own address as the argument, and
  * reads the port this process serves on from its first line of stdout.
  *
+ * This is the npm-installed plugin: gRPC from the `@pulumi/pulumi` peer, version and schema from
+ * the package's files. A release's executable starts the same server from executable.ts.
+ *
  * The handshake is all that happens at start: the core (and zod) load on the first call that needs
  * them (handlers.ts).
  */
-import { serve } from "./grpc-server";
+import { fromPackageFiles } from "./plugin-info";
+import { ofPulumiPeer } from "./rpc-modules";
+import { start } from "./start";
 
-serve().then(
-  ({ port }) => process.stdout.write(`${port}\n`),
-  (error: unknown) => {
-    process.stderr.write(`pulumi-resource-copass: cannot serve: ${String(error)}\n`);
-    process.exit(1);
-  },
-);
+start(ofPulumiPeer(), fromPackageFiles());

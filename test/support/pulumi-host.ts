@@ -351,6 +351,14 @@ export interface HostOptions {
    * `copass` plugin: no `__provider` is added, its gRPC stubs come from `consumerDir`).
    */
   plugin?: string;
+  /**
+   * Start this command instead, as is, not through `hostNode` (a release's self-contained
+   * executable, or qemu running one), with exactly `env` as its environment: nothing inherited,
+   * as under `env -i`. Implies a plugin (no `__provider`).
+   */
+  exec?: string[];
+  /** The folder the process starts in; default `consumerDir`. */
+  cwd?: string;
 }
 
 export interface Host {
@@ -363,6 +371,8 @@ export interface Host {
   /** Everything the host wrote to stdout and stderr so far (for leak scans). */
   output(): { stdout: string; stderr: string };
   getPluginInfo(): Promise<{ version: string }>;
+  /** GetSchema's answer (a plugin's package schema, JSON text). */
+  getSchema(): Promise<string>;
   /** Stack config (`copass:apiKey` …); wrap secret values with `secret()`. */
   configure(config: Props): Promise<{ acceptSecrets: boolean }>;
   check(olds: Props, news: Props): Promise<CheckResult>;
@@ -407,10 +417,10 @@ function plain(value: Props): Props {
 /** Spawns the consumer's dynamic-provider host and connects to it. */
 export async function startHost(consumerDir: string, opts: HostOptions = {}): Promise<Host> {
   const s = loadStubs(consumerDir);
-  const providerText =
-    opts.plugin !== undefined
-      ? ""
-      : (opts.providerText ?? (await captureProviderText(consumerDir)).providerText);
+  const isPlugin = opts.plugin !== undefined || opts.exec !== undefined;
+  const providerText = isPlugin
+    ? ""
+    : (opts.providerText ?? (await captureProviderText(consumerDir)).providerText);
   const project = opts.project ?? "copass-test";
   const hostMain = path.join(
     consumerDir,
@@ -421,15 +431,18 @@ export async function startHost(consumerDir: string, opts: HostOptions = {}): Pr
     "dynamic-provider",
     "index.js",
   );
-  const command = opts.plugin !== undefined ? [opts.plugin] : [hostMain];
-  const child: ChildProcess = spawn(hostNode, [...command, "127.0.0.1:1"], {
-    cwd: consumerDir,
-    env: cleanEnv({
-      PULUMI_NODEJS_PROJECT: project,
-      PULUMI_PROJECT: project,
-      PULUMI_NODEJS_STACK: "dev",
-      ...opts.env,
-    }),
+  const [program, ...args] = opts.exec ?? [hostNode, opts.plugin ?? hostMain];
+  const child: ChildProcess = spawn(program!, [...args, "127.0.0.1:1"], {
+    cwd: opts.cwd ?? consumerDir,
+    env:
+      opts.exec !== undefined
+        ? (opts.env ?? {})
+        : cleanEnv({
+            PULUMI_NODEJS_PROJECT: project,
+            PULUMI_PROJECT: project,
+            PULUMI_NODEJS_STACK: "dev",
+            ...opts.env,
+          }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -509,6 +522,13 @@ export async function startHost(consumerDir: string, opts: HostOptions = {}): Pr
     async getPluginInfo() {
       const resp: any = await call("getPluginInfo", new s.Empty());
       return { version: resp.getVersion() };
+    },
+
+    async getSchema() {
+      const req = new s.provproto.GetSchemaRequest();
+      req.setVersion(0);
+      const resp: any = await call("getSchema", req);
+      return resp.getSchema();
     },
 
     async configure(config) {
