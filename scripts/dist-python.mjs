@@ -12,8 +12,9 @@
 // say anything else.
 //
 // PyPA `build`, with the setuptools the SDK's pyproject.toml asks for, runs from a venv cached
-// outside the repository and keyed by the pins below and the Python version (`--no-isolation`: no
-// per-build download of the backend). Python: $COPASS_TEST_PYTHON or python3.
+// outside the repository (scripts/packaging/config.mjs cacheDir) and keyed by the pins below and
+// the Python version (`--no-isolation`: no per-build download of the backend). Python:
+// $COPASS_TEST_PYTHON or python3.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -21,16 +22,11 @@ import { copyFile, cp, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile 
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
+import { sourceDateEpoch } from "./packaging/archive.mjs";
+import { cacheDir, repoRoot as root } from "./packaging/config.mjs";
 
 /** What builds the wheel: pinned, so a release is built by what the tests built with. */
 const BUILD_REQUIREMENTS = ["build==1.6.1", "setuptools==84.2.1"];
-
-/** The same cache root as scripts/pulumi-cli.sh and test/languages/toolchain.ts. */
-const cacheRoot =
-  process.env.PULUMI_COPASS_CACHE ||
-  path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "pulumi-copass");
 
 function log(message) {
   process.stderr.write(`[dist-python] ${message}\n`);
@@ -66,7 +62,7 @@ async function buildVenv(python) {
   const key = createHash("sha256")
     .update(`${BUILD_REQUIREMENTS.join(" ")}\0${pythonVersion}`)
     .digest("hex");
-  const dir = path.join(cacheRoot, "dist-python", key.slice(0, 16));
+  const dir = path.join(cacheDir(), "python-build", key.slice(0, 16));
   const venvPython = path.join(dir, "bin", "python");
   if (existsSync(venvPython)) return venvPython;
   log(`making the build venv ${dir} (${BUILD_REQUIREMENTS.join(", ")})`);
@@ -125,7 +121,9 @@ export async function buildPython(releaseDir) {
     const out = path.join(work, "out");
     // No --sdist/--wheel: the sdist first, then the wheel built from it, so a file the sdist
     // forgets fails here rather than on a user's pip.
-    run(python, ["-m", "build", "--no-isolation", "--outdir", out, project]);
+    // SOURCE_DATE_EPOCH: the wheel's file times, as the tarballs' (scripts/packaging/archive.mjs).
+    const env = { ...process.env, SOURCE_DATE_EPOCH: String(sourceDateEpoch(root)) };
+    run(python, ["-m", "build", "--no-isolation", "--outdir", out, project], { env });
 
     const pyVersion = pep440(version);
     const expected = [`pulumi_copass-${pyVersion}-py3-none-any.whl`, `pulumi_copass-${pyVersion}.tar.gz`];
