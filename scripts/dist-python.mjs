@@ -88,9 +88,9 @@ async function buildVenv(python) {
 async function stamp(project, version, server) {
   const pyproject = path.join(project, "pyproject.toml");
   const text = await readFile(pyproject, "utf8");
-  const versionLine = /^version = ".*"$/m;
+  const versionLine = /^([ \t]*)version = ".*"$/m;
   if (!versionLine.test(text)) throw new Error(`${pyproject}: no version line to stamp`);
-  await writeFile(pyproject, text.replace(versionLine, `version = "${pep440(version)}"`));
+  await writeFile(pyproject, text.replace(versionLine, `$1version = "${pep440(version)}"`));
 
   const pluginJson = path.join(project, "pulumi_copass", "pulumi-plugin.json");
   const plugin = { ...JSON.parse(await readFile(pluginJson, "utf8")), version };
@@ -106,8 +106,11 @@ async function stamp(project, version, server) {
   await writeFile(pluginJson, `${JSON.stringify(plugin, null, 2)}\n`);
 }
 
-/** Builds the wheel and sdist of sdk/python at the package's version into `releaseDir`. */
-export async function buildPython(releaseDir) {
+/**
+ * Builds the wheel and sdist of `project` (default sdk/python) at the package's version into
+ * `releaseDir`; returns their paths.
+ */
+export async function buildPython(releaseDir, project = path.join(root, "sdk", "python")) {
   const started = Date.now();
   const { version } = JSON.parse(await readFile(path.join(root, "package.json"), "utf8"));
   const { pluginDownloadURL } = JSON.parse(await readFile(path.join(root, "schema.json"), "utf8"));
@@ -115,15 +118,18 @@ export async function buildPython(releaseDir) {
 
   const work = await mkdtemp(path.join(os.tmpdir(), "copass-dist-python-"));
   try {
-    const project = path.join(work, "pulumi_copass");
-    await cp(path.join(root, "sdk", "python"), project, { recursive: true });
-    await stamp(project, version, pluginDownloadURL);
+    const copy = path.join(work, "pulumi_copass");
+    await cp(project, copy, { recursive: true });
+    await stamp(copy, version, pluginDownloadURL);
+    // pyproject.toml's `readme = "README.md"` names a file beside it, which the generator writes
+    // into the package folder instead: without this copy the wheel has no description.
+    await copyFile(path.join(copy, "pulumi_copass", "README.md"), path.join(copy, "README.md"));
     const out = path.join(work, "out");
     // No --sdist/--wheel: the sdist first, then the wheel built from it, so a file the sdist
     // forgets fails here rather than on a user's pip.
     // SOURCE_DATE_EPOCH: the wheel's file times, as the tarballs' (scripts/packaging/archive.mjs).
     const env = { ...process.env, SOURCE_DATE_EPOCH: String(sourceDateEpoch(root)) };
-    run(python, ["-m", "build", "--no-isolation", "--outdir", out, project], { env });
+    run(python, ["-m", "build", "--no-isolation", "--outdir", out, copy], { env });
 
     const pyVersion = pep440(version);
     const expected = [`pulumi_copass-${pyVersion}-py3-none-any.whl`, `pulumi_copass-${pyVersion}.tar.gz`];
