@@ -10,7 +10,9 @@ import { describe, expect, it } from "vitest";
 import { SETTINGS } from "../src/provider/config";
 import { PLUGIN_DOWNLOAD_URL } from "../src/plugin/package-schema";
 
-const docs = path.join(__dirname, "..", "docs");
+const root = path.join(__dirname, "..");
+const docs = path.join(root, "docs");
+const { version } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string };
 const read = (name: string): string => readFileSync(path.join(docs, name), "utf8");
 
 /** The `key: value` lines between the opening `---` and the next one; {} when there are none. */
@@ -44,6 +46,12 @@ describe("docs/_index.md", () => {
     expect(text).toContain("import pulumi_copass as copass");
     expect(text).toContain('"github.com/copass/pulumi-copass/sdk/go/copass"');
     expect(text).toContain("type: copass:index:UserMcpSource");
+  });
+
+  it("tells the YAML program which plugin release to download, and from where (it has no SDK to say so)", () => {
+    // Without both, CLI 3.274.1 looks for the plugin at github.com/pulumi/pulumi-copass and fails.
+    const yaml = read("_index.md").split("{{% choosable language yaml %}}")[1] ?? "";
+    expect(yaml).toContain(`      version: ${version}\n      pluginDownloadURL: ${PLUGIN_DOWNLOAD_URL}\n`);
   });
 });
 
