@@ -9,6 +9,7 @@
  *   npm run bench:cold                  # 10 samples
  *   npm run bench:cold -- --samples 20
  *   npm run bench:cold -- --baseline ../other-checkout   # also its load figures, same rounds
+ *   npm run bench:cold -- --plugin-only  # the plugin's start alone (npm, executable, bare), no file
  *
  * `--baseline` takes a checkout of another version (built or not; it is built and packed like
  * this one) and measures its program, provider and client loads in the same rounds as ours,
@@ -36,6 +37,8 @@ const { values: args } = parseArgs({
     samples: { type: "string", default: "10" },
     baseline: { type: "string" },
     out: { type: "string", default: path.join(repoRoot, "bench", "cold-start.json") },
+    // The plugin's start alone (npm plugin, release executable, bare provider.main); writes nothing.
+    "plugin-only": { type: "boolean", default: false },
   },
 });
 
@@ -53,6 +56,15 @@ async function main(): Promise<void> {
     ? await installConsumer(await packPackage(path.resolve(args.baseline)), "baseline")
     : undefined;
   try {
+    if (args["plugin-only"]) {
+      const pluginStart = await measurePluginStart(consumerDir, {
+        samples,
+        config: { apiUrl: "http://127.0.0.1:9", apiKey: secret("olk_bench_cold_0a1b2c") },
+        log,
+      });
+      process.stdout.write(`${pluginStartLine(pluginStart)}\n`);
+      return;
+    }
     const ours = (await captureProviderText(consumerDir)).providerText;
     const coldStart = await measureColdStart(consumerDir, {
       samples,

