@@ -32,7 +32,7 @@ import {
   pythonVenv,
   type CliBin,
 } from "../languages/toolchain";
-import { repoRoot } from "../support/pulumi-host";
+import { repoRoot, type RunResult } from "../support/pulumi-host";
 import { pathWithoutNode, resolve, serveRelease, type ReleaseServer } from "./no-node";
 
 const { version } = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as {
@@ -62,6 +62,22 @@ async function noNodeCli(dirs: string[], project: string): Promise<Cli> {
   const cli = await startCli((await tools()).bin, project);
   cli.env.PATH = pathWithoutNode(dirs);
   return cli;
+}
+
+/** The air-gapped install: `pulumi plugin install resource copass <version> --file <tarball> --checksum <sha>`. */
+function installFromFile(cli: Cli, sha256: string): Promise<RunResult> {
+  const tarball = path.join(release, TARBALL);
+  return cli.pulumi([
+    "plugin",
+    "install",
+    "resource",
+    "copass",
+    version,
+    "--file",
+    tarball,
+    "--checksum",
+    sha256,
+  ]);
 }
 
 /** Where the CLI installs plugins: `$PULUMI_HOME/plugins/resource-copass-v<version>/`. */
@@ -173,19 +189,8 @@ for (const language of ["python", "go"] as Language[]) {
       const dirs = language === "python" ? [bin, path.dirname(exe)] : [bin];
       const cli = await noNodeCli(dirs, workDir);
       consumerClis[language] = cli;
-      const tarball = path.join(release, TARBALL);
-      const sha = await checksum();
-      await ok(cli, [
-        "plugin",
-        "install",
-        "resource",
-        "copass",
-        version,
-        "--file",
-        tarball,
-        "--checksum",
-        sha,
-      ]);
+      const install = await installFromFile(cli, await checksum());
+      expect(install.code, install.stdout + install.stderr).toBe(0);
       return consumerProgram({ language, exe, cli, env: cli.env, workDir, target });
     },
     afterUp: [pluginCheck(() => consumerClis[language]!, "installed with pulumi plugin install --file")],
@@ -227,17 +232,7 @@ describe.skipIf(skip !== "")(
     it("a --file install takes any --checksum (CLI 3.274.1), hence README's sha256sum --check first", async () => {
       // When this fails, the CLI verifies a file's checksum: README and docs/ can drop the warning.
       const cli = await freshCli();
-      const r = await cli.pulumi([
-        "plugin",
-        "install",
-        "resource",
-        "copass",
-        version,
-        "--file",
-        path.join(release, TARBALL),
-        "--checksum",
-        WRONG,
-      ]);
+      const r = await installFromFile(cli, WRONG);
       expect(r.code, r.stderr).toBe(0);
       expect(existsSync(installedPlugin(cli))).toBe(true);
     });
