@@ -107,7 +107,6 @@ export interface CliBin {
   /** Folder to put first on PATH: pulumi, pulumi-language-nodejs, pulumi-language-yaml, sdkgen. */
   bin: string;
   yamlHostBin: string;
-  sdkgen: string;
 }
 
 /** scripts/pulumi-cli.sh: builds or reuses the CLI, the YAML host and sdkgen. */
@@ -122,7 +121,7 @@ export async function cliBin(): Promise<CliBin> {
   if (r.code !== 0) throw failure("scripts/pulumi-cli.sh", r);
   const bin = r.stdout.trim().split("\n").pop() ?? "";
   process.stderr.write(`[languages] CLI, YAML host and sdkgen ready in ${Date.now() - started} ms\n`);
-  return { bin, yamlHostBin: path.join(bin, "pulumi-language-yaml"), sdkgen: path.join(bin, "sdkgen") };
+  return { bin, yamlHostBin: path.join(bin, "pulumi-language-yaml") };
 }
 
 export interface Built {
@@ -189,13 +188,14 @@ export async function pythonVenv(sdk = path.join(sdkDir, "python")): Promise<Bui
 
 /**
  * test/languages/go built against the committed Go SDK (its go.mod replaces the SDK's module with
- * ../../../sdk); returns the executable. Key: its sources and the SDK's files.
+ * ../../../sdk); returns the executable. Key: its sources and the Go SDK's files.
  */
 export async function goConsumer(): Promise<Built> {
   const started = Date.now();
   const src = path.join(repoRoot, "test", "languages", "go");
   const sources = await Promise.all(["go.mod", "go.sum", "main.go"].map((f) => readFile(path.join(src, f))));
-  const dir = path.join(languagesCache, "go-consumer", hash(...sources, await treeHash(sdkDir)));
+  const sdk = [await readFile(path.join(sdkDir, "go.mod")), await treeHash(path.join(sdkDir, "go"))];
+  const dir = path.join(languagesCache, "go-consumer", hash(...sources, ...sdk));
   const exe = path.join(dir, "copass-go-consumer");
   const wasCached = await cached(dir, async (tmp) => {
     const env = { ...process.env, GOTOOLCHAIN: "local", CGO_ENABLED: "0" };
