@@ -17,6 +17,9 @@ import { RESOURCE_TOKEN } from "./ids";
 
 export const PACKAGE = "copass";
 
+/** Where releases live: `github://api.github.com/<owner>/<repo>` names a repository's GitHub releases. */
+export const PLUGIN_DOWNLOAD_URL = "github://api.github.com/copass/pulumi-copass";
+
 /** A Pulumi schema type reference (the subset this package uses). */
 export interface TypeSpec {
   type?: "string" | "integer" | "number" | "boolean" | "array" | "object";
@@ -207,6 +210,9 @@ export function packageSchema(version: string): Record<string, unknown> {
     repository: "https://github.com/copass/pulumi-copass",
     license: "Apache-2.0",
     publisher: "Copass",
+    // The repository's GitHub releases: the CLI downloads the plugin's tarball for this platform
+    // from there by itself, for a YAML program or any generated SDK (which carries this URL).
+    pluginDownloadURL: PLUGIN_DOWNLOAD_URL,
     keywords: ["copass", "mcp", "category/utility", "kind/native"],
     // Makes the generators write each SDK as a package of its own: the Go SDK's go.mod (the Go
     // program reaches it through a `replace`), the versions in pyproject.toml and pulumi-plugin.json.
@@ -231,11 +237,17 @@ export function packageSchema(version: string): Record<string, unknown> {
   };
 }
 
-/** What the SDK generators (tools/sdkgen) need to name and place each SDK. */
+/**
+ * What the SDK generators (tools/sdkgen) need to name and place each SDK. The Go module is `sdk/`
+ * (scripts/sdk.mjs moves the generated go.mod there), as the registry's providers lay it out, so
+ * `go get github.com/copass/pulumi-copass/sdk/go/copass@v<version>` resolves from a tag
+ * `sdk/v<version>`.
+ */
 const LANGUAGE = {
   python: { packageName: "pulumi_copass", pyproject: { enabled: true }, respectSchemaVersion: true },
   go: {
     importBasePath: "github.com/copass/pulumi-copass/sdk/go/copass",
+    modulePath: "github.com/copass/pulumi-copass/sdk",
     generateResourceContainerTypes: false,
     respectSchemaVersion: true,
   },

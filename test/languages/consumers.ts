@@ -2,8 +2,11 @@
  * Runs the Python and Go consumers (test/languages/python/program.py, test/languages/go) and
  * decodes the one JSON line each prints. Both take the same input and print the same shape.
  */
+import { rm } from "node:fs/promises";
 import * as path from "node:path";
+import type { Cli } from "../e2e/cli";
 import { repoRoot, run } from "../support/pulumi-host";
+import type { Program, Target } from "./lifecycle";
 
 export type Action = "preview" | "up" | "refresh" | "destroy" | "preview-expect-no-changes";
 
@@ -63,4 +66,55 @@ export async function runConsumer(
     );
   }
   return { ...parsed, code: r.code, stderr: r.stderr };
+}
+
+/**
+ * A consumer as a lifecycle's Program (lifecycle.ts): each step runs `exe` once with `env` (PATH
+ * must reach pulumi and the plugin) plus the provider's settings, on the stack named after the
+ * language in `cli`'s backend; `cli` also reads the state. close() removes `workDir`, the stack's
+ * folder, and `cli`'s home.
+ */
+export function consumerProgram(opts: {
+  language: Language;
+  exe: string;
+  cli: Cli;
+  env: NodeJS.ProcessEnv;
+  workDir: string;
+  target: Target;
+}): Program {
+  const { language, exe, cli, workDir, target } = opts;
+  const env = { ...opts.env, COPASS_API_URL: target.emulatorUrl, COPASS_API_KEY: target.apiKey };
+  let token = target.token;
+  const results: ConsumerResult[] = [];
+  return {
+    async run(action) {
+      const input = {
+        action,
+        stack: language,
+        workDir,
+        projectName: `copass-${language}`,
+        sandboxId: target.sandboxId,
+        name: "CRM tools",
+        baseUrl: target.mcpUrl,
+        authKind: "bearer",
+        token,
+      };
+      const r = await runConsumer(language, exe, input, env);
+      results.push(r);
+      return { ok: r.ok, output: `${r.stdout ?? ""}\n${r.error ?? ""}\n${r.stderr}` };
+    },
+    async setToken(next) {
+      token = next;
+    },
+    async exportState() {
+      const r = await cli.pulumi(["stack", "export", "--stack", language], { env });
+      if (r.code !== 0) throw new Error(`pulumi stack export exited with ${r.code}\n${r.stderr}`);
+      return r.stdout;
+    },
+    printed: () => results.map((r) => JSON.stringify(r)),
+    async close() {
+      await cli.close();
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,29 +1,29 @@
 /**
  * The language toolchain of issue 16, the floor the issue sets when a consumer cannot run: the
- * SDKs are generated from the plugin's schema by Pulumi's own code generators, the Go SDK compiles
- * (into the Go consumer), the Python SDK imports next to PyPI's `pulumi`, the YAML language host
- * runs a program through the real CLI. lifecycle.test.ts runs the programs against the plugin.
- * Every build is cached (test/languages/toolchain.ts); the cold and warm times go to stderr.
+ * committed SDKs (sdk/) are what Pulumi's own code generators make of the plugin's schema (issue
+ * 23), the Go SDK compiles (into the Go consumer), the Python SDK imports next to PyPI's `pulumi`,
+ * the YAML language host runs a program through the real CLI. lifecycle.test.ts runs the programs
+ * against the plugin. Every build is cached (test/languages/toolchain.ts); the cold and warm times
+ * go to stderr.
  */
-import { randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCli, type Cli } from "../e2e/cli";
-import { run } from "../support/pulumi-host";
+import { repoRoot, run } from "../support/pulumi-host";
+import { PLUGIN_DOWNLOAD_URL } from "../../src/plugin/package-schema";
 import {
   cliBin,
-  generateSdk,
   goConsumer,
   goSkipReason,
   pythonPulumiVersion,
   pythonSkipReason,
   pythonVenv,
-  schemaPath,
+  sdkDir,
+  treeFiles,
   type Built,
   type CliBin,
-  type Sdk,
 } from "./toolchain";
 
 const skip = goSkipReason();
@@ -31,7 +31,6 @@ const skip = goSkipReason();
 const noPython = pythonSkipReason();
 
 let tools: CliBin;
-let sdk: Sdk;
 let python: Built;
 let go: Built;
 const temps: string[] = [];
@@ -45,51 +44,57 @@ async function tempDir(label: string): Promise<string> {
 describe.skipIf(skip !== "")(`the language toolchain${skip ? ` (skipped: ${skip})` : ""}`, () => {
   beforeAll(async () => {
     tools = await cliBin();
-    sdk = await generateSdk(tools);
-    if (!noPython) python = await pythonVenv(sdk);
-    go = await goConsumer(sdk);
+    if (!noPython) python = await pythonVenv();
+    go = await goConsumer();
   }, 3_600_000);
 
   afterAll(async () => {
     await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })));
   });
 
-  it("generates both SDKs from the schema, token a secret output in each", async () => {
-    const py = await readFile(path.join(sdk.sdkDir, "python", "pulumi_copass", "user_mcp_source.py"), "utf8");
-    const goSrc = await readFile(path.join(sdk.sdkDir, "go", "copass", "userMcpSource.go"), "utf8");
+  it("commits the SDKs sdkgen makes of schema.json (run `npm run sdk` when this fails)", async () => {
+    // Mutation: a comment appended to sdk/go/copass/userMcpSource.go, or a field added to the
+    // table and `npm run docs` run without `npm run sdk`, fails here.
+    const fresh = path.join(await tempDir("sdk"), "sdk");
+    const r = await run("node", [path.join("scripts", "sdk.mjs"), fresh], {
+      cwd: repoRoot,
+      timeoutMs: 600_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const [generated, committed] = await Promise.all([treeFiles(fresh), treeFiles(sdkDir)]);
+    expect([...committed.keys()]).toEqual([...generated.keys()]);
+    const stale = [...generated].filter(([file, bytes]) => !bytes.equals(committed.get(file)!));
+    expect(stale.map(([file]) => file)).toEqual([]);
+  });
+
+  it("lays the SDKs out for go get and pip: the Go module at sdk/, token a secret output in each", async () => {
+    const goMod = await readFile(path.join(sdkDir, "go.mod"), "utf8");
+    expect(goMod).toMatch(/^module github\.com\/copass\/pulumi-copass\/sdk$/m);
+    const py = await readFile(path.join(sdkDir, "python", "pulumi_copass", "user_mcp_source.py"), "utf8");
+    const goSrc = await readFile(path.join(sdkDir, "go", "copass", "userMcpSource.go"), "utf8");
     // What the engine needs to keep a plain-string token secret, from "secret": true in the schema.
     expect(py).toContain('additional_secret_outputs=["token"]');
     expect(goSrc).toContain('pulumi.AdditionalSecretOutputs([]string{\n\t\t"token",\n\t})');
+    // Where the engine downloads the plugin from, for a program on either SDK.
     const plugin = JSON.parse(
-      await readFile(path.join(sdk.sdkDir, "python", "pulumi_copass", "pulumi-plugin.json"), "utf8"),
-    ) as { name: string; resource: boolean };
-    expect(plugin).toMatchObject({ name: "copass", resource: true });
+      await readFile(path.join(sdkDir, "python", "pulumi_copass", "pulumi-plugin.json"), "utf8"),
+    ) as { name: string; resource: boolean; server: string };
+    expect(plugin).toMatchObject({ name: "copass", resource: true, server: PLUGIN_DOWNLOAD_URL });
+    const goUtilities = await readFile(
+      path.join(sdkDir, "go", "copass", "internal", "pulumiUtilities.go"),
+      "utf8",
+    );
+    expect(goUtilities).toContain(`pulumi.PluginDownloadURL("${PLUGIN_DOWNLOAD_URL}")`);
   });
 
-  it("reuses the SDKs while the schema is unchanged and regenerates them when it changes", async () => {
-    // Mutation: drop the schema's bytes from generateSdk's key → the edited schema reuses the old
-    // SDK and the last expectation fails.
-    const again = await generateSdk(tools);
-    expect(again).toEqual({ ...sdk, cached: true });
-    const edited = path.join(await tempDir("schema"), "schema.json");
-    const spec = JSON.parse(await readFile(schemaPath, "utf8")) as { description?: string };
-    // A new edit each run: an edit seen before is rightly reused from the cache.
-    const description = `${spec.description ?? ""} (edited ${randomUUID()})`;
-    await writeFile(edited, JSON.stringify({ ...spec, description }));
-    const other = await generateSdk(tools, edited);
-    await rm(other.sdkDir, { recursive: true, force: true });
-    expect(other.cached).toBe(false);
-    expect(other.sdkDir).not.toBe(sdk.sdkDir);
-  });
-
-  it("compiles the generated Go SDK into the Go consumer, which answers bad input with one JSON line", async () => {
+  it("compiles the committed Go SDK into the Go consumer, which answers bad input with one JSON line", async () => {
     const r = await run(go.path, ["{}"], { cwd: os.tmpdir() });
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: expect.stringContaining("bad input") });
   });
 
   it.skipIf(noPython !== "")(
-    `imports the generated Python SDK next to PyPI's pulumi ${pythonPulumiVersion}${noPython ? ` (skipped: ${noPython})` : ""}`,
+    `imports the committed Python SDK next to PyPI's pulumi ${pythonPulumiVersion}${noPython ? ` (skipped: ${noPython})` : ""}`,
     async () => {
       const r = await run(
         python.path,

@@ -5,12 +5,10 @@
  *
  * - `cliBin()`: scripts/pulumi-cli.sh → the folder holding pulumi, its Node.js and YAML
  *   language hosts (pulumi-language-yaml) and sdkgen (tools/sdkgen).
- * - `generateSdk()`: sdkgen on the plugin's schema → `<sdkDir>/python`, `<sdkDir>/go`; key: the
- *   schema's bytes and sdkgen's stamp.
- * - `pythonVenv()`: a venv with PyPI's `pulumi` (pythonPulumiVersion) and the generated Python SDK;
- *   key: that version and the SDK's key.
- * - `goConsumer()`: test/languages/go built against the generated Go SDK (a `replace` in a copy of
- *   its go.mod); key: its sources and the SDK's key.
+ * - `pythonVenv()`: a venv with PyPI's `pulumi` (pythonPulumiVersion) and the Python SDK (the
+ *   committed sdk/python, or a wheel); key: that version and the SDK's bytes.
+ * - `goConsumer()`: test/languages/go built against the committed Go SDK (sdk/, through a `replace`
+ *   in its go.mod); key: its sources and the SDK's files.
  *
  * Each entry is built in a temporary sibling and renamed into place, so a killed run never leaves a
  * half-built entry that a later run would trust. Each step reports its time to stderr.
@@ -18,7 +16,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { repoRoot, run, type RunResult } from "../support/pulumi-host";
@@ -35,9 +33,6 @@ export const cacheRoot =
   path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "pulumi-copass");
 
 const languagesCache = path.join(cacheRoot, "languages");
-
-/** The plugin's Pulumi package schema, generated from the field table (`npm run docs`). */
-export const schemaPath = path.join(repoRoot, "schema.json");
 
 /** Why nothing here can run ("" when it can): the CLI, the hosts, sdkgen and the Go program need Go. */
 export function goSkipReason(): string {
@@ -112,7 +107,6 @@ export interface CliBin {
   /** Folder to put first on PATH: pulumi, pulumi-language-nodejs, pulumi-language-yaml, sdkgen. */
   bin: string;
   yamlHostBin: string;
-  sdkgen: string;
 }
 
 /** scripts/pulumi-cli.sh: builds or reuses the CLI, the YAML host and sdkgen. */
@@ -127,29 +121,7 @@ export async function cliBin(): Promise<CliBin> {
   if (r.code !== 0) throw failure("scripts/pulumi-cli.sh", r);
   const bin = r.stdout.trim().split("\n").pop() ?? "";
   process.stderr.write(`[languages] CLI, YAML host and sdkgen ready in ${Date.now() - started} ms\n`);
-  return { bin, yamlHostBin: path.join(bin, "pulumi-language-yaml"), sdkgen: path.join(bin, "sdkgen") };
-}
-
-export interface Sdk {
-  /** Holds python/ (a pip-installable project) and go/ (a Go module). */
-  sdkDir: string;
-  /** Names this SDK in the keys of what is built from it. */
-  key: string;
-  cached: boolean;
-}
-
-/** sdkgen on the schema (default: schemaPath()); reused while the schema and sdkgen are unchanged. */
-export async function generateSdk(tools: CliBin, schema = schemaPath): Promise<Sdk> {
-  const started = Date.now();
-  const stamp = await readFile(path.join(tools.bin, ".sdkgen.version"), "utf8");
-  const key = hash(await readFile(schema), stamp);
-  const sdkDir = path.join(languagesCache, "sdk", key);
-  const wasCached = await cached(sdkDir, async (tmp) => {
-    const r = await run(tools.sdkgen, [schema, tmp], { cwd: repoRoot });
-    if (r.code !== 0) throw failure(`sdkgen ${schema}`, r);
-  });
-  report(`SDKs from ${path.relative(repoRoot, schema)}`, started, wasCached);
-  return { sdkDir, key, cached: wasCached };
+  return { bin, yamlHostBin: path.join(bin, "pulumi-language-yaml") };
 }
 
 export interface Built {
@@ -157,13 +129,41 @@ export interface Built {
   cached: boolean;
 }
 
-/** A venv with PyPI's `pulumi` and the generated Python SDK; returns its python executable. */
-export async function pythonVenv(sdk: Sdk): Promise<Built> {
+/** The committed SDKs (npm run sdk): the Go module sdk/ and the Python project sdk/python. */
+export const sdkDir = path.join(repoRoot, "sdk");
+
+/** Every file under `dir` (relative path → bytes, sorted): an SDK tree, for keys and comparisons. */
+export async function treeFiles(dir: string): Promise<Map<string, Buffer>> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
+  return new Map(await Promise.all(files.map(async (f) => [f, await readFile(path.join(dir, f))] as const)));
+}
+
+async function treeHash(dir: string): Promise<string> {
+  return hash(...[...(await treeFiles(dir))].flat());
+}
+
+/**
+ * A venv with PyPI's `pulumi` and the Python SDK: `sdk` is what pip installs, the committed project
+ * sdk/python (copied first, so the build leaves nothing in the repository) or a wheel. Returns its
+ * python executable.
+ */
+export async function pythonVenv(sdk = path.join(sdkDir, "python")): Promise<Built> {
   const started = Date.now();
-  const dir = path.join(languagesCache, "venv", `pulumi-${pythonPulumiVersion}-${sdk.key}`);
+  const isDir = (await stat(sdk)).isDirectory();
+  const key = hash(isDir ? await treeHash(sdk) : await readFile(sdk));
+  const dir = path.join(languagesCache, "venv", `pulumi-${pythonPulumiVersion}-${key}`);
   const wasCached = await cached(dir, async (tmp) => {
     const venv = await run(python3(), ["-m", "venv", tmp], { cwd: repoRoot });
     if (venv.code !== 0) throw failure(`${python3()} -m venv`, venv);
+    let target = sdk;
+    if (isDir) {
+      target = path.join(tmp, "sdk-src");
+      await cp(sdk, target, { recursive: true });
+    }
     // `python -m pip`, never bin/pip: the venv is renamed after this, and pip's script would keep
     // the temporary path in its shebang.
     const pip = await run(
@@ -175,43 +175,35 @@ export async function pythonVenv(sdk: Sdk): Promise<Built> {
         "--quiet",
         "--disable-pip-version-check",
         `pulumi==${pythonPulumiVersion}`,
-        path.join(sdk.sdkDir, "python"),
+        target,
       ],
       { cwd: repoRoot, timeoutMs: 900_000 },
     );
-    if (pip.code !== 0) throw failure("pip install pulumi and the generated SDK", pip);
+    if (pip.code !== 0) throw failure(`pip install pulumi and ${path.basename(sdk)}`, pip);
+    if (isDir) await rm(target, { recursive: true, force: true });
   });
-  report(`venv (pulumi ${pythonPulumiVersion} + SDK)`, started, wasCached);
+  report(`venv (pulumi ${pythonPulumiVersion} + ${path.relative(repoRoot, sdk)})`, started, wasCached);
   return { path: path.join(dir, "bin", "python"), cached: wasCached };
 }
 
-/** The module path of the generated Go SDK (its go.mod); test/languages/go/go.mod requires it. */
-const goSdkModule = "github.com/copass/pulumi-copass/sdk/go";
-
-/** test/languages/go built against the generated Go SDK; returns the executable. */
-export async function goConsumer(sdk: Sdk): Promise<Built> {
+/**
+ * test/languages/go built against the committed Go SDK (its go.mod replaces the SDK's module with
+ * ../../../sdk); returns the executable. Key: its sources and the Go SDK's files.
+ */
+export async function goConsumer(): Promise<Built> {
   const started = Date.now();
   const src = path.join(repoRoot, "test", "languages", "go");
   const sources = await Promise.all(["go.mod", "go.sum", "main.go"].map((f) => readFile(path.join(src, f))));
-  const dir = path.join(languagesCache, "go-consumer", hash(...sources, sdk.key));
+  const sdk = [await readFile(path.join(sdkDir, "go.mod")), await treeHash(path.join(sdkDir, "go"))];
+  const dir = path.join(languagesCache, "go-consumer", hash(...sources, ...sdk));
   const exe = path.join(dir, "copass-go-consumer");
   const wasCached = await cached(dir, async (tmp) => {
-    // A copy of go.mod and go.sum (-modfile) gets the replace, so the committed go.mod never
-    // names a machine's cache folder; -mod=readonly: go.sum must already be complete.
-    await copyFile(path.join(src, "go.mod"), path.join(tmp, "go.mod"));
-    await copyFile(path.join(src, "go.sum"), path.join(tmp, "go.sum"));
     const env = { ...process.env, GOTOOLCHAIN: "local", CGO_ENABLED: "0" };
-    const edit = await run(
-      "go",
-      ["mod", "edit", `-replace=${goSdkModule}=${path.join(sdk.sdkDir, "go")}`, path.join(tmp, "go.mod")],
-      { cwd: src, env },
-    );
-    if (edit.code !== 0) throw failure("go mod edit -replace", edit);
+    // -mod=readonly: the committed go.sum must already be complete.
     const build = await run(
       "go",
       [
         "build",
-        `-modfile=${path.join(tmp, "go.mod")}`,
         "-mod=readonly",
         "-trimpath",
         "-ldflags=-s -w",

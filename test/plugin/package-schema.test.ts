@@ -61,4 +61,18 @@ describe("schema.json", () => {
     expect(resource.required).toEqual(expect.arrayContaining(["appNamespace", "dataSourceId", "status"]));
     expect(Object.keys(schema.config.variables)).toEqual(Object.keys(SETTINGS));
   });
+
+  it("names the repository's GitHub releases as where the CLI downloads the plugin", () => {
+    // The SDKs carry this URL (Python's pulumi-plugin.json `server`), so a program on them, or a
+    // YAML program, gets the plugin with no runtime of ours (issue 23).
+    expect(schema.pluginDownloadURL).toBe("github://api.github.com/copass/pulumi-copass");
+  });
+
+  it("names the SDKs as the registry lays them out: pulumi_copass, and the Go module at sdk/", () => {
+    expect(schema.language.python.packageName).toBe("pulumi_copass");
+    expect(schema.language.go).toMatchObject({
+      importBasePath: "github.com/copass/pulumi-copass/sdk/go/copass",
+      modulePath: "github.com/copass/pulumi-copass/sdk",
+    });
+  });
 });
