@@ -7,7 +7,8 @@
  * secret wrapping and `additionalSecretOutputs` (resource.ts), the README inputs table and the
  * args JSDoc (`npm run docs`, docs.ts; tests fail on drift). README "Adding a field" says how to add one.
  *
- * No message ever contains an input value: a token, or a URL with userinfo, could be there.
+ * No message ever contains an input value: a token, or a URL with userinfo, could be there. Nor
+ * does the value the engine prints beside a failure: see `maskOnFailure`.
  *
  * Unknown values: during preview a value computed by another resource arrives as the sentinel
  * string {@link UNKNOWN} whatever its declared type, even nested in arrays or objects. Such a
@@ -21,6 +22,7 @@ import { AUTH_KINDS } from "../client/vocabulary";
 import { urlProblem } from "../client/url";
 import { MIN_REDACTABLE_LENGTH } from "../redact";
 import { RESERVED_HEADER_MESSAGE, isReservedHeaderName } from "./header-name";
+import { maskHeaderName, maskToolCalls, maskUrl, maskWhole } from "./mask";
 
 /** The engine's placeholder for a value not known until apply (pulumi `runtime.unknownValue`). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -93,6 +95,15 @@ export interface FieldSpec<S extends z.ZodMiniType = z.ZodMiniType> {
   readonly onRemove?: OnRemove;
   /** Only steers create: a later change to it is no change. */
   readonly createOnly?: true;
+  /**
+   * How the value shows when its check fails (mask.ts): the engine prints it beside the reason, in
+   * every CI log. Set where a refused value may carry a credential: `baseUrl` (userinfo, query,
+   * fragment), `authHeader` (a header line pasted as the name), `ingestToolCalls` (argument
+   * values); a `secret` field is hidden whole without one. The others show as they came: ids,
+   * names, enums, numbers, tool names and the namespace are stored and diffed in plaintext when
+   * valid, so a refused one says no more than a valid one would.
+   */
+  readonly maskOnFailure?: (value: unknown) => unknown;
   /** Normalises the value read from the server to the program's shape. */
   readonly fromWire?: (served: never) => unknown;
   /** Required in the program (no default, not optional). */
@@ -181,6 +192,7 @@ export const FIELDS = {
     rule: "absolute https URL, no trailing slash, no userinfo, no query; `http` only for loopback hosts",
     defaultDoc: "required",
     description: "URL of the MCP server (its full MCP endpoint).",
+    maskOnFailure: maskUrl,
     schema: z
       .string({
         error: typeError(
@@ -247,6 +259,7 @@ export const FIELDS = {
     rule: "HTTP header-name syntax, not a header the HTTP client or the MCP transport sets (`Host`, `Content-Length`, `Transfer-Encoding`, `Cookie`, `Proxy-*`, …); required iff `authKind` is `header_token`",
     defaultDoc: "—",
     description: "Header that carries the token when `authKind` is `header_token`.",
+    maskOnFailure: maskHeaderName,
     schema: z.string({ error: "authHeader must be a string: an HTTP header name such as X-Api-Key" }).check(
       z.regex(HEADER_NAME, {
         error: "authHeader must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~), e.g. X-Api-Key",
@@ -313,6 +326,7 @@ export const FIELDS = {
     rule: "`{ name, arguments? }[]`",
     defaultDoc: "`[]`",
     description: "Tool calls Copass runs on every pull(); `[]` means live tools only.",
+    maskOnFailure: maskToolCalls,
     schema: z.array(ingestToolCallSchema, {
       error: 'ingestToolCalls must be a list of { name, arguments? }, e.g. [{ name: "list_docs" }]',
     }),
@@ -528,7 +542,8 @@ export function stripUndefined<T>(value: T): T {
  * Validates and normalises program inputs offline. Keys outside the table (such as `__provider`,
  * or the output-only keys the resource seeds) are dropped; the host re-adds `__provider`. A
  * property holding an unknown anywhere skips its rule and is passed through unchanged. Returns at
- * most one failure per property, the first zod reports.
+ * most one failure per property, the first zod reports. On failure the inputs come back as they
+ * came, except each failed property, which comes back through its field's mask (`shownOnFailure`).
  *
  * A property that is `null` at the top level counts as absent: the SDK serializes a secret Output
  * that resolved to `undefined` (the resource wraps every `token` in `pulumi.secret`) as a secret
@@ -554,8 +569,22 @@ export function checkInputs(raw: Record<string, unknown>): CheckOutcome {
     failures.push({ property, reason: issue.message });
   }
   const passthrough: Record<string, unknown> = {};
-  for (const name of FIELD_NAMES) if (news[name] !== undefined) passthrough[name] = news[name];
+  for (const name of FIELD_NAMES) {
+    if (news[name] === undefined) continue;
+    passthrough[name] = seen.has(name) ? shownOnFailure(name, news[name]) : news[name];
+  }
   return { ok: false, inputs: passthrough, failures };
+}
+
+/**
+ * A failed property's value as `check` returns it, which the engine prints beside the failure:
+ * masked when the field may hold a credential (`maskOnFailure`; a secret field whole). A value
+ * holding an unknown is kept: nothing in it is known, and the engine shows it as an unknown.
+ */
+function shownOnFailure(name: FieldName, value: unknown): unknown {
+  const spec = specOf(name);
+  const mask = spec.maskOnFailure ?? (spec.secret ? maskWhole : undefined);
+  return mask === undefined || containsUnknown(value) ? value : mask(value);
 }
 
 /** The API fields of `inputs` that have a wire name (not sandboxId: it is a path segment). */
