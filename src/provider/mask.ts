@@ -1,11 +1,11 @@
 /**
- * How an input shows when its check fails (issue 22). The engine prints every check failure as
- * `property <name> value {<value>} has a problem: <reason>`, taking the value from the inputs
- * `check` returns, and a rejected value is often rejected because it carries a credential (a
- * `baseUrl` with `user:password@` or `?api_key=…`). So `check` returns each failed property of a
- * field that may hold one through that field's mask (`FieldSpec.maskOnFailure`, schema.ts): the
- * parts a credential sits in become `***`, the rest stays, so the line still shows what is wrong.
- * A property that passes its rule is returned exactly as it came (diffs must not change).
+ * How an input that may hold a credential shows when its check fails (issue 22). The engine
+ * prints a failure on a property beside the value the program gave it (`property baseUrl value
+ * {https://user:password@…} has a problem: …`), in every CI log; a rejected value is often rejected
+ * because it carries a credential. So `checkInputs` (schema.ts) reports such a failure on the
+ * resource, which the engine prints without a value, and shows the value through its field's mask
+ * (`FieldSpec.maskOnFailure`) in the reason: the parts a credential sits in become `***`, the rest
+ * stays, so the user still sees what is wrong. Check also returns the refused value masked.
  *
  * Pure, and total: a mask takes any value (a wrong type included) and never throws. A value holding
  * the engine's unknown sentinel is never masked (`checkInputs` skips it): nothing in it is known.
@@ -25,11 +25,12 @@ export function maskWhole(_value: unknown): unknown {
 /**
  * A URL with its userinfo, query values and fragment hidden:
  * `https://wikiuser:pw@mcp.example.com/mcp?key=abc#t` → `https://***:***@mcp.example.com/mcp?key=***#***`.
- * Textual, not `new URL`: the values to mask are also the ones that do not parse (a password with
- * a space fails the whitespace rule first). The userinfo is everything between `//` (or the start)
- * and the last `@` before the query: a path holding an `@` is masked too, which costs nothing on a
- * value that is refused anyway. A query item without `=` may be a bare token: it is masked whole.
- * The scheme, host and path stay: they are what the failure's reason is about.
+ * Textual where it must be: a URL with a userinfo may not parse (`user:pa/ss@host`), and then the
+ * userinfo is everything between `//` (or the start) and the last `@` before the query. A URL that
+ * parses without a userinfo keeps its `@` (it is in the path: `https://host/@me/mcp`). A query
+ * item without `=` may be a bare token: it is masked whole. The scheme, host and path stay: they
+ * are what the failure's reason is about. Only a value the URL rule refuses is ever changed
+ * (userinfo, query and fragment are refused, and so is a URL that does not parse).
  */
 export function maskUrl(value: unknown): unknown {
   if (typeof value !== "string") return maskWhole(value);
@@ -37,13 +38,23 @@ export function maskUrl(value: unknown): unknown {
   let head = value.slice(0, queryAt);
   const tail = value.slice(queryAt);
   const at = head.lastIndexOf("@");
-  if (at >= 0) {
+  if (at >= 0 && mayHaveUserinfo(value)) {
     const slashes = head.indexOf("//");
     const start = slashes >= 0 && slashes < at ? slashes + 2 : 0;
     const userinfo = head.slice(start, at);
     head = head.slice(0, start) + (userinfo.includes(":") ? `${MASK}:${MASK}` : MASK) + head.slice(at);
   }
   return head + maskQueryAndFragment(tail);
+}
+
+/** False only for a URL that parses without a username or password. */
+function mayHaveUserinfo(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.username !== "" || url.password !== "";
+  } catch {
+    return true;
+  }
 }
 
 /** `?a=1&b#frag` → `?a=***&***#***`; "" stays "". */

@@ -15,6 +15,7 @@
  * property skips validation (and the cross-field rules that read it) and passes through as-is.
  */
 // zod/mini, not classic zod: every provider start builds this table (src/zod-mini.ts says why).
+import { isDeepStrictEqual } from "node:util";
 import * as z from "../zod-mini";
 // Types only: the client's wire schemas (client/types.ts) are not built in the provider's load.
 import type { IngestToolCall, PatchUserMcpRequest, RegisterUserMcpRequest } from "../client/types";
@@ -566,7 +567,7 @@ export function checkInputs(raw: Record<string, unknown>): CheckOutcome {
     const property = String(issue.path[0] ?? "");
     if (seen.has(property)) continue;
     seen.add(property);
-    failures.push({ property, reason: issue.message });
+    failures.push(failureOf(property, issue.message, news[property]));
   }
   const passthrough: Record<string, unknown> = {};
   for (const name of FIELD_NAMES) {
@@ -577,9 +578,33 @@ export function checkInputs(raw: Record<string, unknown>): CheckOutcome {
 }
 
 /**
- * A failed property's value as `check` returns it, which the engine prints beside the failure:
- * masked when the field may hold a credential (`maskOnFailure`; a secret field whole). A value
- * holding an unknown is kept: nothing in it is known, and the engine shows it as an unknown.
+ * A failure as the engine will print it. The engine prints a failure on a property beside the
+ * value the program gave it (`property baseUrl value {…} has a problem: …`): the Pulumi CLI 3.274.1
+ * prints the goal's inputs and only then takes check's (pkg/resource/deploy/step_generator.go,
+ * `issueCheckErrors` before `new.Inputs = inputs`), so no value check returns can hide a
+ * credential there. A failure whose value its field's mask changes is therefore reported on the
+ * resource (property ""), which the engine prints without a value; the reason still names the
+ * property and shows the value masked, so the user sees what is wrong. A secret field keeps its
+ * property: both faces send it as a secret, which the engine prints as `[secret]`.
+ */
+function failureOf(property: string, reason: string, value: unknown): CheckFailure {
+  const mask = isFieldName(property) ? specOf(property).maskOnFailure : undefined;
+  if (mask === undefined || value === undefined || containsUnknown(value)) return { property, reason };
+  const masked = mask(value);
+  if (isDeepStrictEqual(masked, value)) return { property, reason };
+  const shown = typeof masked === "string" ? masked : JSON.stringify(masked);
+  return { property: "", reason: `${reason} (${property} as given, credentials masked: ${shown})` };
+}
+
+function isFieldName(name: string): name is FieldName {
+  return (FIELD_NAMES as string[]).includes(name);
+}
+
+/**
+ * A failed property's value as `check` returns it: masked when the field may hold a credential
+ * (`maskOnFailure`; a secret field whole). The engine does not print it (see `failureOf`); masked
+ * all the same, so no copy of the refused credential leaves check. A value holding an unknown is
+ * kept: nothing in it is known.
  */
 function shownOnFailure(name: FieldName, value: unknown): unknown {
   const spec = specOf(name);

@@ -1,12 +1,12 @@
 /**
- * A failing check never prints a credential, on both faces (issue 22). The engine prints each
- * failure as `property <name> value {<value>} has a problem: <reason>`, taking the value from the
- * inputs Check answered with (test/support/check-line.ts renders the line as the engine does).
+ * A failing check never prints a credential, on both faces (issue 22). The engine prints a
+ * failure on a property beside the value the program gave it (`property <name> value {<value>} has
+ * a problem: <reason>`; test/support/check-line.ts renders the line as the Pulumi CLI 3.274.1
+ * does), so a value that may hold a credential is refused on the resource, which the engine prints
+ * without a value, the reason showing it masked.
  *
  * - The dynamic face: Pulumi's real dynamic-provider host over gRPC, the package as installed in a
- *   consumer project. The host sets `acceptSecrets = false`, so the engine hands it every value in
- *   plaintext and marks secret again only what the program marked: a credential inside `baseUrl`
- *   comes back exactly as the provider returns it.
+ *   consumer project (the engine strips secret marks before Check: `acceptSecrets = false`).
  * - The plugin face's translation: `handlers.check` (src/plugin/handlers.ts), called in-process
  *   with the secret envelopes the engine sends the plugin (no gRPC: the lead's test/plugin drives
  *   the plugin process).
@@ -40,6 +40,11 @@ function program(patch: Props = {}): Props {
 const USERINFO_URL = `https://${USER}:${PASSWORD}@mcp.example.com/mcp`;
 const QUERY_URL = `https://mcp.example.com/mcp?api_key=${QUERY_KEY}`;
 
+/** The line for a refused baseUrl with userinfo: on the resource, the URL masked in the reason. */
+const userinfoLine = (type: string) =>
+  `${type} resource 'crm' has a problem: baseUrl must not contain credentials (userinfo user:password@); ` +
+  "remove them (baseUrl as given, credentials masked: https://***:***@mcp.example.com/mcp)";
+
 describe("the dynamic face: the line the engine prints for a refused baseUrl", () => {
   let host: Host;
   const TYPE = "pulumi-nodejs:dynamic/copass:UserMcpSource";
@@ -54,27 +59,28 @@ describe("the dynamic face: the line the engine prints for a refused baseUrl", (
   });
 
   it.each<[string, string, string]>([
-    [
-      "userinfo",
-      USERINFO_URL,
-      `${TYPE} resource 'crm': property baseUrl value {https://***:***@mcp.example.com/mcp} has a problem: ` +
-        "baseUrl must not contain credentials (userinfo user:password@); remove them",
-    ],
+    ["userinfo", USERINFO_URL, userinfoLine(TYPE)],
     [
       "a query",
       QUERY_URL,
-      `${TYPE} resource 'crm': property baseUrl value {https://mcp.example.com/mcp?api_key=***} has a problem: ` +
-        "baseUrl must not have a query string or fragment; remove it",
+      `${TYPE} resource 'crm' has a problem: baseUrl must not have a query string or fragment; remove it ` +
+        "(baseUrl as given, credentials masked: https://mcp.example.com/mcp?api_key=***)",
     ],
-  ])("with %s shows the URL masked, the reason whole, and no credential", async (_case, baseUrl, line) => {
-    const answer = await host.check({}, program({ baseUrl }));
-    const lines = engineCheckLines(TYPE, "crm", answer);
-    // mutation: checkInputs returns news[name] for a failed property → the password is in the line
-    expect(lines).toEqual([line]);
-    // The passing token comes back (the engine marks it secret again: the program wrapped it).
-    expect(answer.inputs.token).toBe(TOKEN);
-    for (const s of SECRETS) expect(JSON.stringify(host.output())).not.toContain(s);
-  });
+  ])(
+    "with %s: no value beside it, the URL masked in the reason, no credential",
+    async (_case, baseUrl, line) => {
+      const sent = program({ baseUrl });
+      // The engine strips secret marks before the host's Check (acceptSecrets false) and prints the
+      // program's registered inputs, in which resource.ts made token a secret.
+      const answer = await host.check({}, sent);
+      const lines = engineCheckLines(TYPE, "crm", { ...sent, token: secret(TOKEN) }, answer.failures);
+      // mutation: failureOf always returns { property, reason } → the line prints the program's
+      // baseUrl, password and all → this fails
+      expect(lines).toEqual([line]);
+      expect(answer.inputs.baseUrl).not.toContain(baseUrl.includes("@") ? PASSWORD : QUERY_KEY);
+      for (const s of SECRETS) expect(JSON.stringify(host.output())).not.toContain(s);
+    },
+  );
 
   it("returns a passing program exactly as before: the token and the URL as sent", async () => {
     const answer = await host.check({}, program({ baseUrl: "https://mcp.example.com/a@b/mcp" }));
@@ -87,17 +93,15 @@ describe("the plugin face's check (handlers.check)", () => {
   const TYPE = "copass:index:UserMcpSource";
   const wrapped = (value: unknown) => ({ [SIG_KEY]: SECRET_SIG, value });
 
-  it("shows a refused baseUrl masked, and a secret one as [secret]", async () => {
-    const plain = await handlers.check(program({ baseUrl: USERINFO_URL, token: wrapped(TOKEN) }));
-    expect(engineCheckLines(TYPE, "crm", plain)).toEqual([
-      `${TYPE} resource 'crm': property baseUrl value {https://***:***@mcp.example.com/mcp} has a problem: ` +
-        "baseUrl must not contain credentials (userinfo user:password@); remove them",
-    ]);
-    const asSecret = await handlers.check(program({ baseUrl: wrapped(QUERY_URL), token: wrapped(TOKEN) }));
-    expect(engineCheckLines(TYPE, "crm", asSecret)[0]).toContain(
-      "property baseUrl value {[secret]} has a problem",
-    );
-    const lines = [...engineCheckLines(TYPE, "crm", plain), ...engineCheckLines(TYPE, "crm", asSecret)];
+  it("refuses a baseUrl with userinfo on the resource, plain or secret, and prints no credential", async () => {
+    // A YAML program's token is a secret (the schema marks it); its baseUrl plain, then secret.
+    const lines: string[] = [];
+    for (const baseUrl of [USERINFO_URL, wrapped(USERINFO_URL)]) {
+      const sent = program({ baseUrl, token: wrapped(TOKEN) });
+      const answer = await handlers.check(sent);
+      lines.push(...engineCheckLines(TYPE, "crm", sent, answer.failures));
+    }
+    expect(lines).toEqual([userinfoLine(TYPE), userinfoLine(TYPE)]);
     for (const s of SECRETS) expect(lines.join("\n")).not.toContain(s);
   });
 });

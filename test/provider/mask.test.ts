@@ -1,16 +1,18 @@
 /**
- * A failing check never prints a credential (issue 22). The engine prints each failure as
- * `property <name> value {<value>} has a problem: <reason>` with the value `check` returned
- * (test/support/check-line.ts renders that line as the engine does), so the core's `check` returns
- * each failed property that may hold a credential masked (src/provider/mask.ts), and every other
- * value exactly as today. Unit level: the masks, then the core's `provider.check`, the function
- * both faces call. The dynamic face through Pulumi's host: test/host/check-line.test.ts.
+ * A failing check never prints a credential (issue 22). The engine prints a failure on a property
+ * beside the value the program gave it (`property <name> value {<value>} has a problem: <reason>`;
+ * test/support/check-line.ts renders the line as the Pulumi CLI 3.274.1 does), so the core's check
+ * reports a failure whose value may hold a credential on the resource (no value printed), its
+ * reason naming the property and showing the value masked (src/provider/mask.ts). It also returns
+ * the refused value masked, and every other value exactly as today. Unit level: the masks, then
+ * the core's `provider.check`, the function both faces call. The faces: test/host/check-line.test.ts.
  */
 import { describe, expect, it } from "vitest";
 import { maskHeaderName, maskToolCalls, maskUrl } from "../../src/provider/mask";
 import { provider } from "../../src/provider/provider";
 import { UNKNOWN } from "../../src/provider/schema";
 import { engineCheckLines } from "../support/check-line";
+import { secret } from "../support/pulumi-host";
 
 type Props = Record<string, unknown>;
 
@@ -36,12 +38,20 @@ function program(patch: Props = {}): Props {
   };
 }
 
-/** The core's check, and the lines the engine prints for its answer. */
+/**
+ * The core's check of `program(patch)`, and the lines the engine prints for it: beside the values
+ * the program registered, `token` as a secret (resource.ts wraps it; the plugin's SDKs too).
+ */
 async function check(patch: Props) {
-  const answer = await provider.check({}, program(patch));
-  const inputs = answer.inputs as Props;
+  const sent = program(patch);
+  const answer = await provider.check({}, sent);
   const failures = answer.failures ?? [];
-  return { inputs, failures, lines: engineCheckLines(TYPE, "crm", { inputs, failures }) };
+  const registered = sent.token === undefined ? sent : { ...sent, token: secret(sent.token) };
+  return {
+    inputs: answer.inputs as Props,
+    failures,
+    lines: engineCheckLines(TYPE, "crm", registered, failures),
+  };
 }
 
 describe("the masks", () => {
@@ -64,6 +74,8 @@ describe("the masks", () => {
     ],
     // an '@' in the query is the query's, not a userinfo
     [`https://mcp.example.com/mcp?mail=${USER}@example.com`, "https://mcp.example.com/mcp?mail=***"],
+    // an '@' in the path of a URL that parses without a userinfo: kept
+    ["http://mcp.example.com/a@b/mcp", "http://mcp.example.com/a@b/mcp"],
     // nothing to hide: kept as it came
     ["http://mcp.example.com/mcp", "http://mcp.example.com/mcp"],
     ["https://mcp.example.com/mcp/", "https://mcp.example.com/mcp/"],
@@ -108,53 +120,75 @@ describe("the masks", () => {
   });
 });
 
-describe("check masks what it refuses, in the line the engine prints", () => {
+describe("check never hands the engine a credential to print", () => {
+  const onResource = `${TYPE} resource 'crm' has a problem: `;
   it.each<[string, Props, string]>([
     [
-      "baseUrl",
+      "baseUrl with userinfo",
       { baseUrl: `https://${USER}:${PASSWORD}@mcp.example.com/mcp` },
-      "property baseUrl value {https://***:***@mcp.example.com/mcp} has a problem: baseUrl must not contain credentials",
+      `${onResource}baseUrl must not contain credentials (userinfo user:password@); remove them ` +
+        "(baseUrl as given, credentials masked: https://***:***@mcp.example.com/mcp)",
     ],
     [
-      "baseUrl",
+      "baseUrl with a query",
       { baseUrl: `https://mcp.example.com/mcp?api_key=${QUERY_KEY}` },
-      "property baseUrl value {https://mcp.example.com/mcp?api_key=***} has a problem: baseUrl must not have a query string",
+      `${onResource}baseUrl must not have a query string or fragment; remove it ` +
+        "(baseUrl as given, credentials masked: https://mcp.example.com/mcp?api_key=***)",
     ],
     [
-      "baseUrl",
+      "plain-http baseUrl with userinfo",
       { baseUrl: `http://${USER}:${PASSWORD}@mcp.example.com/mcp` },
-      "property baseUrl value {http://***:***@mcp.example.com/mcp} has a problem: baseUrl must not contain credentials",
-    ],
-    // too short for the rule, and a credential all the same
-    [
-      "token",
-      { token: TOKEN.slice(0, 3) },
-      "property token value {***} has a problem: token must be at least",
+      `${onResource}baseUrl must not contain credentials`,
     ],
     [
-      "token",
-      { authKind: "none", token: TOKEN },
-      "property token value {***} has a problem: token must be omitted",
-    ],
-    [
-      "authHeader",
+      "authHeader holding a header line",
       { authKind: "header_token", authHeader: `Authorization: Bearer ${HEADER_SECRET}` },
-      "property authHeader value {Authorization***} has a problem: authHeader must be an HTTP header name",
+      `${onResource}authHeader must be an HTTP header name (letters, digits and !#$%&'*+-.^_\`|~), e.g. X-Api-Key ` +
+        "(authHeader as given, credentials masked: Authorization***)",
     ],
     [
-      "ingestToolCalls",
+      "ingestToolCalls with arguments",
       { ingestToolCalls: [{ name: "", arguments: { api_key: ARG_SECRET } }] },
-      "property ingestToolCalls value {[{map[arguments:{map[api_key:{***}]} name:{}]}]} has a problem: ingestToolCalls[].name must be a non-empty tool name",
+      `${onResource}ingestToolCalls[].name must be a non-empty tool name ` +
+        '(ingestToolCalls as given, credentials masked: [{"name":"","arguments":{"api_key":"***"}}])',
     ],
-  ])("a refused %s (%j) is shown masked", async (property, patch, line) => {
+    // A secret keeps its property: the program registered it as a secret, printed as [secret].
+    [
+      "token too short",
+      { token: TOKEN.slice(0, 3) },
+      `${TYPE} resource 'crm': property token value {[secret]} has a problem: token must be at least`,
+    ],
+    [
+      "token with authKind none",
+      { authKind: "none", token: TOKEN },
+      `${TYPE} resource 'crm': property token value {[secret]} has a problem: token must be omitted`,
+    ],
+    // Nothing to hide: the engine prints the value beside the property, as before.
+    [
+      "plain-http baseUrl with an '@' in its path",
+      { baseUrl: "http://mcp.example.com/a@b/mcp" },
+      `${TYPE} resource 'crm': property baseUrl value {http://mcp.example.com/a@b/mcp} has a problem: baseUrl uses plain http`,
+    ],
+    [
+      "baseUrl with a trailing slash",
+      { baseUrl: "https://mcp.example.com/mcp/" },
+      `${TYPE} resource 'crm': property baseUrl value {https://mcp.example.com/mcp/} has a problem: baseUrl must not end with a slash`,
+    ],
+    [
+      "ingestToolCalls without arguments",
+      { ingestToolCalls: [{ name: "" }] },
+      `${TYPE} resource 'crm': property ingestToolCalls value {[{map[name:{}]}]} has a problem: ingestToolCalls[].name`,
+    ],
+  ])("%s: the engine prints no credential, and what is wrong", async (_case, patch, line) => {
     const { failures, lines } = await check(patch);
-    expect(failures.map((f) => f.property)).toContain(property);
-    // mutation: checkInputs returns news[name] for a failed property (no shownOnFailure) → every row fails
-    expect(lines.find((l) => l.includes(`property ${property} `))).toContain(line);
+    expect(failures).toHaveLength(1);
+    // mutation: failureOf always returns { property, reason } → the engine prints the program's
+    // value beside the property → the credential rows fail (the password is in the line)
+    expect(lines[0]).toContain(line);
     for (const secret of SECRETS) expect(lines.join("\n")).not.toContain(secret);
   });
 
-  it("keeps the values that pass, exactly as a passing check returns them, beside a masked failure", async () => {
+  it("returns the refused value masked too, and the values that pass exactly as a passing check does", async () => {
     const good = await check({ ingestToolCalls: [{ name: "list", arguments: { since: ARG_SECRET } }] });
     expect(good.failures).toEqual([]);
     const bad = await check({
@@ -162,14 +196,16 @@ describe("check masks what it refuses, in the line the engine prints", () => {
       ingestToolCalls: [{ name: "list", arguments: { since: ARG_SECRET } }],
       appNamespace: "crm",
     });
-    expect(bad.failures.map((f) => f.property)).toEqual(["baseUrl"]);
+    expect(bad.failures.map((f) => f.reason)).toEqual([expect.stringMatching(/^baseUrl must not contain/)]);
+    // mutation: checkInputs returns news[name] for a failed property (no shownOnFailure) → this fails
+    expect(bad.inputs.baseUrl).toBe("https://***:***@mcp.example.com/mcp");
     // mutation: mask every property of a failed check, not only the failed ones → this fails
     expect(bad.inputs.ingestToolCalls).toEqual(good.inputs.ingestToolCalls);
     expect(bad.inputs.token).toBe("tok_MASK_valid_4e2b");
     expect(bad.inputs.appNamespace).toBe("crm");
   });
 
-  it("returns a passing program unchanged: a baseUrl that passes is never masked", async () => {
+  it("returns a passing program unchanged: a baseUrl with an '@' in its path passes and is never masked", async () => {
     const { inputs, failures } = await check({ baseUrl: "https://mcp.example.com/a@b/mcp" });
     expect(failures).toEqual([]);
     expect(inputs.baseUrl).toBe("https://mcp.example.com/a@b/mcp");
