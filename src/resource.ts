@@ -164,7 +164,7 @@ export function plaintextCredentialSettings(runtime: ConfigRuntime): string[] {
 }
 
 /** The warning for `key`, naming the fix; never the value. */
-export function plaintextCredentialWarning(key: string): string {
+function plaintextCredentialWarning(key: string): string {
   return (
     `${key} is set in plaintext in this stack's config, so Pulumi stores it in plaintext in the ` +
     `state of the dynamic provider UserMcpSource runs under. Set it as a secret: ` +

@@ -14,10 +14,7 @@
 /** What a masked part reads as. */
 export const MASK = "***";
 
-/**
- * The whole value hidden, whatever its type: for a secret (`token`), which the engine would show
- * in plaintext on a face that strips secret markers before Check.
- */
+/** The whole value hidden, whatever its type: a secret (`token`) in check's answer, a value of a wrong type. */
 export function maskWhole(_value: unknown): unknown {
   return MASK;
 }

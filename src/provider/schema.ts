@@ -7,8 +7,9 @@
  * secret wrapping and `additionalSecretOutputs` (resource.ts), the README inputs table and the
  * args JSDoc (`npm run docs`, docs.ts; tests fail on drift). README "Adding a field" says how to add one.
  *
- * No message ever contains an input value: a token, or a URL with userinfo, could be there. Nor
- * does the value the engine prints beside a failure: see `maskOnFailure`.
+ * No message ever contains an input value: a token, or a URL with userinfo, could be there. A
+ * refused value that may hold one is reported on the resource, which the engine prints without
+ * the value, and shown masked in the reason (`failureOf`, `maskOnFailure`).
  *
  * Unknown values: during preview a value computed by another resource arrives as the sentinel
  * string {@link UNKNOWN} whatever its declared type, even nested in arrays or objects. Such a
@@ -97,12 +98,14 @@ export interface FieldSpec<S extends z.ZodMiniType = z.ZodMiniType> {
   /** Only steers create: a later change to it is no change. */
   readonly createOnly?: true;
   /**
-   * How the value shows when its check fails (mask.ts): the engine prints it beside the reason, in
-   * every CI log. Set where a refused value may carry a credential: `baseUrl` (userinfo, query,
+   * How a refused value shows (mask.ts), in the failure's reason and in check's answer; a failure
+   * whose value it changes is reported on the resource, so the engine prints no value beside it
+   * (`failureOf`). Set where a refused value may carry a credential: `baseUrl` (userinfo, query,
    * fragment), `authHeader` (a header line pasted as the name), `ingestToolCalls` (argument
-   * values); a `secret` field is hidden whole without one. The others show as they came: ids,
-   * names, enums, numbers, tool names and the namespace are stored and diffed in plaintext when
-   * valid, so a refused one says no more than a valid one would.
+   * values). A `secret` field needs none: both faces send it as a secret, printed `[secret]`, and
+   * check's answer hides it whole. The others show as they came: ids, names, enums, numbers, tool
+   * names and the namespace are stored and diffed in plaintext when valid, so a refused one says
+   * no more than a valid one would.
    */
   readonly maskOnFailure?: (value: unknown) => unknown;
   /** Normalises the value read from the server to the program's shape. */
@@ -543,8 +546,9 @@ export function stripUndefined<T>(value: T): T {
  * Validates and normalises program inputs offline. Keys outside the table (such as `__provider`,
  * or the output-only keys the resource seeds) are dropped; the host re-adds `__provider`. A
  * property holding an unknown anywhere skips its rule and is passed through unchanged. Returns at
- * most one failure per property, the first zod reports. On failure the inputs come back as they
- * came, except each failed property, which comes back through its field's mask (`shownOnFailure`).
+ * most one failure per property, the first zod reports; one whose value may hold a credential is
+ * reported on the resource (`failureOf`). On failure the inputs come back as they came, except
+ * each failed property, which comes back through its field's mask (`shownOnFailure`).
  *
  * A property that is `null` at the top level counts as absent: the SDK serializes a secret Output
  * that resolved to `undefined` (the resource wraps every `token` in `pulumi.secret`) as a secret
