@@ -205,6 +205,13 @@ describe("check never hands the engine a credential to print", () => {
     expect(bad.inputs.appNamespace).toBe("crm");
   });
 
+  it("returns a refused token hidden whole (the engine prints the program's [secret], not this)", async () => {
+    const { inputs, failures } = await check({ token: TOKEN.slice(0, 3) });
+    expect(failures.map((f) => f.property)).toEqual(["token"]);
+    // mutation: shownOnFailure without the secret default (maskWhole) → the token comes back → this fails
+    expect(inputs.token).toBe("***");
+  });
+
   it("returns a passing program unchanged: a baseUrl with an '@' in its path passes and is never masked", async () => {
     const { inputs, failures } = await check({ baseUrl: "https://mcp.example.com/a@b/mcp" });
     expect(failures).toEqual([]);
