@@ -12,6 +12,8 @@ import { providerShim } from "./provider/shim";
 // Plain data generated from the field table, not the table itself: that one holds the zod rules,
 // and a program that loaded zod would pay ~60 ms for a validator it never runs (issue 18).
 import { FIELD_NAMES, SECRET_FIELDS } from "./field-names";
+// The setting names only: config.ts loads no zod and no undici.
+import { SETTINGS } from "./provider/config";
 
 /** How Copass authenticates to the MCP server. */
 export type UserMcpAuthKind = AuthKind;
@@ -131,6 +133,56 @@ const OUTPUT_ONLY_KEYS = [
   "tenantId",
 ];
 
+/**
+ * The credentials among the provider settings. Pulumi records the whole stack config in plaintext,
+ * a `--secret` value excepted, in the state of the default provider of every dynamic resource
+ * (`pulumi:providers:pulumi-nodejs`; pulumi/pulumi pkg/resource/deploy/target.go
+ * `GetPackageConfig`: "For dynamic providers, we always pass the full configuration"), and only
+ * the program can tell: the provider receives the values with their secret marks stripped.
+ */
+const CREDENTIAL_SETTINGS = [SETTINGS.apiKey.config, SETTINGS.encryptionToken.config];
+
+/** How a program asks Pulumi's runtime about its config (`pulumi.runtime`, or a test's stand-in). */
+export interface ConfigRuntime {
+  getConfig(key: string): string | undefined;
+  /** Pulumi's (internal) `runtime.isConfigSecret`, absent from its types; may be missing in a future release. */
+  isConfigSecret?: (key: string) => boolean;
+}
+
+/**
+ * The credential settings set in plaintext in this run's stack config. Empty when Pulumi's runtime
+ * cannot tell secret from plain (no `isConfigSecret`): a warning that might be wrong is noise.
+ * An empty value is "not set" (config.ts), so nothing to protect.
+ */
+export function plaintextCredentialSettings(runtime: ConfigRuntime): string[] {
+  const isSecret = runtime.isConfigSecret;
+  if (typeof isSecret !== "function") return [];
+  return CREDENTIAL_SETTINGS.filter((key) => {
+    const value = runtime.getConfig(key);
+    return value !== undefined && value !== "" && !isSecret(key);
+  });
+}
+
+/** The warning for `key`, naming the fix; never the value. */
+function plaintextCredentialWarning(key: string): string {
+  return (
+    `${key} is set in plaintext in this stack's config, so Pulumi stores it in plaintext in the ` +
+    `state of the dynamic provider UserMcpSource runs under. Set it as a secret: ` +
+    `pulumi config set --secret ${key} <value> (and rotate it: earlier state snapshots keep the old value).`
+  );
+}
+
+let plaintextChecked = false;
+
+/** Warns once per program run (the first UserMcpSource) for each credential set in plaintext. */
+function warnPlaintextCredentials(): void {
+  if (plaintextChecked) return;
+  plaintextChecked = true;
+  const runtime = pulumi.runtime as unknown as ConfigRuntime;
+  for (const key of plaintextCredentialSettings(runtime))
+    void pulumi.log.warn(plaintextCredentialWarning(key));
+}
+
 export class UserMcpSource extends pulumi.dynamic.Resource {
   // `declare`, not `public readonly x!`: with class fields defined after super() (ES2022), a
   // field initialiser would overwrite the outputs the SDK just created.
@@ -170,6 +222,7 @@ export class UserMcpSource extends pulumi.dynamic.Resource {
   declare readonly tenantId: pulumi.Output<string | null>;
 
   constructor(name: string, args: UserMcpSourceArgs, opts?: pulumi.CustomResourceOptions) {
+    warnPlaintextCredentials();
     // A fresh object on every call: the base constructor adds `__provider` to it. Every input of
     // the field table, secret ones wrapped (so they are encrypted even when passed as plain strings).
     const props: Record<string, unknown> = {};

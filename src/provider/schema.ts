@@ -7,13 +7,16 @@
  * secret wrapping and `additionalSecretOutputs` (resource.ts), the README inputs table and the
  * args JSDoc (`npm run docs`, docs.ts; tests fail on drift). README "Adding a field" says how to add one.
  *
- * No message ever contains an input value: a token, or a URL with userinfo, could be there.
+ * No message ever contains an input value: a token, or a URL with userinfo, could be there. A
+ * refused value that may hold one is reported on the resource, which the engine prints without
+ * the value, and shown masked in the reason (`failureOf`, `maskOnFailure`).
  *
  * Unknown values: during preview a value computed by another resource arrives as the sentinel
  * string {@link UNKNOWN} whatever its declared type, even nested in arrays or objects. Such a
  * property skips validation (and the cross-field rules that read it) and passes through as-is.
  */
 // zod/mini, not classic zod: every provider start builds this table (src/zod-mini.ts says why).
+import { isDeepStrictEqual } from "node:util";
 import * as z from "../zod-mini";
 // Types only: the client's wire schemas (client/types.ts) are not built in the provider's load.
 import type { IngestToolCall, PatchUserMcpRequest, RegisterUserMcpRequest } from "../client/types";
@@ -21,6 +24,7 @@ import { AUTH_KINDS } from "../client/vocabulary";
 import { urlProblem } from "../client/url";
 import { MIN_REDACTABLE_LENGTH } from "../redact";
 import { RESERVED_HEADER_MESSAGE, isReservedHeaderName } from "./header-name";
+import { maskHeaderName, maskToolCalls, maskUrl, maskWhole } from "./mask";
 
 /** The engine's placeholder for a value not known until apply (pulumi `runtime.unknownValue`). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -93,6 +97,17 @@ export interface FieldSpec<S extends z.ZodMiniType = z.ZodMiniType> {
   readonly onRemove?: OnRemove;
   /** Only steers create: a later change to it is no change. */
   readonly createOnly?: true;
+  /**
+   * How a refused value shows (mask.ts), in the failure's reason and in check's answer; a failure
+   * whose value it changes is reported on the resource, so the engine prints no value beside it
+   * (`failureOf`). Set where a refused value may carry a credential: `baseUrl` (userinfo, query,
+   * fragment), `authHeader` (a header line pasted as the name), `ingestToolCalls` (argument
+   * values). A `secret` field needs none: both faces send it as a secret, printed `[secret]`, and
+   * check's answer hides it whole. The others show as they came: ids, names, enums, numbers, tool
+   * names and the namespace are stored and diffed in plaintext when valid, so a refused one says
+   * no more than a valid one would.
+   */
+  readonly maskOnFailure?: (value: unknown) => unknown;
   /** Normalises the value read from the server to the program's shape. */
   readonly fromWire?: (served: never) => unknown;
   /** Required in the program (no default, not optional). */
@@ -181,6 +196,7 @@ export const FIELDS = {
     rule: "absolute https URL, no trailing slash, no userinfo, no query; `http` only for loopback hosts",
     defaultDoc: "required",
     description: "URL of the MCP server (its full MCP endpoint).",
+    maskOnFailure: maskUrl,
     schema: z
       .string({
         error: typeError(
@@ -247,6 +263,7 @@ export const FIELDS = {
     rule: "HTTP header-name syntax, not a header the HTTP client or the MCP transport sets (`Host`, `Content-Length`, `Transfer-Encoding`, `Cookie`, `Proxy-*`, …); required iff `authKind` is `header_token`",
     defaultDoc: "—",
     description: "Header that carries the token when `authKind` is `header_token`.",
+    maskOnFailure: maskHeaderName,
     schema: z.string({ error: "authHeader must be a string: an HTTP header name such as X-Api-Key" }).check(
       z.regex(HEADER_NAME, {
         error: "authHeader must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~), e.g. X-Api-Key",
@@ -313,6 +330,7 @@ export const FIELDS = {
     rule: "`{ name, arguments? }[]`",
     defaultDoc: "`[]`",
     description: "Tool calls Copass runs on every pull(); `[]` means live tools only.",
+    maskOnFailure: maskToolCalls,
     schema: z.array(ingestToolCallSchema, {
       error: 'ingestToolCalls must be a list of { name, arguments? }, e.g. [{ name: "list_docs" }]',
     }),
@@ -528,7 +546,9 @@ export function stripUndefined<T>(value: T): T {
  * Validates and normalises program inputs offline. Keys outside the table (such as `__provider`,
  * or the output-only keys the resource seeds) are dropped; the host re-adds `__provider`. A
  * property holding an unknown anywhere skips its rule and is passed through unchanged. Returns at
- * most one failure per property, the first zod reports.
+ * most one failure per property, the first zod reports; one whose value may hold a credential is
+ * reported on the resource (`failureOf`). On failure the inputs come back as they came, except
+ * each failed property, which comes back through its field's mask (`shownOnFailure`).
  *
  * A property that is `null` at the top level counts as absent: the SDK serializes a secret Output
  * that resolved to `undefined` (the resource wraps every `token` in `pulumi.secret`) as a secret
@@ -551,11 +571,49 @@ export function checkInputs(raw: Record<string, unknown>): CheckOutcome {
     const property = String(issue.path[0] ?? "");
     if (seen.has(property)) continue;
     seen.add(property);
-    failures.push({ property, reason: issue.message });
+    failures.push(failureOf(property, issue.message, news[property]));
   }
   const passthrough: Record<string, unknown> = {};
-  for (const name of FIELD_NAMES) if (news[name] !== undefined) passthrough[name] = news[name];
+  for (const name of FIELD_NAMES) {
+    if (news[name] === undefined) continue;
+    passthrough[name] = seen.has(name) ? shownOnFailure(name, news[name]) : news[name];
+  }
   return { ok: false, inputs: passthrough, failures };
+}
+
+/**
+ * A failure as the engine will print it. The engine prints a failure on a property beside the
+ * value the program gave it (`property baseUrl value {…} has a problem: …`): the Pulumi CLI 3.274.1
+ * prints the goal's inputs and only then takes check's (pkg/resource/deploy/step_generator.go,
+ * `issueCheckErrors` before `new.Inputs = inputs`), so no value check returns can hide a
+ * credential there. A failure whose value its field's mask changes is therefore reported on the
+ * resource (property ""), which the engine prints without a value; the reason still names the
+ * property and shows the value masked, so the user sees what is wrong. A secret field keeps its
+ * property: both faces send it as a secret, which the engine prints as `[secret]`.
+ */
+function failureOf(property: string, reason: string, value: unknown): CheckFailure {
+  const mask = isFieldName(property) ? specOf(property).maskOnFailure : undefined;
+  if (mask === undefined || value === undefined || containsUnknown(value)) return { property, reason };
+  const masked = mask(value);
+  if (isDeepStrictEqual(masked, value)) return { property, reason };
+  const shown = typeof masked === "string" ? masked : JSON.stringify(masked);
+  return { property: "", reason: `${reason} (${property} as given, credentials masked: ${shown})` };
+}
+
+function isFieldName(name: string): name is FieldName {
+  return (FIELD_NAMES as string[]).includes(name);
+}
+
+/**
+ * A failed property's value as `check` returns it: masked when the field may hold a credential
+ * (`maskOnFailure`; a secret field whole). The engine does not print it (see `failureOf`); masked
+ * all the same, so no copy of the refused credential leaves check. A value holding an unknown is
+ * kept: nothing in it is known.
+ */
+function shownOnFailure(name: FieldName, value: unknown): unknown {
+  const spec = specOf(name);
+  const mask = spec.maskOnFailure ?? (spec.secret ? maskWhole : undefined);
+  return mask === undefined || containsUnknown(value) ? value : mask(value);
 }
 
 /** The API fields of `inputs` that have a wire name (not sandboxId: it is a path segment). */

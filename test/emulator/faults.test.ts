@@ -2,7 +2,7 @@
  * Fault injection: pure matching first (no sockets), then each verb over real HTTP, then the admin
  * endpoints that let another process (the CLI's users) inject the same rules.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { sourceRevokedAnswer, type Emulator, type FaultRule } from "../../packages/emulator/src";
 import { checkFaultRule, FaultSet, matches } from "../../packages/emulator/src/faults";
 import {
@@ -133,8 +133,17 @@ describe("faults over HTTP", () => {
   });
 
   it("settled() waits for a request the client gave up on, which is still handled and logged", async () => {
-    emulator.faults.inject({ operation: "list", action: { kind: "delay", ms: 200 } });
-    const aborted = call(emulator, "GET", base(), { signal: AbortSignal.timeout(20) }).catch(() => "aborted");
+    // The client gives up once the emulator holds the request (it took the delay rule), not after
+    // a wall-clock guess: a fixed 20 ms abort could fire before the request arrived on a loaded
+    // machine (issue 22), and then nothing was left for settled() to wait for.
+    const faults = emulator.faults;
+    expect(faults).toBeInstanceOf(FaultSet);
+    emulator.faults.inject({ operation: "list", action: { kind: "delay", ms: 2_000 } });
+    const controller = new AbortController();
+    const aborted = call(emulator, "GET", base(), { signal: controller.signal }).catch(() => "aborted");
+    // Polled every ms; the bound is only there to fail with a message rather than at the test's timeout.
+    await vi.waitUntil(() => (faults as FaultSet).pending() === 0, { timeout: 20_000, interval: 1 });
+    controller.abort();
     expect(await aborted).toBe("aborted");
     // Mutation: resolve settled() at once → the log is still empty here.
     await emulator.settled();

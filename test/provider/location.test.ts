@@ -369,6 +369,74 @@ describe("a 404 the listing contradicts", () => {
   });
 });
 
+describe("a 404 the listing cannot confirm (issue 22)", () => {
+  const notFound = {
+    kind: "status",
+    status: 404,
+    body: { error: "not_found", detail: "source not found" },
+  } as const;
+  // 503 (retried) until the client's retries are spent (4 attempts), or 404 for the sandbox itself.
+  const listingFails = [
+    ["answers 503 until the retries are spent", { kind: "status", status: 503 }, "COPASS_SERVER", 4],
+    ["answers 404 for the sandbox", notFound, "COPASS_SANDBOX_NOT_VISIBLE", 1],
+  ] as const;
+
+  /** The listing fails `times` times, every time: a listing that then succeeded would prove something. */
+  function failListing(action: (typeof listingFails)[number][1]): void {
+    copass.faults.inject({ operation: "list", action, times: Infinity });
+  }
+
+  it.each(listingFails)(
+    'read whose GET answers 404 and whose listing %s throws, never returns id ""',
+    async (_case, action, code, lists) => {
+      const { id, outs } = await created();
+      const before = await rowOf(id);
+      clearLogs();
+      copass.faults.inject({ operation: "get", action: notFound });
+      failListing(action);
+      // mutation: confirmGone's catch returns instead of throwing (the listing error swallowed) →
+      // read resolves with { id: "" } and the engine drops the source from state → this fails.
+      const error = await rejection(provider.read(id, outs));
+      expect(error.code).toBe(code);
+      expect(error.message).toContain(`Copass read of source ${id} in sandbox ${sandbox} failed`);
+      expect(ops(copass)).toEqual(["get", ...Array<string>(lists).fill("list")]);
+      copass.faults.reset();
+      await expectUntouched(id, before);
+    },
+  );
+
+  it.each(listingFails)(
+    "delete whose revoke answers 404 and whose listing %s throws, not done",
+    async (_case, action, code, lists) => {
+      const { id, outs } = await created();
+      copass.faults.inject({ operation: "revoke", action: notFound });
+      failListing(action);
+      // mutation: confirmGone's catch returns instead of throwing → destroy "succeeds" while the
+      // source stays active, token and all → this fails.
+      const error = await rejection(provider.delete(id, outs));
+      expect(error.code).toBe(code);
+      expect(error.message).toContain(`Copass delete (revoke) of source ${id} in sandbox ${sandbox} failed`);
+      expect(ops(copass)).toEqual(["revoke", ...Array<string>(lists).fill("list")]);
+      copass.faults.reset();
+      expect((await rowOf(id)).status).toBe("active");
+    },
+  );
+
+  it.each(listingFails)(
+    "deletionPolicy delete: a DELETE answered 404 whose listing %s throws, not done",
+    async (_case, action, code, lists) => {
+      const { id, outs } = await created({ deletionPolicy: "delete" });
+      copass.faults.inject({ operation: "delete", action: notFound });
+      failListing(action);
+      const error = await rejection(provider.delete(id, outs));
+      expect(error.code).toBe(code);
+      expect(ops(copass)).toEqual(["revoke", "delete", ...Array<string>(lists).fill("list")]);
+      copass.faults.reset();
+      expect((await rowOf(id)).status).toBe("disconnected");
+    },
+  );
+});
+
 describe("a deliberate move (COPASS_API_URL_MOVED_FROM)", () => {
   it("the same Copass behind another URL: refused without it; with it, read finds the source and records the new endpoint", async () => {
     const { id, outs } = await created();

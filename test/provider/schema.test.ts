@@ -79,8 +79,15 @@ describe("check: defaults", () => {
   });
 });
 
-// Each row: one bad input → exactly one failure, on `property`, whose reason names the property.
-const bad: [string, Record<string, unknown>, string][] = [
+/**
+ * A failure whose value may hold a credential is reported on the resource (property ""), which
+ * the engine prints without the value (schema.ts `failureOf`; test/provider/mask.test.ts).
+ */
+const ON_RESOURCE = true;
+
+// Each row: one bad input → exactly one failure, on `property` (or on the resource, for a value that
+// may hold a credential), whose reason names the property.
+const bad: [string, Record<string, unknown>, string, boolean?][] = [
   ["sandboxId missing", { sandboxId: undefined }, "sandboxId"],
   ["sandboxId empty", { sandboxId: "" }, "sandboxId"],
   ["sandboxId with a slash", { sandboxId: "sb/../x" }, "sandboxId"],
@@ -91,10 +98,10 @@ const bad: [string, Record<string, unknown>, string][] = [
   ["baseUrl missing", { baseUrl: undefined }, "baseUrl"],
   ["baseUrl relative", { baseUrl: "/relative-endpoint" }, "baseUrl"],
   ["baseUrl trailing slash", { baseUrl: "https://mcp.example.com/mcp/" }, "baseUrl"],
-  ["baseUrl with userinfo", { baseUrl: `https://user:${TOKEN}@mcp.example.com/mcp` }, "baseUrl"],
+  ["baseUrl with userinfo", { baseUrl: `https://user:${TOKEN}@mcp.example.com/mcp` }, "baseUrl", ON_RESOURCE],
   ["baseUrl http non-loopback", { baseUrl: "http://mcp.example.com/mcp" }, "baseUrl"],
   ["baseUrl ftp", { baseUrl: "ftp://mcp.example.com/mcp" }, "baseUrl"],
-  ["baseUrl with query", { baseUrl: `https://mcp.example.com/mcp?key=${TOKEN}` }, "baseUrl"],
+  ["baseUrl with query", { baseUrl: `https://mcp.example.com/mcp?key=${TOKEN}` }, "baseUrl", ON_RESOURCE],
   ["authKind missing", { authKind: undefined }, "authKind"],
   ["authKind unknown", { authKind: "basic" }, "authKind"],
   ["token missing for bearer", { token: undefined }, "token"],
@@ -105,7 +112,12 @@ const bad: [string, Record<string, unknown>, string][] = [
   ["token with authKind none", { authKind: "none" }, "token"],
   ["authHeader missing for header_token", { authKind: "header_token" }, "authHeader"],
   ["authHeader with bearer", { authHeader: "X-Api-Key" }, "authHeader"],
-  ["authHeader bad syntax", { authKind: "header_token", authHeader: "X Api: Key" }, "authHeader"],
+  [
+    "authHeader bad syntax",
+    { authKind: "header_token", authHeader: "X Api: Key" },
+    "authHeader",
+    ON_RESOURCE,
+  ],
   ["appNamespace too long", { appNamespace: "a".repeat(65) }, "appNamespace"],
   ["appNamespace bad chars", { appNamespace: "crm.tools" }, "appNamespace"],
   ["allowedTools duplicate", { allowedTools: ["a", "a"] }, "allowedTools"],
@@ -116,6 +128,7 @@ const bad: [string, Record<string, unknown>, string][] = [
     "ingestToolCalls arguments not an object",
     { ingestToolCalls: [{ name: "x", arguments: [1] }] },
     "ingestToolCalls",
+    ON_RESOURCE,
   ],
   ["rateCapPerMinute 0", { rateCapPerMinute: 0 }, "rateCapPerMinute"],
   ["rateCapPerMinute 601", { rateCapPerMinute: 601 }, "rateCapPerMinute"],
@@ -132,11 +145,11 @@ const bad: [string, Record<string, unknown>, string][] = [
 const ENUM_WORDS = new Set(["bearer", "header_token", "none"]);
 
 describe("check: one failure per bad property", () => {
-  it.each(bad)("%s → a failure on %s", (_case, patch, property) => {
+  it.each(bad)("%s → a failure on %s", (_case, patch, property, onResource) => {
     const result = checkInputs({ ...valid, ...patch });
     expect(result.ok).toBe(false);
     expect(result.failures).toHaveLength(1);
-    expect(result.failures[0]!.property).toBe(property);
+    expect(result.failures[0]!.property).toBe(onResource ? "" : property);
     expect(result.failures[0]!.reason).toContain(property);
   });
 
