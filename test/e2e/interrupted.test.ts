@@ -15,6 +15,7 @@ import {
   type Emulator,
   type SampleMcpServer,
 } from "../../packages/emulator/src";
+import { untilRetesting } from "../support/emulator-log";
 import { killGroup, killStrays, startCli, type Cli } from "./cli";
 import { API_KEY, SECRETS, TOKEN, initStack, listSources, ok, FLAT_PULUMI_YAML } from "./fixtures";
 
@@ -48,18 +49,6 @@ async function adoptableCopy(installed: string): Promise<string> {
   return dir;
 }
 
-/** Waits (bounded) until the provider has registered the source and is re-testing its health. */
-async function waitForCreateInFlight(timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ops = emulator.requestLog().map((e) => `${e.operation} ${e.status}`);
-    const registered = ops.indexOf("register 200");
-    if (registered >= 0 && ops.slice(registered + 1).some((op) => op.startsWith("test"))) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no register followed by a health re-test within ${timeoutMs} ms`);
-}
-
 describe.skipIf(skip !== "")(`an interrupted pulumi up${skip ? ` (skipped: ${skip})` : ""}`, () => {
   beforeAll(async () => {
     emulator = await startEmulator({ apiKeys: [API_KEY] });
@@ -85,7 +74,7 @@ describe.skipIf(skip !== "")(`an interrupted pulumi up${skip ? ` (skipped: ${ski
   it("killed while the create waits for health: the source exists at Copass, the stack holds a pending create", async () => {
     await mcp.stop();
     const up = cli.start(["up", "--yes"]);
-    await waitForCreateInFlight(180_000);
+    await untilRetesting(emulator, 180_000);
     killGroup(up.pgid);
     const killed = await up.done;
     expect(killed.code).toBeNull(); // ended by the signal

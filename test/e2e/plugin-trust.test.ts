@@ -21,6 +21,7 @@ import {
   type SampleMcpServer,
 } from "../../packages/emulator/src";
 import { removeTemp } from "../support/pulumi-host";
+import { untilRetesting } from "../support/emulator-log";
 import { outOfBand } from "../support/out-of-band";
 import { killStrays, startCli, type Cli } from "./cli";
 import { API_KEY, TOKEN, findSource, listSources, ok } from "./fixtures";
@@ -94,18 +95,6 @@ async function expectNowhere(secrets: string[]): Promise<void> {
   }
 }
 
-/** Resolves once the emulator has registered a source and seen a health re-test (bounded wait). */
-async function untilRetesting(timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ops = emulator.requestLog().map((e) => `${e.operation} ${e.status}`);
-    const registered = ops.indexOf("register 200");
-    if (registered >= 0 && ops.slice(registered + 1).some((op) => op.startsWith("test"))) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no register followed by a health re-test within ${timeoutMs} ms`);
-}
-
 describe.skipIf(skip !== "")(
   `the copass plugin's trust through the real Pulumi CLI${skip ? ` (skipped: ${skip})` : ""}`,
   () => {
@@ -143,7 +132,7 @@ describe.skipIf(skip !== "")(
       await mcp.stop();
       emulator.clearRequestLog();
       const up = cli.start(["up", "--yes"]);
-      await untilRetesting(120_000);
+      await untilRetesting(emulator, 120_000);
       const interrupted = Date.now();
       // SIGINT to the CLI alone: the engine starts its plugins in their own process groups, so a
       // terminal's Ctrl-C reaches the CLI, which calls each provider's Cancel.

@@ -16,6 +16,7 @@ import {
   type SampleMcpServer,
 } from "../../packages/emulator/src";
 import { HostError, secret, startHost, type Host, type Props } from "../support/pulumi-host";
+import { untilRetesting } from "../support/emulator-log";
 import { outOfBand } from "../support/out-of-band";
 import { SECRET_SIG, SIG_KEY } from "../../src/plugin/secrets";
 
@@ -188,7 +189,7 @@ describe("Cancel", () => {
       ).inputs;
       emulator.clearRequestLog();
       const creating = cancelled.create(inputs).catch((e: unknown) => e);
-      await untilRetesting();
+      await untilRetesting(emulator, 20_000);
       const interrupted = Date.now();
       await cancelled.cancel();
       const error = await creating;
@@ -225,15 +226,3 @@ describe("Cancel", () => {
     }
   });
 });
-
-/** Resolves once the emulator has registered a source and seen a health re-test (bounded wait). */
-async function untilRetesting(): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const ops = emulator.requestLog().map((e) => `${e.operation} ${e.status}`);
-    const registered = ops.indexOf("register 200");
-    if (registered >= 0 && ops.slice(registered + 1).some((op) => op.startsWith("test"))) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("the create never reached its health re-test");
-}
