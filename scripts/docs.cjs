@@ -1,5 +1,5 @@
-// Writes the files generated from the field table (src/provider/schema.ts, built): the README
-// inputs table, the JSDoc of every `UserMcpSourceArgs` member in src/resource.ts, and
+// Writes the files generated from the field table (src/provider/schema.ts, built): the inputs
+// table of docs/usage.md, the JSDoc of every `UserMcpSourceArgs` member in src/resource.ts, and
 // src/field-names.ts (the names the program side reads without loading zod).
 // Usage: npm run docs. test/readme.test.ts, test/resource-args.test.ts and
 // test/field-names.test.ts fail when one drifts.
@@ -41,14 +41,14 @@ if (require.main === module) {
   const { argDoc, fieldNamesModule, inputsMarkdownTable } = require("../dist/provider/docs");
   const root = path.join(__dirname, "..");
 
-  const readmePath = path.join(root, "README.md");
+  const usagePath = path.join(root, "docs", "usage.md");
   const START = "<!-- inputs:start -->";
   const END = "<!-- inputs:end -->";
-  const readme = fs.readFileSync(readmePath, "utf8");
-  const [before, rest] = readme.split(START);
+  const usage = fs.readFileSync(usagePath, "utf8");
+  const [before, rest] = usage.split(START);
   const after = rest.split(END)[1];
-  fs.writeFileSync(readmePath, `${before}${START}\n${inputsMarkdownTable()}\n${END}${after}`);
-  console.log("README.md inputs table updated");
+  fs.writeFileSync(usagePath, `${before}${START}\n${inputsMarkdownTable()}\n${END}${after}`);
+  console.log("docs/usage.md inputs table updated");
 
   const resourcePath = path.join(root, "src", "resource.ts");
   fs.writeFileSync(resourcePath, withArgsDocs(fs.readFileSync(resourcePath, "utf8"), argDoc));

@@ -1,7 +1,7 @@
 /**
  * What the package claims to run on is what `npm run test:matrix` tests (issue 8): the floors of
- * `engines.node` and of the `@pulumi/pulumi` peer range are the matrix's first row, and the README
- * shows every row.
+ * `engines.node` and of the `@pulumi/pulumi` peer range are the matrix's first row, and
+ * docs/compatibility.md shows every row.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -17,7 +17,7 @@ const rows = (
     rows: { id: string; node: string; sdk: string }[];
   }
 ).rows;
-const readme = readFileSync(path.join(root, "README.md"), "utf8");
+const page = readFileSync(path.join(root, "docs", "compatibility.md"), "utf8");
 
 describe("the compatibility matrix", () => {
   it("starts at the floor of engines.node with the floor of the peer range", () => {
@@ -31,11 +31,11 @@ describe("the compatibility matrix", () => {
     for (const r of rows) expect([rows[0]!.sdk, "latest"]).toContain(r.sdk);
   });
 
-  it("is shown in the README, one table row per matrix row", () => {
+  it("is shown in docs/compatibility.md, one table row per matrix row", () => {
     for (const r of rows) {
       const node = r.node.includes(".") ? r.node : `${r.node}.x, newest`;
       const sdk = r.sdk === "latest" ? "latest 3.x" : r.sdk;
-      expect(readme).toContain(`| ${node} | ${sdk} |`);
+      expect(page).toContain(`| ${node} | ${sdk} |`);
     }
   });
 });

@@ -3,22 +3,25 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { inputsMarkdownTable } from "../src/provider/docs";
 
-const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+const docs = (file: string) => readFileSync(path.join(__dirname, "..", file), "utf8");
+const readme = docs("README.md");
 
-describe("README", () => {
+describe("docs/usage.md", () => {
   it("has the inputs table generated from the field table (run `npm run docs` when this fails)", () => {
-    const between = readme.split("<!-- inputs:start -->")[1]?.split("<!-- inputs:end -->")[0];
+    const between = docs("docs/usage.md").split("<!-- inputs:start -->")[1]?.split("<!-- inputs:end -->")[0];
     expect(between?.trim()).toBe(inputsMarkdownTable().trim());
   });
+});
 
+describe("README", () => {
   it("names the two commands a newcomer runs: the demo and the tests", () => {
     expect(readme).toContain("npm ci && npm run demo");
     expect(readme).toContain("npm ci && npm test");
   });
 });
 
-describe("README: Adding a field", () => {
-  const section = readme.split("### Adding a field")[1] ?? "";
+describe("docs/development.md: Adding a field", () => {
+  const section = docs("docs/development.md").split("### Adding a field")[1] ?? "";
   const root = path.join(__dirname, "..");
 
   it("names files and symbols that exist", () => {

@@ -327,9 +327,9 @@ describe("helpers", () => {
   });
 });
 
-describe("README: Drift in GitOps", () => {
-  const readme = readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
-  const section = readme.split("## Drift in GitOps")[1]?.split("\n## ")[0] ?? "";
+describe("docs/drift.md: Drift in GitOps", () => {
+  const page = readFileSync(path.join(__dirname, "..", "..", "docs", "drift.md"), "utf8");
+  const section = page.split("## Drift in GitOps")[1]?.split("\n## ")[0] ?? "";
 
   it("lists exactly the exit codes drift uses, as its --help does", () => {
     const listed = [...section.matchAll(/^\| (\d+) \| /gm)].map((m) => Number(m[1]));

@@ -406,9 +406,9 @@ describe("renderJson", () => {
   });
 });
 
-describe("the README's example", () => {
+describe("the example of docs/adoption.md", () => {
   it("is what the command writes for the sandbox it describes", () => {
-    const readme = readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+    const page = readFileSync(path.join(__dirname, "../../docs/adoption.md"), "utf8");
     const sandbox = "sb_123";
     const at = (id: string, config: Record<string, unknown>, name: string, status = "active") =>
       row(id, config, { name, status, sandbox_id: sandbox });
@@ -431,8 +431,8 @@ describe("the README's example", () => {
       ),
       at("ds_01JC2Z9F4M", { app_namespace: "legacy" }, "Legacy CRM", "disconnected"),
     ]);
-    expect(readme).toContain("```ts\n" + renderProgram(plan) + "```");
-    expect(readme).toContain(
+    expect(page).toContain("```ts\n" + renderProgram(plan) + "```");
+    expect(page).toContain(
       "```text\n" + [...renderNotes(plan), "wrote 2 sources to index.ts"].join("\n") + "\n```",
     );
   });

@@ -1,5 +1,5 @@
 /**
- * The README's out-of-band calls (section "The local Copass emulator", between the
+ * The out-of-band calls of docs/emulator.md ("The local Copass emulator", between the
  * `emulator-curl` markers) run as written, with bash, curl and jq, against a started emulator, so
  * the paths a newcomer copies cannot rot (issue 25 §2).
  */
@@ -11,14 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator } from "../../packages/emulator/src";
 import { API_KEY, call, startTestEmulator } from "./helpers";
 
-const readme = readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+const page = readFileSync(path.join(__dirname, "../../docs/emulator.md"), "utf8");
 
 /** The shell block between the markers, without its fence. */
 function curlBlock(): string {
   const between =
-    readme.split("<!-- emulator-curl:start -->")[1]?.split("<!-- emulator-curl:end -->")[0] ?? "";
+    page.split("<!-- emulator-curl:start -->")[1]?.split("<!-- emulator-curl:end -->")[0] ?? "";
   const block = /```sh\n([\s\S]*?)```/.exec(between)?.[1];
-  if (!block) throw new Error("README: no ```sh block between the emulator-curl markers");
+  if (!block) throw new Error("docs/emulator.md: no ```sh block between the emulator-curl markers");
   return block;
 }
 
@@ -30,7 +30,7 @@ afterAll(async () => {
   await emulator?.close();
 });
 
-describe("README: the emulator's out-of-band curl lines", () => {
+describe("docs/emulator.md: the emulator's out-of-band curl lines", () => {
   it("register, rename, list and revoke a source, in that order, as the comments say", async () => {
     const { stdout } = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", curlBlock()], {
       env: { PATH: process.env.PATH, COPASS_API_URL: emulator.url, COPASS_API_KEY: API_KEY },

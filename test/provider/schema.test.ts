@@ -257,7 +257,7 @@ describe("the field table", () => {
     ]);
   });
 
-  it("renders the README inputs table, one row per field", () => {
+  it("renders the inputs table of docs/usage.md, one row per field", () => {
     const table = inputsMarkdownTable();
     const lines = table.split("\n");
     expect(lines).toHaveLength(2 + FIELD_NAMES.length);
