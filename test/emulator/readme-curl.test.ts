@@ -15,8 +15,7 @@ const page = readFileSync(path.join(__dirname, "../../docs/emulator.md"), "utf8"
 
 /** The shell block between the markers, without its fence. */
 function curlBlock(): string {
-  const between =
-    page.split("<!-- emulator-curl:start -->")[1]?.split("<!-- emulator-curl:end -->")[0] ?? "";
+  const between = page.split("<!-- emulator-curl:start -->")[1]?.split("<!-- emulator-curl:end -->")[0] ?? "";
   const block = /```sh\n([\s\S]*?)```/.exec(between)?.[1];
   if (!block) throw new Error("docs/emulator.md: no ```sh block between the emulator-curl markers");
   return block;
