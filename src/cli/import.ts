@@ -239,7 +239,7 @@ export function renderJson(plan: ImportPlan): string {
 
 /**
  * The file `pulumi import --file` takes: every imported source as a `copass:index:UserMcpSource`
- * of the provider plugin (README "Use it from Python, Go or YAML"), named as in the program and
+ * of the provider plugin (docs/other-languages.md), named as in the program and
  * identified as the plugin identifies it. Pulumi then writes the program in the project's language.
  */
 export function renderPulumiImport(plan: ImportPlan): string {

@@ -55,7 +55,7 @@ Options:
   --format <f>     typescript (default): the program above
                    json: the sources as UserMcpSource args (no tokens) as JSON
                    pulumi-import: the file \`pulumi import --file\` takes, for a project in any
-                   language using the copass provider plugin (README "Use it from Python, Go or YAML")
+                   language using the copass provider plugin (docs/other-languages.md)
   --json           Same as --format json
   --help           Show this help
 

@@ -2,7 +2,7 @@
 /**
  * `pulumi-resource-copass`: the `copass` resource-provider plugin, which Pulumi starts for a YAML,
  * Python, Go (or any) program that uses `copass:index:UserMcpSource`. The engine finds it on PATH
- * (README "Use it from Python, Go or YAML"), runs it with its own address as the argument, and
+ * (docs/other-languages.md), runs it with its own address as the argument, and
  * reads the port this process serves on from its first line of stdout.
  *
  * This is the npm-installed plugin: gRPC from the `@pulumi/pulumi` peer, version and schema from

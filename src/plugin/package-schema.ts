@@ -175,7 +175,7 @@ const SETTING_DOCS: Record<SettingName, string> = {
   encryptionToken: "Copass encryption token (a secret), when the sandbox needs one.",
   requestTimeoutSeconds: "Timeout of one API request, in seconds (above 0, at most 3600). Default: 30.",
   apiUrlMovedFrom:
-    "The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (README: Moving a stack).",
+    "The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (docs/trust.md: Moving a stack).",
 };
 
 function settingProperty(name: SettingName): PropertySpec {

@@ -52,7 +52,7 @@ export class LocationError extends Error {
 }
 
 const MOVE_SETTING = SETTINGS.apiUrlMovedFrom.env;
-const MOVE_DOCS = 'README "Moving a stack to another Copass endpoint"';
+const MOVE_DOCS = 'docs/trust.md "Moving a stack to another Copass endpoint"';
 
 /**
  * `scheme://host[:port][/base path]`: scheme and host lowercased, the default port dropped, no

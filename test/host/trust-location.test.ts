@@ -241,7 +241,7 @@ describe("a listing that cannot answer", () => {
   });
 });
 
-describe("a deliberate move (README: Moving a stack to another Copass endpoint)", () => {
+describe("a deliberate move (docs/trust.md: Moving a stack to another Copass endpoint)", () => {
   it("the same Copass behind a proxy: refresh with the move setting records the new endpoint, then destroy works there", async () => {
     const { sb, state } = await stack();
     const proxy = await startTcpProxy(copass.port);

@@ -43,7 +43,7 @@ type providerArgs struct {
 	ApiKey *string `pulumi:"apiKey"`
 	// Copass API URL. Default: https://api.copass.id. Falls back to the environment variable COPASS_API_URL, read when the plugin calls Copass (never stored).
 	ApiUrl *string `pulumi:"apiUrl"`
-	// The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (README: Moving a stack). Falls back to the environment variable COPASS_API_URL_MOVED_FROM, read when the plugin calls Copass (never stored).
+	// The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (docs/trust.md: Moving a stack). Falls back to the environment variable COPASS_API_URL_MOVED_FROM, read when the plugin calls Copass (never stored).
 	ApiUrlMovedFrom *string `pulumi:"apiUrlMovedFrom"`
 	// Copass encryption token (a secret), when the sandbox needs one. Falls back to the environment variable COPASS_ENCRYPTION_TOKEN, read when the plugin calls Copass (never stored).
 	EncryptionToken *string `pulumi:"encryptionToken"`
@@ -57,7 +57,7 @@ type ProviderArgs struct {
 	ApiKey pulumi.StringPtrInput
 	// Copass API URL. Default: https://api.copass.id. Falls back to the environment variable COPASS_API_URL, read when the plugin calls Copass (never stored).
 	ApiUrl pulumi.StringPtrInput
-	// The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (README: Moving a stack). Falls back to the environment variable COPASS_API_URL_MOVED_FROM, read when the plugin calls Copass (never stored).
+	// The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (docs/trust.md: Moving a stack). Falls back to the environment variable COPASS_API_URL_MOVED_FROM, read when the plugin calls Copass (never stored).
 	ApiUrlMovedFrom pulumi.StringPtrInput
 	// Copass encryption token (a secret), when the sandbox needs one. Falls back to the environment variable COPASS_ENCRYPTION_TOKEN, read when the plugin calls Copass (never stored).
 	EncryptionToken pulumi.StringPtrInput

@@ -29,7 +29,7 @@ class ProviderArgs:
 
         :param pulumi.Input[_builtins.str] api_key: Copass API key (a secret): `pulumi config set --secret copass:apiKey <key>`. Falls back to the environment variable COPASS_API_KEY, read when the plugin calls Copass (never stored).
         :param pulumi.Input[_builtins.str] api_url: Copass API URL. Default: https://api.copass.id. Falls back to the environment variable COPASS_API_URL, read when the plugin calls Copass (never stored).
-        :param pulumi.Input[_builtins.str] api_url_moved_from: The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (README: Moving a stack). Falls back to the environment variable COPASS_API_URL_MOVED_FROM, read when the plugin calls Copass (never stored).
+        :param pulumi.Input[_builtins.str] api_url_moved_from: The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (docs/trust.md: Moving a stack). Falls back to the environment variable COPASS_API_URL_MOVED_FROM, read when the plugin calls Copass (never stored).
         :param pulumi.Input[_builtins.str] encryption_token: Copass encryption token (a secret), when the sandbox needs one. Falls back to the environment variable COPASS_ENCRYPTION_TOKEN, read when the plugin calls Copass (never stored).
         :param pulumi.Input[_builtins.float] request_timeout_seconds: Timeout of one API request, in seconds (above 0, at most 3600). Default: 30. Falls back to the environment variable COPASS_REQUEST_TIMEOUT_SECONDS, read when the plugin calls Copass (never stored).
         """
@@ -72,7 +72,7 @@ class ProviderArgs:
     @pulumi.getter(name="apiUrlMovedFrom")
     def api_url_moved_from(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (README: Moving a stack). Falls back to the environment variable COPASS_API_URL_MOVED_FROM, read when the plugin calls Copass (never stored).
+        The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (docs/trust.md: Moving a stack). Falls back to the environment variable COPASS_API_URL_MOVED_FROM, read when the plugin calls Copass (never stored).
         """
         return pulumi.get(self, "api_url_moved_from")
 
@@ -124,7 +124,7 @@ class Provider(pulumi.ProviderResource):
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] api_key: Copass API key (a secret): `pulumi config set --secret copass:apiKey <key>`. Falls back to the environment variable COPASS_API_KEY, read when the plugin calls Copass (never stored).
         :param pulumi.Input[_builtins.str] api_url: Copass API URL. Default: https://api.copass.id. Falls back to the environment variable COPASS_API_URL, read when the plugin calls Copass (never stored).
-        :param pulumi.Input[_builtins.str] api_url_moved_from: The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (README: Moving a stack). Falls back to the environment variable COPASS_API_URL_MOVED_FROM, read when the plugin calls Copass (never stored).
+        :param pulumi.Input[_builtins.str] api_url_moved_from: The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (docs/trust.md: Moving a stack). Falls back to the environment variable COPASS_API_URL_MOVED_FROM, read when the plugin calls Copass (never stored).
         :param pulumi.Input[_builtins.str] encryption_token: Copass encryption token (a secret), when the sandbox needs one. Falls back to the environment variable COPASS_ENCRYPTION_TOKEN, read when the plugin calls Copass (never stored).
         :param pulumi.Input[_builtins.float] request_timeout_seconds: Timeout of one API request, in seconds (above 0, at most 3600). Default: 30. Falls back to the environment variable COPASS_REQUEST_TIMEOUT_SECONDS, read when the plugin calls Copass (never stored).
         """

@@ -21,7 +21,7 @@ func GetApiUrl(ctx *pulumi.Context) string {
 	return config.Get(ctx, "copass:apiUrl")
 }
 
-// The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (README: Moving a stack). Falls back to the environment variable COPASS_API_URL_MOVED_FROM, read when the plugin calls Copass (never stored).
+// The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (docs/trust.md: Moving a stack). Falls back to the environment variable COPASS_API_URL_MOVED_FROM, read when the plugin calls Copass (never stored).
 func GetApiUrlMovedFrom(ctx *pulumi.Context) string {
 	return config.Get(ctx, "copass:apiUrlMovedFrom")
 }

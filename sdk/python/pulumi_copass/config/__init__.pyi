@@ -26,7 +26,7 @@ Copass API URL. Default: https://api.copass.id. Falls back to the environment va
 
 apiUrlMovedFrom: Optional[str]
 """
-The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (README: Moving a stack). Falls back to the environment variable COPASS_API_URL_MOVED_FROM, read when the plugin calls Copass (never stored).
+The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (docs/trust.md: Moving a stack). Falls back to the environment variable COPASS_API_URL_MOVED_FROM, read when the plugin calls Copass (never stored).
 """
 
 encryptionToken: Optional[str]

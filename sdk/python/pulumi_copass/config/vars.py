@@ -37,7 +37,7 @@ class _ExportableConfig(types.ModuleType):
     @_builtins.property
     def api_url_moved_from(self) -> Optional[str]:
         """
-        The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (README: Moving a stack). Falls back to the environment variable COPASS_API_URL_MOVED_FROM, read when the plugin calls Copass (never stored).
+        The endpoint the stack's sources are recorded at, when they moved to apiUrl deliberately (docs/trust.md: Moving a stack). Falls back to the environment variable COPASS_API_URL_MOVED_FROM, read when the plugin calls Copass (never stored).
         """
         return __config__.get('apiUrlMovedFrom')
 
