@@ -215,6 +215,15 @@ function optionsSet<T extends object>(o: T): Partial<T> {
 }
 
 /**
+ * One signal that aborts when any of `signals` does (a call's deadline, Pulumi's Cancel); undefined
+ * when none is given, the signal itself when one is.
+ */
+export function anyOf(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
+  return present.length > 1 ? AbortSignal.any(present) : present[0];
+}
+
+/**
  * Resolves after `ms`, or at once when `stop` aborts (Pulumi's Cancel: a wait must never outlive
  * an interrupt); the caller checks `stop.aborted` to tell the two apart. Not unref'd: a script
  * awaiting a retry must not exit in the middle of it.
@@ -257,8 +266,7 @@ export function undiciRetry(
   attempts(): number;
 } {
   let attempt = 1;
-  const present = stops.filter((stop): stop is AbortSignal => stop !== undefined);
-  const signal = present.length > 1 ? AbortSignal.any(present) : present[0];
+  const signal = anyOf(...stops);
   const retry = (err: Error, _ctx: unknown, cb: (result?: Error | null) => void): void => {
     const { statusCode, headers, code } = err as RetryError;
     const failure: Failure =

@@ -11,7 +11,7 @@
  * the request timeout alone (`singleAttempt`), never the client's retries of a failing call.
  */
 import type { CopassApi } from "../client/api";
-import { sleep } from "../client/retry";
+import { anyOf, sleep } from "../client/retry";
 import { redact } from "../redact";
 import { SourceInitError } from "./errors";
 import { decideHealth } from "./health";
@@ -92,7 +92,7 @@ export async function settleHealth(
     const left = budgetMs - (Date.now() - started);
     if (bounded && left <= 0) return undefined;
     const deadline = bounded ? AbortSignal.timeout(left) : undefined;
-    const signal = deadline && cancel ? AbortSignal.any([deadline, cancel]) : (deadline ?? cancel);
+    const signal = anyOf(deadline, cancel);
     try {
       const outcome = await api.testUserMcp(sandboxId, id, { signal, singleAttempt });
       return scrubbed(healthFromOutcome(outcome, last), secrets);
