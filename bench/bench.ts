@@ -41,6 +41,7 @@ import {
 import { coldStartLines, machineInfo, measureColdStart, median, round2, type ColdStart } from "./cold-start";
 import { measurePluginStart, pluginStartLine, type PluginStart } from "./plugin-start";
 import { HttpFloor, hostFloorProviderText, type Program } from "./floors";
+import { growthPrices, twinSafetyPrices, type GrowthPrice, type TwinSafetyPrice } from "./price";
 
 const API_KEY = "olk_bench_0a1b2c3d4e5f";
 const ADMIN_KEY = "admin_bench_9f8e7d";
@@ -579,6 +580,8 @@ async function main(): Promise<void> {
         durationS: Math.round((performance.now() - started) / 1000),
       },
       rows,
+      twinSafety: twinSafetyPrices(rows),
+      growth: growthPrices(rows),
       coldStart,
       pluginStart,
       memory: {
@@ -651,6 +654,8 @@ type Results = {
     hostFloorApiCalls: number | null;
     createOneCallHttpMs?: number | null;
   }[];
+  twinSafety: TwinSafetyPrice[];
+  growth: GrowthPrice[];
   coldStart: ColdStart;
   pluginStart: PluginStart;
   memory: { n: number; peakRssMb: { ours: number; hostFloor: number } };
@@ -676,7 +681,7 @@ function renderTable(r: Results): string {
     "API calls: ours, floors (min)",
     "HTTP 1-call create ms",
   ];
-  const lines = r.rows.map((row) => [
+  const cells = (row: Results["rows"][number]) => [
     `${row.latencyMs} ms`,
     String(row.n),
     String(row.sandboxSize),
@@ -689,16 +694,36 @@ function renderTable(r: Results): string {
     ((row.oursMs - row.hostFloorMs) / row.n).toFixed(3),
     `${row.apiCalls}, ${row.hostFloorApiCalls ?? "—"} (${row.apiCallsMin})`,
     row.createOneCallHttpMs == null ? "—" : row.createOneCallHttpMs.toFixed(1),
-  ]);
+  ];
+  const lines = r.rows.map(cells);
   const widths = head.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)));
-  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  const fmt = (c: string[]) => `| ${c.map((x, i) => x.padEnd(widths[i]!)).join(" | ")} |`;
+  const table = (series: Series) => [
+    fmt(head),
+    `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
+    ...r.rows.filter((row) => row.series === series).map((row) => fmt(cells(row))),
+  ];
   return [
     `pulumi-copass bench — node ${r.machine.node}, ${r.machine.cpus} cpus, load ${r.machine.loadAverage1m}, ` +
       `medians of ${r.machine.rounds} interleaved rounds, ${r.machine.parallel} in parallel`,
     "",
-    fmt(head),
-    `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
-    ...lines.map(fmt),
+    "The lifecycle, in empty sandboxes:",
+    ...table("lifecycle"),
+    "",
+    "Growth: create and refresh in sandboxes that already hold other sources:",
+    ...table("growth"),
+    "",
+    ...r.twinSafety.map(
+      (p) =>
+        `exactly-once creates (the snapshot listing), ${p.latencyMs} ms latency: ${p.oneCreateMs} ms for one create alone, ` +
+        `${p.perCreateMs} ms per create at N = ${p.n}`,
+    ),
+    ...r.growth.map(
+      (g) =>
+        `growth, ${g.latencyMs} ms latency: ms per create per 1000 sources in the sandbox (0 → ${g.sandboxSize}): ` +
+        `ours ${g.msPerCreatePer1000Sources.ours}, host floor ${g.msPerCreatePer1000Sources.hostFloor}, ` +
+        `HTTP floor ${g.msPerCreatePer1000Sources.httpFloor ?? "—"}`,
+    ),
     "",
     ...coldStartLines(r.coldStart),
     pluginStartLine(r.pluginStart),
