@@ -2,7 +2,7 @@
 //
 // - pulumi-resource-copass-v<version>-<os>-<arch>.tar.gz per target of scripts/packaging/config.mjs:
 //   a Node single executable application `pulumi-resource-copass` (linux), or the portable bundle
-//   and a launcher for the user's Node.js (darwin, windows; README "Platforms" says why), each with
+//   and a launcher for the user's Node.js (darwin, windows; docs/development.md "Platforms" says why), each with
 //   LICENSE and THIRD-PARTY-LICENSES.txt (Node's and every bundled package's license);
 // - what scripts/dist-python.mjs adds, when it exists (the Python SDK's wheel and sdist);
 // - SHA256SUMS of every other file, last.

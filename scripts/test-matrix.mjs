@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run test:matrix`: the Node.js lines and `@pulumi/pulumi` versions the package claims
- * (`engines.node`, the peer range; README "Compatibility"), each row tested the way a user runs it.
+ * (`engines.node`, the peer range; docs/compatibility.md), each row tested the way a user runs it.
  *
  * Per row, Pulumi's side runs on the row's Node: the program whose closure serializer writes
  * `__provider`, and the dynamic-provider host the lifecycle tests drive over gRPC. Vitest itself

@@ -5,7 +5,7 @@
  * Why mini for the provider: every provider start builds the field table's ~90 schemas before the
  * first check. zod/mini builds them on the same core (the same parsers, checks and messages)
  * without classic zod's per-class method tables, and without loading classic zod at all: about a
- * quarter fewer instructions to load the provider (issue 18; README "Lean start"). The client keeps
+ * quarter fewer instructions to load the provider (issue 18; docs/performance.md "Lean start"). The client keeps
  * classic zod (src/zod.ts): its wire schemas are public exports of `pulumi-copass/client`.
  *
  * zod/mini configures no locale, classic registers English: this module registers it too, unless

@@ -5,7 +5,7 @@
  * dist/zod.js, with a bundle of exactly these exports (scripts/bundle-zod.mjs): every entry point of
  * the zod package loads its 64 locale files (colinhacks/zod#6050), ~60 ms of every start that
  * loads it, while a bundle shaken down to these functions keeps the English messages only and
- * loads in a few milliseconds (README "Lean start"). Same zod, same code, same messages. The
+ * loads in a few milliseconds (docs/performance.md "Lean start"). Same zod, same code, same messages. The
  * provider's field table uses zod/mini instead (src/zod-mini.ts says why).
  *
  * Import it as a namespace (`import * as z from "../zod"`) so the code reads as zod's docs do.

@@ -26,7 +26,7 @@ export const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
  *
  * `executable`: a Node single executable application on `nodePackage`'s binary.
  * `portable`: the one-file bundle and a launcher running it on the user's Node.js ≥ 20, where no
- * executable can be made valid and started here (README "Platforms" says exactly what refused): a
+ * executable can be made valid and started here (docs/development.md "Platforms" says exactly what refused): a
  * Mach-O's signature must be re-applied after injection (Apple Silicon kills unsigned code) and
  * nothing reachable here signs Mach-O; Debian's wine crashes Windows' node.exe 24 before any
  * script. The launcher's name is one the CLI probes: no extension on macOS, `.cmd` on Windows (it

@@ -4,7 +4,7 @@
 
 const sh = `#!/bin/sh
 # pulumi-resource-copass, portable: the copass plugin bundled into one file, run on the Node.js
-# (>= 20) on PATH. No self-contained executable is built for this platform (README "Platforms").
+# (>= 20) on PATH. No self-contained executable is built for this platform (docs/development.md "Platforms").
 if ! command -v node >/dev/null 2>&1; then
   echo "pulumi-resource-copass: needs Node.js >= 20 on PATH (this platform's release is the portable bundle; or: npm install --global pulumi-copass)" >&2
   exit 1
@@ -16,7 +16,7 @@ exec node "$(dirname "$0")/pulumi-resource-copass.cjs" "$@"
 const cmd = [
   "@echo off",
   "rem pulumi-resource-copass, portable: the copass plugin bundled into one file, run on the Node.js",
-  'rem (20 or later) on PATH. No self-contained executable is built for this platform (README "Platforms").',
+  'rem (20 or later) on PATH. No self-contained executable is built for this platform (docs/development.md "Platforms").',
   "where node >nul 2>nul || (",
   "  echo pulumi-resource-copass: needs Node.js ^>= 20 on PATH ^(this platform's release is the portable bundle; or: npm install --global pulumi-copass^) 1>&2",
   "  exit /b 1",

@@ -3,7 +3,7 @@
  * `request` API), loaded from undici's own files rather than its entry point. `require("undici")`
  * loads all of undici (fetch, WebSocket, the cache, mocks: 110 modules, ~95 ms CPU here); these three
  * bring 27 (~30 ms), which is most of what the first API call pays for loading the client
- * (README "Performance", issue 18). Same undici, the installed one: nothing is copied or bundled,
+ * (docs/performance.md, issue 18). Same undici, the installed one: nothing is copied or bundled,
  * so `npm audit fix` and dedupe work as for any dependency.
  *
  * undici 7 has no `exports` map, so these paths are reachable; they are not its documented API.

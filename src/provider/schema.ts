@@ -5,7 +5,7 @@
  * description. Everything else reads it: the zod object and its input/output types, `check`, the
  * snake_case request bodies, read's mapping back (outputs.ts), the diff (diff.ts), the resource's
  * secret wrapping and `additionalSecretOutputs` (resource.ts), the README inputs table and the
- * args JSDoc (`npm run docs`, docs.ts; tests fail on drift). README "Adding a field" says how to add one.
+ * args JSDoc (`npm run docs`, docs.ts; tests fail on drift). docs/development.md "Adding a field" says how to add one.
  *
  * No message ever contains an input value: a token, or a URL with userinfo, could be there. A
  * refused value that may hold one is reported on the resource, which the engine prints without

@@ -1,6 +1,6 @@
 /**
  * An `up` killed mid-create (SIGKILL to the CLI's process group, as a lost CI runner), then what a
- * user does next, through the real Pulumi CLI: README "What each command does" and DESIGN §2
+ * user does next, through the real Pulumi CLI: docs/lifecycle.md "What each command does" and DESIGN §2
  * (adoption is explicit only). The create is caught while it waits for an unreachable MCP server
  * (healthPolicy "require", 120 s): the source is registered at Copass, the engine has recorded
  * only a pending create.
