@@ -3,8 +3,9 @@
  * `Agent` per client, created on the first request (never at module load: the provider module is required inside Pulumi's
  * host, which must not open anything it does not use), and one composed dispatcher over it that
  * adds undici's retry interceptor driven by our policy (retry.ts: the policy and its undici
- * adapter). Register goes through the bare Agent: it is never retried blindly. This file is the
- * transport and the endpoints; a create that is never duplicated is create-once.ts.
+ * adapter). Register goes through the bare Agent: it is never retried blindly. Every other call's
+ * first attempt does too, and only a failed one goes on through the interceptor (`firstBare`).
+ * This file is the transport and the endpoints; a create that is never duplicated is create-once.ts.
  *
  * Errors are `CopassError` subclasses built by errors.ts, whose messages and details went through
  * `redact` with the API key, the encryption token and the request's MCP token; no message ever
