@@ -3,8 +3,9 @@
  * `Agent` per client, created on the first request (never at module load: the provider module is required inside Pulumi's
  * host, which must not open anything it does not use), and one composed dispatcher over it that
  * adds undici's retry interceptor driven by our policy (retry.ts: the policy and its undici
- * adapter). Register goes through the bare Agent: it is never retried blindly. This file is the
- * transport and the endpoints; a create that is never duplicated is create-once.ts.
+ * adapter). Register goes through the bare Agent: it is never retried blindly. Every other call's
+ * first attempt does too, and only a failed one goes on through the interceptor (`firstBare`).
+ * This file is the transport and the endpoints; a create that is never duplicated is create-once.ts.
  *
  * Errors are `CopassError` subclasses built by errors.ts, whose messages and details went through
  * `redact` with the API key, the encryption token and the request's MCP token; no message ever
@@ -17,7 +18,7 @@ import { badResponse, httpError, outcomeError, transportError, type CallContext 
 import { CopassConfigError, CopassTimeoutError, failureOfError, isCopassError, redact } from "./errors";
 import { answerFate, createdOutcome } from "./register-fate";
 import { checkApiUrl } from "./url";
-import { resolvePolicy, undiciRetry, type RetryPolicy } from "./retry";
+import { resolvePolicy, undiciRetry, type RetryError, type RetryPolicy } from "./retry";
 import { loadUndici } from "./undici";
 import {
   dataSourceSchema,
@@ -246,8 +247,9 @@ export class CopassClient implements CopassApi {
     let response: Dispatcher.ResponseData;
     let text: string;
     try {
-      response = await undici.request(repeatable ? retrying : bare, request);
-      text = await response.body.text();
+      ({ response, text } = retry
+        ? await firstBare(request, signal, { bare, retrying }, retry.again)
+        : await exchange(bare, request));
     } catch (error) {
       if (signal?.aborted) {
         throw new CopassTimeoutError(`Copass ${operation} failed: no answer before the caller's deadline`, {
@@ -300,6 +302,44 @@ function listSpec<T>(sandboxId: string, query: ListSourcesQuery, schema: ZodType
     query: { provider: query.provider, status: query.status },
     schema,
   };
+}
+
+/** One request and its body's text. */
+async function exchange(
+  dispatcher: Dispatcher,
+  request: Dispatcher.RequestOptions,
+): Promise<{ response: Dispatcher.ResponseData; text: string }> {
+  const response = await undici.request(dispatcher, request);
+  return { response, text: await response.body.text() };
+}
+
+/**
+ * A repeatable request, its first attempt sent through the bare Agent: a 2xx answer is what the
+ * retry interceptor would have passed through untouched, and its per-request handler cost more CPU
+ * than the rest of the call (issue 24). Any other first outcome goes to the same policy callback the
+ * interceptor calls (`again`: the same decision, `onAttempt` event and wait), and the attempts that
+ * follow go through the interceptor, so retries, waits and `attempts()` are what they were. An
+ * aborted attempt is never judged, as the interceptor does not judge one.
+ */
+async function firstBare(
+  request: Dispatcher.RequestOptions,
+  signal: AbortSignal | undefined,
+  { bare, retrying }: { bare: Dispatcher; retrying: Dispatcher },
+  again: (failure: RetryError) => Promise<boolean>,
+): Promise<{ response: Dispatcher.ResponseData; text: string }> {
+  let first: { response: Dispatcher.ResponseData; text: string };
+  try {
+    first = await exchange(bare, request);
+  } catch (error) {
+    if (signal?.aborted || !(await again(error as RetryError))) throw error;
+    return exchange(retrying, request);
+  }
+  const { statusCode, headers } = first.response;
+  if (statusCode < 300) return first;
+  if (await again({ statusCode, headers })) return exchange(retrying, request);
+  // Not sent again. A deadline that ended the wait fails the call on it, as undici's request does.
+  signal?.throwIfAborted();
+  return first;
 }
 
 function registerSpec(sandboxId: string, body: RegisterUserMcpRequest): CallSpec<UserMcpResult> {

@@ -244,7 +244,7 @@ export function sleep(ms: number, stop?: AbortSignal): Promise<void> {
 // --- the adapter to undici's retry interceptor ------------------------------------------------------
 
 /** The fields undici's RetryHandler hands its `retry` callback. */
-interface RetryError {
+export interface RetryError {
   statusCode?: number;
   code?: string;
   headers?: Record<string, string | string[] | undefined>;
@@ -254,7 +254,10 @@ interface RetryError {
  * undici `retryOptions` for one request of `operation`: each failed attempt asks `decideRetry`,
  * is reported to `onAttempt`, and is retried after the decided delay unless one of `stops` aborts
  * (the call's deadline, which covers the retries and the waits between them; the client's cancel
- * signal, which ends every wait at once). `attempts()` says how many were made.
+ * signal, which ends every wait at once). `attempts()` says how many were made. `again(failure)`
+ * asks the same callback about an attempt sent outside the interceptor (the client sends the first
+ * one through the bare Agent): it resolves after the decided wait, true if the request is to be sent
+ * again (through the interceptor, whose attempts then count on from it).
  */
 export function undiciRetry(
   operation: Operation,
@@ -264,6 +267,7 @@ export function undiciRetry(
 ): {
   options: { retry: (err: Error, ctx: unknown, cb: (result?: Error | null) => void) => void };
   attempts(): number;
+  again(failure: RetryError): Promise<boolean>;
 } {
   let attempt = 1;
   const signal = anyOf(...stops);
@@ -286,5 +290,10 @@ export function undiciRetry(
     }, decision.delayMs);
     signal?.addEventListener("abort", onAbort, { once: true });
   };
-  return { options: { retry }, attempts: () => attempt };
+  return {
+    options: { retry },
+    attempts: () => attempt,
+    again: (failure) =>
+      new Promise((resolve) => retry(failure as Error, undefined, (stop) => resolve(!stop))),
+  };
 }

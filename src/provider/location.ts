@@ -61,14 +61,25 @@ const MOVE_DOCS = 'docs/trust.md "Moving a stack to another Copass endpoint"';
  * path) is refused here, since the endpoint is stored in plain text.
  */
 export function endpointOf(apiUrl: string, secrets: readonly string[] = []): string {
-  const url = new URL(apiUrl);
-  const endpoint = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
+  const endpoint = normalised(apiUrl);
   if (redact(endpoint, secrets) !== endpoint) {
     throw new ProviderConfigError(
       "The Copass API URL (copass:apiUrl or COPASS_API_URL) contains a credential; the API key belongs " +
         "in copass:apiKey or COPASS_API_KEY only: remove it from the URL",
     );
   }
+  return endpoint;
+}
+
+/** The last URL `normalised` parsed: every operation asks for the same one (the provider's apiUrl). */
+let lastNormalised: { apiUrl: string; endpoint: string } | undefined;
+
+/** `scheme://host[:port][/base path]` of `apiUrl` (see `endpointOf`), parsed once per URL in a row. */
+function normalised(apiUrl: string): string {
+  if (apiUrl === lastNormalised?.apiUrl) return lastNormalised.endpoint;
+  const url = new URL(apiUrl);
+  const endpoint = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
+  lastNormalised = { apiUrl, endpoint };
   return endpoint;
 }
 

@@ -379,6 +379,17 @@ describe("a call with a deadline (AbortSignal)", () => {
     expect(err.message).toContain("deadline");
   });
 
+  it("reports no failed attempt to onAttempt when the deadline ends the attempt in flight", async () => {
+    // The first attempt goes out without the retry interceptor (client.ts `firstBare`); an aborted
+    // one is not judged by the policy there either, as the interceptor never judges one.
+    const { client, events } = await setup((_n, _req, res) => {
+      setTimeout(() => json(res, 200, OUTCOME), 5_000).unref();
+    });
+    const err = await failure(client.testUserMcp("sb_1", "ds_1", { signal: AbortSignal.timeout(200) }));
+    expect(err.code).toBe("COPASS_TIMEOUT");
+    expect(events).toEqual([]);
+  });
+
   it("covers the retries and the waits between them: a deadline inside a backoff ends the call", async () => {
     // 503 asks for a retry after 3 s; the deadline (400 ms) falls inside that wait.
     const { server, client } = await setup((_n, _req, res) => json(res, 503, {}, { "retry-after": "3" }), {
