@@ -1,0 +1,419 @@
+/**
+ * The plugin face through the real CLI (issue 24 §3): what a YAML, Python or Go user pays for a
+ * stack of N sources, command by command, beside the least any plugin could cost.
+ *
+ * Three subjects, the same N sources (a sandbox per subject and round, the bench's MCP server, a
+ * bearer token from a secret config value), against the bench's emulator with its latency:
+ *   - ours: a YAML program run by the real CLI and its YAML language host, with our plugin as the
+ *     packed npm package installs it (`pulumi-resource-copass` in the consumer's node_modules/.bin);
+ *   - floor: the same YAML program with a hand-written plugin (floor-plugin.cjs: provider.main, our
+ *     schema, the same API calls, nothing else);
+ *   - dynamic: a TypeScript program of the same sources with the dynamic face (`UserMcpSource`),
+ *     through the Node language host. No target: shown beside the others for a user choosing a face.
+ * Each round runs up, a no-op preview, refresh and destroy; for each command the subjects take
+ * turns, in an order rotating each round, and each command is timed as a whole process. The API
+ * calls each subject makes per command are counted from the emulator's request log; ours and the
+ * floor must make the same ones (else the floor measures something else and the bench fails).
+ *
+ * The CLI runs isolated: a file backend and PULUMI_HOME per subject in a temporary folder, a
+ * passphrase secrets provider, no update check, no plugin download, the bench's own Node first on
+ * PATH (the plugins' `#!/usr/bin/env node` and the Node language host run on it).
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import { cleanEnv, removeTemp, repoRoot, type RunResult } from "../test/support/pulumi-host";
+import { API_KEY, MCP_TOKEN, type Servers } from "./api-side";
+import { median, round2 } from "./cold-start";
+
+export const FACE_COMMANDS = ["up", "preview", "refresh", "destroy"] as const;
+export type FaceCommand = (typeof FACE_COMMANDS)[number];
+export const FACE_SUBJECTS = ["ours", "floor", "dynamic"] as const;
+export type FaceSubject = (typeof FACE_SUBJECTS)[number];
+/** Target of issue 24: ours/floor per command. */
+export const PLUGIN_FACE_TARGET_RATIO = 1.1;
+
+/** API calls per operation (list, register, get, test, patch, revoke, …) of one command. */
+export type ApiCalls = Record<string, number>;
+
+export interface PluginFaceCommand {
+  command: FaceCommand;
+  oursMs: number;
+  floorMs: number;
+  dynamicMs: number;
+  /** oursMs / floorMs (target ≤ 1.10). */
+  ratio: number;
+  /** Each subject's API calls in this command (the same every round, or the bench fails). */
+  apiCalls: Record<FaceSubject, ApiCalls>;
+}
+
+export interface PluginFace {
+  n: number;
+  latencyMs: number;
+  rounds: number;
+  commands: PluginFaceCommand[];
+  /** Wall clock of the whole face measurement, set-up included. */
+  durationS: number;
+  breakdown?: Record<string, unknown>;
+}
+
+const COMMAND_ARGS: Record<FaceCommand, string[]> = {
+  up: ["up", "--yes"],
+  preview: ["preview", "--expect-no-changes"],
+  refresh: ["refresh", "--yes"],
+  destroy: ["destroy", "--yes"],
+};
+/** A command that takes longer is stuck: the bench fails rather than wait. */
+const COMMAND_TIMEOUT_MS = 300_000;
+const STACK = "face";
+
+// --- the projects -----------------------------------------------------------------------------------
+
+/** The YAML program of `n` sources; the plugin comes from `pluginDir` and nowhere else. */
+function yamlProgram(n: number, pluginDir: string): string {
+  const lines = [
+    "name: copass-face",
+    "runtime: yaml",
+    "plugins:",
+    "  providers:",
+    "    - name: copass",
+    `      path: ${JSON.stringify(pluginDir)}`,
+    "config:",
+    "  sandboxId:",
+    "    type: string",
+    "  mcpUrl:",
+    "    type: string",
+    "  token:",
+    "    type: string",
+    "    secret: true",
+    "resources:",
+  ];
+  for (let i = 0; i < n; i++) {
+    lines.push(
+      `  s${i}:`,
+      "    type: copass:index:UserMcpSource",
+      "    properties:",
+      "      sandboxId: ${sandboxId}",
+      `      name: face ${i}`,
+      "      baseUrl: ${mcpUrl}",
+      "      authKind: bearer",
+      "      token: ${token}",
+      `      appNamespace: ns${i}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** The same sources from TypeScript with the dynamic face. */
+function tsProgram(n: number): string {
+  return `import * as pulumi from "@pulumi/pulumi";
+import { UserMcpSource } from "pulumi-copass";
+
+const cfg = new pulumi.Config();
+const sandboxId = cfg.require("sandboxId");
+const baseUrl = cfg.require("mcpUrl");
+const token = cfg.requireSecret("token");
+for (let i = 0; i < ${n}; i++) {
+  new UserMcpSource(\`s\${i}\`, {
+    sandboxId,
+    name: \`face \${i}\`,
+    baseUrl,
+    authKind: "bearer",
+    token,
+    appNamespace: \`ns\${i}\`,
+  });
+}
+`;
+}
+
+const TS_PULUMI_YAML = `name: copass-face
+runtime:
+  name: nodejs
+  options:
+    typescript: true
+config:
+  sandboxId:
+    type: string
+  mcpUrl:
+    type: string
+  token:
+    type: string
+    secret: true
+`;
+
+const TSCONFIG = JSON.stringify(
+  {
+    compilerOptions: { strict: true, target: "es2020", module: "commonjs", moduleResolution: "node" },
+    files: ["index.ts"],
+  },
+  null,
+  2,
+);
+
+/**
+ * The floor's plugin folder: an executable `pulumi-resource-copass`, a Node script like ours (the
+ * npm bin's `#!/usr/bin/env node`), that serves floor-plugin.cjs for the consumer project.
+ */
+function floorLauncher(dir: string, consumerDir: string): string {
+  const launcher = path.join(dir, "pulumi-resource-copass");
+  const floor = path.join(repoRoot, "bench", "floor-plugin.cjs");
+  writeFileSync(
+    launcher,
+    `#!/usr/bin/env node\nrequire(${JSON.stringify(floor)})(${JSON.stringify(consumerDir)});\n`,
+  );
+  chmodSync(launcher, 0o755);
+  return dir;
+}
+
+/** The CLI's bin folder (pulumi, its language hosts), as scripts/pulumi-cli.sh prints it. */
+function pulumiCliBin(): string {
+  const build = spawnSync("bash", [path.join(repoRoot, "scripts", "pulumi-cli.sh")], {
+    stdio: ["ignore", "pipe", "inherit"],
+    encoding: "utf8",
+  });
+  if (build.status !== 0) throw new Error(`scripts/pulumi-cli.sh exited with ${build.status}`);
+  const bin = build.stdout.trim().split("\n").pop();
+  if (!bin) throw new Error("scripts/pulumi-cli.sh printed no bin folder");
+  return bin;
+}
+
+// --- one subject's CLI ------------------------------------------------------------------------------
+
+interface SubjectCli {
+  project: string;
+  /** Runs `pulumi <args>`; throws on a non-zero exit with the output's tail, secrets masked. */
+  pulumi(args: string[]): Promise<{ ms: number; result: RunResult }>;
+}
+
+/** Masks the bench's secrets in text bound for a message or a log. */
+function masked(text: string): string {
+  return text.replaceAll(API_KEY, "[secret]").replaceAll(MCP_TOKEN, "[secret]");
+}
+
+function subjectCli(subject: FaceSubject, project: string, home: string, bin: string): SubjectCli {
+  // The bench's own Node first; no node_modules/.bin of `npm run` (the repository's own plugin).
+  const inherited = (process.env.PATH ?? "")
+    .split(path.delimiter)
+    .filter((p) => !p.endsWith(path.join("node_modules", ".bin")));
+  const env = cleanEnv({
+    PATH: [path.dirname(process.execPath), bin, ...inherited].join(path.delimiter),
+    PULUMI_HOME: path.join(home, "pulumi-home"),
+    PULUMI_BACKEND_URL: `file://${path.join(home, "state")}`,
+    PULUMI_CONFIG_PASSPHRASE: "copass-bench-face",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_SKIP_CONFIRMATIONS: "true",
+    NO_COLOR: "1",
+  });
+  mkdirSync(path.join(home, "state"), { recursive: true });
+  return {
+    project,
+    async pulumi(args) {
+      const t0 = performance.now();
+      const result = await runPulumi(bin, args, project, env);
+      const ms = performance.now() - t0;
+      if (result.code !== 0) {
+        const tail = masked(`${result.stdout.slice(-1500)}\n${result.stderr.slice(-2500)}`);
+        throw new Error(`${subject}: pulumi ${args.join(" ")} exited with ${result.code}\n${tail}`);
+      }
+      return { ms, result };
+    },
+  };
+}
+
+/** One `pulumi` process in its own group (so a timeout reaches its plugins), bounded in time. */
+function runPulumi(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  const child = spawn(path.join(bin, "pulumi"), [...args, "--non-interactive", "--color", "never"], {
+    cwd,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stderr += `\n[bench] killed after ${COMMAND_TIMEOUT_MS} ms`;
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }, COMMAND_TIMEOUT_MS);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+// --- the measurement --------------------------------------------------------------------------------
+
+export interface PluginFaceOptions {
+  n: number;
+  rounds: number;
+  latencyMs: number;
+  servers: Servers;
+  log: (line: string) => void;
+}
+
+export async function measurePluginFace(consumerDir: string, opts: PluginFaceOptions): Promise<PluginFace> {
+  const started = performance.now();
+  const { n, rounds, servers, log } = opts;
+  const bin = pulumiCliBin();
+  const work = mkdtempSync(path.join(os.tmpdir(), "copass-face-"));
+  // The TypeScript program lives in the consumer project, where pulumi-copass is installed.
+  const dynamicDir = mkdtempSync(path.join(consumerDir, "face-dynamic-"));
+  try {
+    const clis = setUpProjects(consumerDir, work, dynamicDir, bin, n);
+    for (const subject of FACE_SUBJECTS) {
+      const cli = clis[subject];
+      await cli.pulumi(["stack", "init", STACK]);
+      // The provider's settings as explicit stack config, the API key and the MCP token secret.
+      await cli.pulumi([
+        ...["config", "set-all", "--plaintext", `copass:apiUrl=${servers.url}`],
+        ...["--secret", `copass:apiKey=${API_KEY}`, "--plaintext", `mcpUrl=${servers.mcpUrl}`],
+        ...["--secret", `token=${MCP_TOKEN}`],
+      ]);
+    }
+    await servers.setLatency(opts.latencyMs);
+
+    const ms = new Map<string, number[]>();
+    const calls = new Map<string, ApiCalls>();
+    for (let round = 0; round < rounds; round++) {
+      const order = FACE_SUBJECTS.map((_, k) => FACE_SUBJECTS[(round + k) % FACE_SUBJECTS.length]!);
+      const sandbox = (s: FaceSubject) => `sb_face_${s}_r${round}`;
+      for (const subject of order) {
+        await clis[subject].pulumi(["config", "set", "sandboxId", sandbox(subject)]);
+      }
+      for (const command of FACE_COMMANDS) {
+        const times: string[] = [];
+        for (const subject of order) {
+          await servers.clearLog();
+          const { ms: t } = await clis[subject].pulumi(COMMAND_ARGS[command]);
+          const counted = countCalls(await servers.requestLog(), sandbox(subject));
+          const key = `${command}|${subject}`;
+          const earlier = calls.get(key);
+          if (earlier && JSON.stringify(earlier) !== JSON.stringify(counted)) {
+            throw new Error(
+              `${subject}: ${command} made ${JSON.stringify(counted)} API calls, ${JSON.stringify(earlier)} in an earlier round`,
+            );
+          }
+          calls.set(key, counted);
+          ms.set(key, [...(ms.get(key) ?? []), t]);
+          times.push(`${subject} ${Math.round(t)} ms`);
+        }
+        log(`face round ${round + 1}/${rounds}, ${command}: ${times.join(", ")}`);
+      }
+    }
+
+    const commands = FACE_COMMANDS.map((command): PluginFaceCommand => {
+      const of = (s: FaceSubject) => median(ms.get(`${command}|${s}`)!);
+      const apiCalls = Object.fromEntries(
+        FACE_SUBJECTS.map((s) => [s, calls.get(`${command}|${s}`)!]),
+      ) as Record<FaceSubject, ApiCalls>;
+      return {
+        command,
+        oursMs: round2(of("ours")),
+        floorMs: round2(of("floor")),
+        dynamicMs: round2(of("dynamic")),
+        ratio: round2(of("ours") / of("floor")),
+        apiCalls,
+      };
+    });
+    assertSameCalls(commands, n);
+    return {
+      n,
+      latencyMs: opts.latencyMs,
+      rounds,
+      commands,
+      durationS: Math.round((performance.now() - started) / 1000),
+    };
+  } finally {
+    await removeTemp(work);
+    await removeTemp(dynamicDir);
+  }
+}
+
+/** The three projects and their CLIs: ours and the floor differ only in the plugin folder. */
+function setUpProjects(
+  consumerDir: string,
+  work: string,
+  dynamicDir: string,
+  bin: string,
+  n: number,
+): Record<FaceSubject, SubjectCli> {
+  const folder = (name: string) => {
+    const dir = path.join(work, name);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  };
+  const pluginDirs = {
+    ours: path.join(consumerDir, "node_modules", ".bin"),
+    floor: floorLauncher(folder("floor-plugin"), consumerDir),
+  };
+  for (const s of ["ours", "floor"] as const) {
+    writeFileSync(path.join(folder(`${s}-project`), "Pulumi.yaml"), yamlProgram(n, pluginDirs[s]));
+  }
+  writeFileSync(path.join(dynamicDir, "Pulumi.yaml"), TS_PULUMI_YAML);
+  writeFileSync(path.join(dynamicDir, "index.ts"), tsProgram(n));
+  writeFileSync(path.join(dynamicDir, "tsconfig.json"), TSCONFIG);
+  return {
+    ours: subjectCli("ours", path.join(work, "ours-project"), folder("ours-home"), bin),
+    floor: subjectCli("floor", path.join(work, "floor-project"), folder("floor-home"), bin),
+    dynamic: subjectCli("dynamic", dynamicDir, folder("dynamic-home"), bin),
+  };
+}
+
+/** A command's API calls to one sandbox, per operation, sorted by name. */
+function countCalls(log: { path: string; operation: string }[], sandboxId: string): ApiCalls {
+  const counts: ApiCalls = {};
+  for (const r of log) {
+    if (r.path.includes(`/sandboxes/${sandboxId}/`)) counts[r.operation] = (counts[r.operation] ?? 0) + 1;
+  }
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * Ours and the floor make the same API calls in every command (else the ratio compares different
+ * work), and each command did its work on all N sources: up registered N, destroy revoked N.
+ */
+function assertSameCalls(commands: PluginFaceCommand[], n: number): void {
+  for (const c of commands) {
+    const ours = JSON.stringify(c.apiCalls.ours);
+    if (ours !== JSON.stringify(c.apiCalls.floor)) {
+      throw new Error(
+        `plugin face: ${c.command} made other API calls with ours (${ours}) than with the floor (${JSON.stringify(c.apiCalls.floor)})`,
+      );
+    }
+  }
+  const up = commands.find((c) => c.command === "up")!.apiCalls.ours;
+  const destroy = commands.find((c) => c.command === "destroy")!.apiCalls.ours;
+  if (up.register !== n || destroy.revoke !== n) {
+    throw new Error(`plugin face: up registered ${up.register}, destroy revoked ${destroy.revoke}, of ${n}`);
+  }
+}
+
+export function pluginFaceLines(f: PluginFace): string[] {
+  const lines = [
+    `plugin face through the CLI (N = ${f.n}, ${f.latencyMs} ms latency, medians of ${f.rounds} rounds, ${f.durationS} s):`,
+  ];
+  for (const c of f.commands) {
+    const met = c.ratio <= PLUGIN_FACE_TARGET_RATIO ? "met" : "NOT met";
+    const calls = Object.entries(c.apiCalls.ours)
+      .map(([op, k]) => `${op} ${k}`)
+      .join(", ");
+    lines.push(
+      `  ${c.command.padEnd(7)} ours ${c.oursMs} ms, floor ${c.floorMs} ms, ours/floor ${c.ratio} (target ≤ ${PLUGIN_FACE_TARGET_RATIO}: ${met}); dynamic ${c.dynamicMs} ms; API calls ${calls || "none"}`,
+    );
+  }
+  return lines;
+}
