@@ -5,6 +5,7 @@
  *
  *   npm run bench:face                                  # N = 100, 3 rounds, 20 ms (~5 min)
  *   npm run bench:face -- --n 20 --rounds 1             # quick check
+ *   npm run bench:face -- --breakdown                   # + where each command's CPU goes
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -19,6 +20,8 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "3" },
     latency: { type: "string", default: "20" },
     out: { type: "string" },
+    // One more lifecycle of ours and the floor, splitting each command's CPU (plugins / engine).
+    breakdown: { type: "boolean", default: false },
   },
 });
 
@@ -42,7 +45,14 @@ async function main(): Promise<void> {
   const consumerDir = await packAndInstall();
   const servers = await startServers();
   try {
-    const pluginFace = await measurePluginFace(consumerDir, { n, rounds, latencyMs, servers, log });
+    const pluginFace = await measurePluginFace(consumerDir, {
+      n,
+      rounds,
+      latencyMs,
+      servers,
+      log,
+      breakdown: args.breakdown,
+    });
     const machine = machineInfo();
     process.stdout.write(
       `${[`node ${machine.node}, ${machine.cpus} cpus, load ${machine.loadAverage1m}`, ...pluginFaceLines(pluginFace)].join("\n")}\n`,

@@ -20,7 +20,7 @@
  * PATH (the plugins' `#!/usr/bin/env node` and the Node language host run on it).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -45,6 +45,13 @@ export interface PluginFaceCommand {
   dynamicMs: number;
   /** oursMs / floorMs (target ≤ 1.10). */
   ratio: number;
+  /**
+   * CPU time (user + system) of the whole command, the CLI and every process it started (language
+   * host, plugins), medians: unlike the wall clock, hardly moved by other load on the machine.
+   */
+  cpuMs: Record<FaceSubject, number>;
+  /** cpuMs.ours / cpuMs.floor. */
+  cpuRatio: number;
   /** Each subject's API calls in this command (the same every round, or the bench fails). */
   apiCalls: Record<FaceSubject, ApiCalls>;
 }
@@ -56,7 +63,24 @@ export interface PluginFace {
   commands: PluginFaceCommand[];
   /** Wall clock of the whole face measurement, set-up included. */
   durationS: number;
-  breakdown?: Record<string, unknown>;
+  /** Where each command's CPU goes, ours beside the floor (with `breakdown: true`). */
+  breakdown?: FaceBreakdown[];
+}
+
+/**
+ * One command's CPU split between the plugin processes (every `pulumi-resource-copass` the CLI
+ * started: one serves the YAML host's schema, one the deployment, and up runs both twice, for its
+ * preview and its update) and the rest: the engine, the YAML host, the CLI's start.
+ */
+export interface FaceBreakdown {
+  command: FaceCommand;
+  subject: "ours" | "floor";
+  wallMs: number;
+  cpuMs: number;
+  pluginCpuMs: number;
+  /** cpuMs − pluginCpuMs: the engine, the language host, the CLI. */
+  engineCpuMs: number;
+  plugins: number;
 }
 
 const COMMAND_ARGS: Record<FaceCommand, string[]> = {
@@ -184,7 +208,10 @@ function pulumiCliBin(): string {
 interface SubjectCli {
   project: string;
   /** Runs `pulumi <args>`; throws on a non-zero exit with the output's tail, secrets masked. */
-  pulumi(args: string[]): Promise<{ ms: number; result: RunResult }>;
+  pulumi(
+    args: string[],
+    extraEnv?: NodeJS.ProcessEnv,
+  ): Promise<{ ms: number; cpuMs: number; result: RunResult }>;
 }
 
 /** Masks the bench's secrets in text bound for a message or a log. */
@@ -210,17 +237,35 @@ function subjectCli(subject: FaceSubject, project: string, home: string, bin: st
   mkdirSync(path.join(home, "state"), { recursive: true });
   return {
     project,
-    async pulumi(args) {
+    async pulumi(args, extraEnv = {}) {
       const t0 = performance.now();
-      const result = await runPulumi(bin, args, project, env);
+      const cpu0 = reapedChildrenCpuMs();
+      const result = await runPulumi(bin, args, project, { ...env, ...extraEnv });
       const ms = performance.now() - t0;
+      const cpuMs = reapedChildrenCpuMs() - cpu0;
       if (result.code !== 0) {
         const tail = masked(`${result.stdout.slice(-1500)}\n${result.stderr.slice(-2500)}`);
         throw new Error(`${subject}: pulumi ${args.join(" ")} exited with ${result.code}\n${tail}`);
       }
-      return { ms, result };
+      return { ms, cpuMs, result };
     },
   };
+}
+
+/**
+ * CPU time of this process's reaped children, and of their reaped descendants (Linux
+ * /proc/self/stat cutime + cstime, in clock ticks of 10 ms): measured around one `pulumi` command,
+ * the CPU of the CLI, its language host and its plugins, which the CLI waits for. NaN elsewhere.
+ */
+function reapedChildrenCpuMs(): number {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    // Fields after the command name (which may hold spaces): state is field 3, cutime 16, cstime 17.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return NaN;
+  }
 }
 
 /** One `pulumi` process in its own group (so a timeout reaches its plugins), bounded in time. */
@@ -263,6 +308,8 @@ export interface PluginFaceOptions {
   latencyMs: number;
   servers: Servers;
   log: (line: string) => void;
+  /** After the rounds, one more lifecycle of ours and the floor, to split the CPU (FaceBreakdown). */
+  breakdown?: boolean;
 }
 
 export async function measurePluginFace(consumerDir: string, opts: PluginFaceOptions): Promise<PluginFace> {
@@ -284,9 +331,16 @@ export async function measurePluginFace(consumerDir: string, opts: PluginFaceOpt
         ...["--secret", `token=${MCP_TOKEN}`],
       ]);
     }
+    // Untimed: the first start of each CLI, language host and plugin (the file cache, the TypeScript
+    // compile) lands on no subject's round. A preview of the empty stack calls no API.
+    for (const subject of FACE_SUBJECTS) {
+      await clis[subject].pulumi(["config", "set", "sandboxId", `sb_face_${subject}_warm`]);
+      await clis[subject].pulumi(["preview"]);
+    }
     await servers.setLatency(opts.latencyMs);
 
     const ms = new Map<string, number[]>();
+    const cpu = new Map<string, number[]>();
     const calls = new Map<string, ApiCalls>();
     for (let round = 0; round < rounds; round++) {
       const order = FACE_SUBJECTS.map((_, k) => FACE_SUBJECTS[(round + k) % FACE_SUBJECTS.length]!);
@@ -298,7 +352,7 @@ export async function measurePluginFace(consumerDir: string, opts: PluginFaceOpt
         const times: string[] = [];
         for (const subject of order) {
           await servers.clearLog();
-          const { ms: t } = await clis[subject].pulumi(COMMAND_ARGS[command]);
+          const { ms: t, cpuMs } = await clis[subject].pulumi(COMMAND_ARGS[command]);
           const counted = countCalls(await servers.requestLog(), sandbox(subject));
           const key = `${command}|${subject}`;
           const earlier = calls.get(key);
@@ -309,7 +363,8 @@ export async function measurePluginFace(consumerDir: string, opts: PluginFaceOpt
           }
           calls.set(key, counted);
           ms.set(key, [...(ms.get(key) ?? []), t]);
-          times.push(`${subject} ${Math.round(t)} ms`);
+          cpu.set(key, [...(cpu.get(key) ?? []), cpuMs]);
+          times.push(`${subject} ${Math.round(t)} ms (CPU ${Math.round(cpuMs)} ms)`);
         }
         log(`face round ${round + 1}/${rounds}, ${command}: ${times.join(", ")}`);
       }
@@ -317,6 +372,7 @@ export async function measurePluginFace(consumerDir: string, opts: PluginFaceOpt
 
     const commands = FACE_COMMANDS.map((command): PluginFaceCommand => {
       const of = (s: FaceSubject) => median(ms.get(`${command}|${s}`)!);
+      const cpuOf = (s: FaceSubject) => median(cpu.get(`${command}|${s}`)!);
       const apiCalls = Object.fromEntries(
         FACE_SUBJECTS.map((s) => [s, calls.get(`${command}|${s}`)!]),
       ) as Record<FaceSubject, ApiCalls>;
@@ -326,21 +382,79 @@ export async function measurePluginFace(consumerDir: string, opts: PluginFaceOpt
         floorMs: round2(of("floor")),
         dynamicMs: round2(of("dynamic")),
         ratio: round2(of("ours") / of("floor")),
+        cpuMs: { ours: cpuOf("ours"), floor: cpuOf("floor"), dynamic: cpuOf("dynamic") },
+        cpuRatio: round2(cpuOf("ours") / cpuOf("floor")),
         apiCalls,
       };
     });
     assertSameCalls(commands, n);
+    const breakdown = opts.breakdown ? await measureBreakdown(clis, work, log) : undefined;
     return {
       n,
       latencyMs: opts.latencyMs,
       rounds,
       commands,
       durationS: Math.round((performance.now() - started) / 1000),
+      ...(breakdown ? { breakdown } : {}),
     };
   } finally {
     await removeTemp(work);
     await removeTemp(dynamicDir);
   }
+}
+
+/**
+ * Preloaded into the plugins (NODE_OPTIONS; in a YAML project they are the only Node processes):
+ * writes the process's CPU time when the engine stops it (SIGINT) or it exits, then exits as it
+ * would have.
+ */
+const PLUGIN_CPU_PRELOAD = `
+const { writeFileSync } = require("node:fs");
+let written = false;
+const write = () => {
+  if (written) return;
+  written = true;
+  const { user, system } = process.cpuUsage();
+  writeFileSync(require("node:path").join(process.env.FACE_PLUGIN_CPU_DIR, process.pid + ".json"), JSON.stringify({ cpuMs: (user + system) / 1000 }));
+};
+process.on("exit", write);
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => { write(); process.exit(130); });
+`;
+
+/** One more lifecycle of ours and the floor, each plugin reporting its CPU time (FaceBreakdown). */
+async function measureBreakdown(
+  clis: Record<FaceSubject, SubjectCli>,
+  work: string,
+  log: (line: string) => void,
+): Promise<FaceBreakdown[]> {
+  const preload = path.join(work, "plugin-cpu.js");
+  writeFileSync(preload, PLUGIN_CPU_PRELOAD);
+  const rows: FaceBreakdown[] = [];
+  for (const subject of ["ours", "floor"] as const) {
+    await clis[subject].pulumi(["config", "set", "sandboxId", `sb_face_${subject}_breakdown`]);
+    for (const command of FACE_COMMANDS) {
+      const dir = mkdtempSync(path.join(work, `cpu-${subject}-${command}-`));
+      const { ms, cpuMs } = await clis[subject].pulumi(COMMAND_ARGS[command], {
+        NODE_OPTIONS: `--require ${preload}`,
+        FACE_PLUGIN_CPU_DIR: dir,
+      });
+      const plugins = readdirSync(dir).map(
+        (f) => (JSON.parse(readFileSync(path.join(dir, f), "utf8")) as { cpuMs: number }).cpuMs,
+      );
+      const pluginCpuMs = plugins.reduce((a, b) => a + b, 0);
+      rows.push({
+        command,
+        subject,
+        wallMs: round2(ms),
+        cpuMs: round2(cpuMs),
+        pluginCpuMs: round2(pluginCpuMs),
+        engineCpuMs: round2(cpuMs - pluginCpuMs),
+        plugins: plugins.length,
+      });
+    }
+    log(`face breakdown: ${subject} done`);
+  }
+  return rows;
 }
 
 /** The three projects and their CLIs: ours and the floor differ only in the plugin folder. */
@@ -412,7 +526,14 @@ export function pluginFaceLines(f: PluginFace): string[] {
       .map(([op, k]) => `${op} ${k}`)
       .join(", ");
     lines.push(
-      `  ${c.command.padEnd(7)} ours ${c.oursMs} ms, floor ${c.floorMs} ms, ours/floor ${c.ratio} (target ≤ ${PLUGIN_FACE_TARGET_RATIO}: ${met}); dynamic ${c.dynamicMs} ms; API calls ${calls || "none"}`,
+      `  ${c.command.padEnd(7)} ours ${c.oursMs} ms, floor ${c.floorMs} ms, ours/floor ${c.ratio} (target ≤ ${PLUGIN_FACE_TARGET_RATIO}: ${met}); dynamic ${c.dynamicMs} ms; ` +
+        `CPU ours ${c.cpuMs.ours} ms, floor ${c.cpuMs.floor} ms (${c.cpuRatio}), dynamic ${c.cpuMs.dynamic} ms; API calls ${calls || "none"}`,
+    );
+  }
+  for (const b of f.breakdown ?? []) {
+    lines.push(
+      `  breakdown ${b.subject.padEnd(5)} ${b.command.padEnd(7)} wall ${Math.round(b.wallMs)} ms, CPU ${Math.round(b.cpuMs)} ms: ` +
+        `${b.plugins} plugin processes ${Math.round(b.pluginCpuMs)} ms, engine + YAML host ${Math.round(b.engineCpuMs)} ms`,
     );
   }
   return lines;
