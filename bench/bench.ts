@@ -41,6 +41,7 @@ import { coldStartLines, machineInfo, measureColdStart, median, round2, type Col
 import { measurePluginStart, pluginStartLine, type PluginStart } from "./plugin-start";
 import { HttpFloor, hostFloorProviderText, type Program } from "./floors";
 import { API_KEY, MCP_TOKEN, startServers } from "./api-side";
+import { measurePluginFace, pluginFaceLine, type PluginFace } from "./plugin-face";
 
 type Subject = "ours" | "hostFloor" | "http";
 const SUBJECTS: Subject[] = ["ours", "hostFloor", "http"];
@@ -372,6 +373,15 @@ async function main(): Promise<void> {
       }
     }
 
+    // The plugin face through the real CLI (plugin-face.ts): N = 100 at 20 ms, the same rounds.
+    const pluginFace = await measurePluginFace(consumerDir, {
+      n: 100,
+      rounds: ROUNDS,
+      latencyMs: 20,
+      servers,
+      log,
+    });
+
     // --- report ---------------------------------------------------------------------------------
     const rows = [];
     for (const latency of LATENCIES) {
@@ -404,6 +414,7 @@ async function main(): Promise<void> {
       rows,
       coldStart,
       pluginStart,
+      pluginFace,
       memory: {
         n: largest,
         peakRssMb: {
@@ -472,6 +483,7 @@ type Results = {
   }[];
   coldStart: ColdStart;
   pluginStart: PluginStart;
+  pluginFace: PluginFace;
   memory: { n: number; peakRssMb: { ours: number; hostFloor: number } };
   bytes: {
     providerText: { ours: number; hostFloor: number };
@@ -517,6 +529,7 @@ function renderTable(r: Results): string {
     "",
     ...coldStartLines(r.coldStart),
     pluginStartLine(r.pluginStart),
+    pluginFaceLine(r.pluginFace),
     `peak RSS of the host at N = ${r.memory.n}: ours ${r.memory.peakRssMb.ours} MB, host floor ${r.memory.peakRssMb.hostFloor} MB`,
     `__provider: ours ${r.bytes.providerText.ours} B, host floor ${r.bytes.providerText.hostFloor} B; ` +
       `state per resource: ours ${r.bytes.statePerResource.ours} B, host floor ${r.bytes.statePerResource.hostFloor} B`,

@@ -516,6 +516,14 @@ function assertSameCalls(commands: PluginFaceCommand[], n: number): void {
   }
 }
 
+/** The one line `npm run bench` prints under its table. */
+export function pluginFaceLine(f: PluginFace): string {
+  const met = f.commands.every((c) => c.ratio <= PLUGIN_FACE_TARGET_RATIO) ? "met" : "NOT met";
+  const each = f.commands.map((c) => `${c.command} ${c.oursMs} / ${c.floorMs} ms (${c.ratio})`).join(", ");
+  const dynamic = f.commands.map((c) => `${c.command} ${c.dynamicMs} ms`).join(", ");
+  return `plugin face through the CLI, N = ${f.n} at ${f.latencyMs} ms, ours / floor: ${each} (target ≤ ${PLUGIN_FACE_TARGET_RATIO}: ${met}); dynamic face: ${dynamic}`;
+}
+
 export function pluginFaceLines(f: PluginFace): string[] {
   const lines = [
     `plugin face through the CLI (N = ${f.n}, ${f.latencyMs} ms latency, medians of ${f.rounds} rounds, ${f.durationS} s):`,
