@@ -40,18 +40,23 @@ import {
 import { coldStartLines, machineInfo, measureColdStart, median, round2, type ColdStart } from "./cold-start";
 import { measurePluginStart, pluginStartLine, type PluginStart } from "./plugin-start";
 import { HttpFloor, hostFloorProviderText, type Program } from "./floors";
-import { API_KEY, MCP_TOKEN, startServers } from "./api-side";
+import { growthPrices, twinSafetyPrices, type GrowthPrice, type TwinSafetyPrice } from "./price";
+import { API_KEY, MCP_TOKEN, startServers, type Servers } from "./api-side";
 import { measurePluginFace, pluginFaceLine, type PluginFace } from "./plugin-face";
 
-type Subject = "ours" | "hostFloor" | "http";
-const SUBJECTS: Subject[] = ["ours", "hostFloor", "http"];
+/**
+ * `httpOneCall` registers without the snapshot listing (create only): beside `http`, it prices
+ * what exactly-once creates cost on the wire (`createOneCallHttpMs`).
+ */
+type Subject = "ours" | "hostFloor" | "http" | "httpOneCall";
+const SUBJECTS: Subject[] = ["ours", "hostFloor", "http", "httpOneCall"];
 const OPS = ["check", "create", "diff", "refresh", "refresh-no-health", "update", "delete"] as const;
 type Op = (typeof OPS)[number];
 /**
  * The least API calls per resource any provider needs for the operation (issue 11). Create is 2:
  * without an idempotency key, a create that never duplicates and never takes a twin stack's source
- * after a lost answer must list the sandbox before it POSTs (issue 15 §2). The floors POST once and
- * give neither guarantee.
+ * after a lost answer must list the sandbox before it POSTs (issue 15 §2). Both floors make the
+ * same calls as ours (issue 24); only `httpOneCall` POSTs alone, to price the listing.
  */
 const MIN_CALLS: Record<Op, number> = {
   check: 0,
@@ -70,6 +75,9 @@ const { values: args } = parseArgs({
     n: { type: "string", default: "1,50,200" },
     latency: { type: "string", default: "20,0" },
     rounds: { type: "string", default: "3" },
+    // Sources already in the sandbox when N = --growth-n resources are created and refreshed.
+    growth: { type: "string", default: "0,200,1000" },
+    "growth-n": { type: "string", default: "50" },
     parallel: { type: "string", default: "10" },
     cold: { type: "string", default: "5" },
     out: { type: "string", default: path.join(repoRoot, "bench", "results.json") },
@@ -91,6 +99,10 @@ const LATENCIES = ints("latency", args.latency, 0, 1000);
 const [ROUNDS = 3] = ints("rounds", args.rounds, 1, 20);
 const [PARALLEL = 10] = ints("parallel", args.parallel, 1, 100);
 const [COLD = 5] = ints("cold", args.cold, 1, 20);
+const GROWTH = ints("growth", args.growth, 0, 5000);
+const [GROWTH_N = 50] = ints("growth-n", args["growth-n"], 1, 1000);
+/** How often the N = 1 lifecycle runs per round (see the lifecycle loop). */
+const SINGLE_REPEATS = 7;
 /** Resources per turn when the subjects alternate within an operation. */
 const CHUNK = 2 * PARALLEL;
 
@@ -206,7 +218,7 @@ function hostRunner(host: Host): Runner {
   };
 }
 
-function httpRunner(http: HttpFloor): Runner {
+function httpRunner(http: HttpFloor, oneCall = false): Runner {
   return {
     async prepare(op, rs) {
       if (op === "update")
@@ -218,7 +230,7 @@ function httpRunner(http: HttpFloor): Runner {
         case "diff":
           return; // no HTTP: not measured for the HTTP floor
         case "create": {
-          const { id, status } = await http.create(r.program);
+          const { id, status } = await (oneCall ? http.createOneCall(r.program) : http.create(r.program));
           expect(status === "active", `create → ${String(status)}`);
           r.id = id;
           return;
@@ -244,7 +256,69 @@ interface Sample {
   ms: number[];
   calls: number[];
 }
-type Key = `${number}|${number}|${Op}|${Subject}`;
+/** Lifecycle rows run the whole lifecycle in empty sandboxes; growth rows create and refresh in full ones. */
+type Series = "lifecycle" | "growth";
+/** series | N | latency | sources already in the sandbox | operation | subject */
+type Key = `${Series}|${number}|${number}|${number}|${Op}|${Subject}`;
+
+/** The subjects an operation is measured for: the HTTP floors make no call for check and diff. */
+function subjectsOf(op: Op): Subject[] {
+  if (op === "check" || op === "diff") return ["ours", "hostFloor"];
+  if (op === "create") return SUBJECTS;
+  return SUBJECTS.filter((s) => s !== "httpOneCall");
+}
+
+/**
+ * Times `op` over every subject's set. The subjects take turns chunk by chunk (2 × parallel
+ * resources), the order rotating each turn (from `rotation`), so that a busy spell on the shared
+ * machine lands on all of them alike; a subject's time is the sum of its chunks. The API calls per
+ * resource come from the emulator's request log, by each subject's sandbox.
+ */
+async function timeOperation(
+  op: Op,
+  sets: Record<Subject, Resource[]>,
+  runners: Record<Subject, Runner>,
+  servers: Servers,
+  rotation: number,
+  label: string,
+): Promise<Map<Subject, { ms: number; calls: number }>> {
+  const active = subjectsOf(op);
+  for (const subject of active) await runners[subject].prepare(op, sets[subject]);
+  await servers.clearLog();
+  const n = sets.ours.length;
+  const ms: Record<Subject, number> = { ours: 0, hostFloor: 0, http: 0, httpOneCall: 0 };
+  for (let c = 0; c * CHUNK < n; c++) {
+    const shift = (rotation + c) % active.length;
+    for (const subject of [...active.slice(shift), ...active.slice(0, shift)]) {
+      const chunk = sets[subject].slice(c * CHUNK, (c + 1) * CHUNK);
+      const t0 = performance.now();
+      await pool(chunk, PARALLEL, (r) => runners[subject].run(op, r)).catch((error: unknown) => {
+        throw new Error(`${subject}, ${op}, ${label}: ${String(error)}`);
+      });
+      ms[subject] += performance.now() - t0;
+    }
+  }
+  const requests = await servers.requests();
+  const out = new Map<Subject, { ms: number; calls: number }>();
+  for (const subject of active) {
+    const sandbox = `/sandboxes/${sets[subject][0]!.program.sandboxId}/`;
+    out.set(subject, { ms: ms[subject], calls: requests.filter((p) => p.includes(sandbox)).length / n });
+  }
+  return out;
+}
+
+function record(
+  samples: Map<Key, Sample>,
+  key: (s: Subject) => Key,
+  timed: Map<Subject, { ms: number; calls: number }>,
+): void {
+  for (const [subject, { ms, calls }] of timed) {
+    const sample = samples.get(key(subject)) ?? { ms: [], calls: [] };
+    sample.ms.push(ms);
+    sample.calls.push(calls);
+    samples.set(key(subject), sample);
+  }
+}
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -301,12 +375,13 @@ async function main(): Promise<void> {
       ours: hostRunner(ours),
       hostFloor: hostRunner(floor),
       http: httpRunner(http),
+      httpOneCall: httpRunner(http, true),
     };
 
     // One untimed lifecycle per subject: loads and JIT-compiles what each uses.
     for (const subject of SUBJECTS) {
       const rs = Array.from({ length: 10 }, (_, i) => ({ program: program(`sb_warm_${subject}`, i) }));
-      for (const op of OPS) {
+      for (const op of OPS.filter((o) => subjectsOf(o).includes(subject))) {
         await runners[subject].prepare(op, rs);
         await pool(rs, PARALLEL, (r) => runners[subject].run(op, r));
       }
@@ -317,51 +392,40 @@ async function main(): Promise<void> {
     const stateBytes: Record<"ours" | "hostFloor", number[]> = { ours: [], hostFloor: [] };
     const largest = Math.max(...SIZES);
     let rssResettable = true;
+    const setsFor = (sandbox: (s: Subject) => string, n: number, namespace: (i: number) => string) =>
+      Object.fromEntries(
+        SUBJECTS.map((s) => [
+          s,
+          Array.from({ length: n }, (_, i) => ({
+            program: { ...program(sandbox(s), i), appNamespace: namespace(i) },
+          })),
+        ]),
+      ) as Record<Subject, Resource[]>;
+
+    // The lifecycle: every operation over N resources, in sandboxes of their own.
     for (let round = 0; round < ROUNDS; round++) {
       for (const latency of LATENCIES) {
         await servers.setLatency(latency);
         for (const [ni, n] of SIZES.entries()) {
           log(`round ${round + 1}/${ROUNDS}, latency ${latency} ms, N = ${n}`);
           if (n === largest) for (const h of hosts) rssResettable = resetPeakRss(h.pid) && rssResettable;
-          const sets: Record<Subject, Resource[]> = {
-            ours: [],
-            hostFloor: [],
-            http: [],
-          };
-          for (const subject of SUBJECTS) {
-            const sb = `sb_${subject}_r${round}_l${latency}_n${n}`;
-            sets[subject] = Array.from({ length: n }, (_, i) => ({ program: program(sb, i) }));
-          }
-          for (const [oi, op] of OPS.entries()) {
-            const active = SUBJECTS.filter((s) => s !== "http" || (op !== "check" && op !== "diff"));
-            for (const subject of active) await runners[subject].prepare(op, sets[subject]);
-            await servers.clearLog();
-            // The subjects take turns chunk by chunk (2 × parallel resources), the order rotating
-            // each turn, so that a busy spell on the shared machine lands on all of them alike.
-            const ms: Record<Subject, number> = { ours: 0, hostFloor: 0, http: 0 };
-            for (let c = 0; c * CHUNK < n; c++) {
-              const shift = (round + ni + oi + c) % active.length;
-              for (const subject of [...active.slice(shift), ...active.slice(0, shift)]) {
-                const chunk = sets[subject].slice(c * CHUNK, (c + 1) * CHUNK);
-                const t0 = performance.now();
-                await pool(chunk, PARALLEL, (r) => runners[subject].run(op, r)).catch((error: unknown) => {
-                  throw new Error(`${subject}, ${op}, N = ${n}, latency ${latency} ms: ${String(error)}`);
-                });
-                ms[subject] += performance.now() - t0;
-              }
-            }
-            const requests = await servers.requests();
-            for (const subject of active) {
-              const sandbox = `/sandboxes/${sets[subject][0]!.program.sandboxId}/`;
-              const calls = requests.filter((p) => p.includes(sandbox)).length / n;
-              const key: Key = `${n}|${latency}|${op}|${subject}`;
-              const sample = samples.get(key) ?? { ms: [], calls: [] };
-              sample.ms.push(ms[subject]);
-              sample.calls.push(calls);
-              samples.set(key, sample);
-              if (op === "create" && subject !== "http" && n === largest) {
-                const bytes = sets[subject].map((r) => Buffer.byteLength(JSON.stringify(r.props)));
-                stateBytes[subject].push(bytes.reduce((a, b) => a + b, 0) / bytes.length);
+          // One resource's operation lasts a few ms, as long as a hiccup of the shared machine: its
+          // lifecycle is repeated so that its median is over rounds × repeats, not rounds alone.
+          for (let k = 0; k < (n === 1 ? SINGLE_REPEATS : 1); k++) {
+            const sets = setsFor(
+              (s) => `sb_${s}_r${round}_l${latency}_n${n}_k${k}`,
+              n,
+              (i) => `ns${i}`,
+            );
+            for (const [oi, op] of OPS.entries()) {
+              const label = `N = ${n}, latency ${latency} ms`;
+              const timed = await timeOperation(op, sets, runners, servers, round + ni + oi + k, label);
+              record(samples, (s) => `lifecycle|${n}|${latency}|0|${op}|${s}`, timed);
+              if (op === "create" && n === largest) {
+                for (const subject of ["ours", "hostFloor"] as const) {
+                  const bytes = sets[subject].map((r) => Buffer.byteLength(JSON.stringify(r.props)));
+                  stateBytes[subject].push(bytes.reduce((a, b) => a + b, 0) / bytes.length);
+                }
               }
             }
           }
@@ -369,6 +433,48 @@ async function main(): Promise<void> {
             rss.ours.push(peakRssKb(ours.pid) ?? NaN);
             rss.hostFloor.push(peakRssKb(floor.pid) ?? NaN);
           }
+        }
+      }
+    }
+
+    // Growth: create and refresh GROWTH_N resources in sandboxes that already hold S sources (other
+    // stacks'), since create's snapshot lists them all. Each subject gets its sandbox per S, seeded
+    // once; the created rows are deleted after each round (untimed) so that S stays S.
+    await servers.setLatency(0);
+    const grown = (subject: Subject, size: number) => `sb_grown_${subject}_s${size}`;
+    for (const size of GROWTH.filter((x) => x > 0)) {
+      log(`seeding ${SUBJECTS.length} sandboxes with ${size} sources each …`);
+      for (const subject of SUBJECTS) {
+        const seeds = Array.from({ length: size }, (_, i) => ({
+          ...program(grown(subject, size), i),
+          name: `other stack ${i}`,
+          appNamespace: `other${i}`,
+        }));
+        await pool(seeds, 4 * PARALLEL, async (p) => void (await http.createOneCall(p)));
+      }
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const latency of LATENCIES) {
+        await servers.setLatency(latency);
+        for (const [si, size] of GROWTH.entries()) {
+          log(`growth: round ${round + 1}/${ROUNDS}, latency ${latency} ms, ${size} sources in the sandbox`);
+          const sets = setsFor(
+            (s) => grown(s, size),
+            GROWTH_N,
+            (i) => `grow_r${round}_l${latency}_${i}`,
+          );
+          // The engine's Check, untimed: create takes the checked inputs.
+          for (const subject of subjectsOf("check"))
+            await pool(sets[subject], PARALLEL, (r) => runners[subject].run("check", r));
+          for (const [oi, op] of (["create", "refresh"] as const).entries()) {
+            const label = `N = ${GROWTH_N}, ${size} sources in the sandbox, latency ${latency} ms`;
+            const timed = await timeOperation(op, sets, runners, servers, round + si + oi, label);
+            record(samples, (s) => `growth|${GROWTH_N}|${latency}|${size}|${op}|${s}`, timed);
+          }
+          await servers.setLatency(0);
+          for (const subject of SUBJECTS)
+            await pool(sets[subject], 4 * PARALLEL, (r) => http.remove(r.program, r.id!));
+          await servers.setLatency(latency);
         }
       }
     }
@@ -384,24 +490,43 @@ async function main(): Promise<void> {
 
     // --- report ---------------------------------------------------------------------------------
     const rows = [];
-    for (const latency of LATENCIES) {
-      for (const n of SIZES) {
-        for (const op of OPS) {
-          const get = (s: Subject) => samples.get(`${n}|${latency}|${op}|${s}`);
-          const oursS = get("ours");
-          const calls = oursS ? median(oursS.calls) : NaN;
-          rows.push({
-            n,
-            latencyMs: latency,
-            op,
-            oursMs: round2(oursS ? median(oursS.ms) : NaN),
-            hostFloorMs: round2(get("hostFloor") ? median(get("hostFloor")!.ms) : NaN),
-            httpFloorMs: get("http") ? round2(median(get("http")!.ms)) : null,
-            apiCalls: round2(calls),
-            apiCallsMin: MIN_CALLS[op],
-            hostFloorApiCalls: get("hostFloor") ? round2(median(get("hostFloor")!.calls)) : null,
-          });
-        }
+    const ms = (sample: Sample | undefined) => (sample ? round2(median(sample.ms)) : null);
+    const calls = (sample: Sample | undefined) => (sample ? round2(median(sample.calls)) : null);
+    const cells: [Series, number, number, number, readonly Op[]][] = [
+      ...LATENCIES.flatMap((l) =>
+        SIZES.map((n) => ["lifecycle", n, l, 0, OPS] as [Series, number, number, number, readonly Op[]]),
+      ),
+      ...LATENCIES.flatMap((l) =>
+        GROWTH.map(
+          (size) =>
+            ["growth", GROWTH_N, l, size, ["create", "refresh"]] as [
+              Series,
+              number,
+              number,
+              number,
+              readonly Op[],
+            ],
+        ),
+      ),
+    ];
+    for (const [series, n, latency, size, ops] of cells) {
+      for (const op of ops) {
+        const get = (s: Subject) => samples.get(`${series}|${n}|${latency}|${size}|${op}|${s}`);
+        rows.push({
+          series,
+          n,
+          latencyMs: latency,
+          sandboxSize: size,
+          op,
+          oursMs: ms(get("ours")) ?? NaN,
+          hostFloorMs: ms(get("hostFloor")) ?? NaN,
+          httpFloorMs: ms(get("http")),
+          apiCalls: calls(get("ours")) ?? NaN,
+          apiCallsMin: MIN_CALLS[op],
+          hostFloorApiCalls: calls(get("hostFloor")),
+          httpFloorApiCalls: calls(get("http")),
+          ...(op === "create" ? { createOneCallHttpMs: ms(get("httpOneCall")) } : {}),
+        });
       }
     }
     const results = {
@@ -412,6 +537,8 @@ async function main(): Promise<void> {
         durationS: Math.round((performance.now() - started) / 1000),
       },
       rows,
+      twinSafety: twinSafetyPrices(rows),
+      growth: growthPrices(rows),
       coldStart,
       pluginStart,
       pluginFace,
@@ -472,15 +599,21 @@ function profilingEnv(dir: string | undefined): NodeJS.ProcessEnv {
 
 type Results = {
   rows: {
+    series: Series;
     n: number;
     latencyMs: number;
+    sandboxSize: number;
     op: string;
     oursMs: number;
     hostFloorMs: number;
     httpFloorMs: number | null;
     apiCalls: number;
     apiCallsMin: number;
+    hostFloorApiCalls: number | null;
+    createOneCallHttpMs?: number | null;
   }[];
+  twinSafety: TwinSafetyPrice[];
+  growth: GrowthPrice[];
   coldStart: ColdStart;
   pluginStart: PluginStart;
   pluginFace: PluginFace;
@@ -496,6 +629,7 @@ function renderTable(r: Results): string {
   const head = [
     "latency",
     "N",
+    "in sandbox",
     "op",
     "ours ms",
     "host floor ms",
@@ -503,11 +637,13 @@ function renderTable(r: Results): string {
     "ours/host",
     "ours/HTTP",
     "ms/res over host",
-    "API calls (min)",
+    "API calls: ours, floors (min)",
+    "HTTP 1-call create ms",
   ];
-  const lines = r.rows.map((row) => [
+  const cells = (row: Results["rows"][number]) => [
     `${row.latencyMs} ms`,
     String(row.n),
+    String(row.sandboxSize),
     row.op,
     row.oursMs.toFixed(1),
     row.hostFloorMs.toFixed(1),
@@ -515,17 +651,38 @@ function renderTable(r: Results): string {
     (row.oursMs / row.hostFloorMs).toFixed(2),
     row.httpFloorMs === null ? "—" : (row.oursMs / row.httpFloorMs).toFixed(2),
     ((row.oursMs - row.hostFloorMs) / row.n).toFixed(3),
-    `${row.apiCalls} (${row.apiCallsMin})`,
-  ]);
+    `${row.apiCalls}, ${row.hostFloorApiCalls ?? "—"} (${row.apiCallsMin})`,
+    row.createOneCallHttpMs == null ? "—" : row.createOneCallHttpMs.toFixed(1),
+  ];
+  const lines = r.rows.map(cells);
   const widths = head.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)));
-  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  const fmt = (c: string[]) => `| ${c.map((x, i) => x.padEnd(widths[i]!)).join(" | ")} |`;
+  const table = (series: Series) => [
+    fmt(head),
+    `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
+    ...r.rows.filter((row) => row.series === series).map((row) => fmt(cells(row))),
+  ];
   return [
     `pulumi-copass bench — node ${r.machine.node}, ${r.machine.cpus} cpus, load ${r.machine.loadAverage1m}, ` +
       `medians of ${r.machine.rounds} interleaved rounds, ${r.machine.parallel} in parallel`,
     "",
-    fmt(head),
-    `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
-    ...lines.map(fmt),
+    "The lifecycle, in empty sandboxes:",
+    ...table("lifecycle"),
+    "",
+    "Growth: create and refresh in sandboxes that already hold other sources:",
+    ...table("growth"),
+    "",
+    ...r.twinSafety.map(
+      (p) =>
+        `exactly-once creates (the snapshot listing), ${p.latencyMs} ms latency: ${p.oneCreateMs} ms for one create alone, ` +
+        `${p.perCreateMs} ms per create at N = ${p.n}`,
+    ),
+    ...r.growth.map(
+      (g) =>
+        `growth, ${g.latencyMs} ms latency: ms per create per 1000 sources in the sandbox (0 → ${g.sandboxSize}): ` +
+        `ours ${g.msPerCreatePer1000Sources.ours}, host floor ${g.msPerCreatePer1000Sources.hostFloor}, ` +
+        `HTTP floor ${g.msPerCreatePer1000Sources.httpFloor ?? "—"}`,
+    ),
     "",
     ...coldStartLines(r.coldStart),
     pluginStartLine(r.pluginStart),

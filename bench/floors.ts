@@ -7,6 +7,11 @@
  *   in the same host as ours, over the same RPCs, so ours / host floor is our own cost.
  * - The HTTP floor: the same API calls made directly with undici from the bench process, with
  *   no host and no gRPC, so ours / HTTP floor is everything a user pays beyond the wire.
+ *
+ * "The same API calls" includes create's snapshot: ours lists the sandbox's user_mcp sources before
+ * it registers (the twin rule, DESIGN §2), so both floors list (and parse the answer) too, and
+ * ours / floor stays the cost of our code. What the snapshot itself costs is measured apart: the
+ * HTTP floor's `createOneCall` registers without it (`createOneCallHttpMs` in results.json).
  */
 import { Agent } from "undici";
 
@@ -35,6 +40,8 @@ exports.handler = () => {
     check: async (olds, news) => ({ inputs: news }),
     diff: async (id, olds, news) => ({ changes: Object.keys(FIELDS).some((k) => olds[k] !== news[k]) }),
     create: async (p) => {
+      // The snapshot ours takes before it registers (create-once.ts): listed, parsed, not used.
+      await call("GET", encodeURIComponent(p.sandboxId) + "/sources?provider=user_mcp");
       const body = {};
       for (const k in FIELDS) if (p[k] !== undefined) body[FIELDS[k]] = p[k];
       const r = await call("POST", encodeURIComponent(p.sandboxId) + "/sources/user-mcp", body);
@@ -78,7 +85,7 @@ export class HttpFloor {
   ) {}
 
   async #call(
-    method: "GET" | "POST" | "PATCH",
+    method: "GET" | "POST" | "PATCH" | "DELETE",
     path: string,
     body?: unknown,
   ): Promise<Record<string, unknown>> {
@@ -94,7 +101,14 @@ export class HttpFloor {
     return json;
   }
 
+  /** Ours' create: the snapshot listing, then the register. */
   async create(p: Program): Promise<{ id: string; status: unknown }> {
+    await this.#call("GET", `${encodeURIComponent(p.sandboxId)}/sources?provider=user_mcp`);
+    return this.createOneCall(p);
+  }
+
+  /** The register alone: what a create costs without the snapshot that keeps it exactly-once. */
+  async createOneCall(p: Program): Promise<{ id: string; status: unknown }> {
     const r = await this.#call("POST", `${encodeURIComponent(p.sandboxId)}/sources/user-mcp`, {
       name: p.name,
       base_url: p.baseUrl,
@@ -116,6 +130,11 @@ export class HttpFloor {
 
   async delete(p: Program, id: string): Promise<void> {
     await this.#call("POST", `${source(p, id)}/user-mcp/revoke`);
+  }
+
+  /** Removes the row (the bench's cleanup between growth rounds; no provider's operation). */
+  async remove(p: Program, id: string): Promise<void> {
+    await this.#call("DELETE", source(p, id));
   }
 
   close(): Promise<void> {

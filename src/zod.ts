@@ -11,7 +11,7 @@
  * Import it as a namespace (`import * as z from "../zod"`) so the code reads as zod's docs do.
  * Only values listed here can be used: a new zod function is one more name on this list.
  */
-export { array, boolean, enum, looseObject, number, record, string, union, unknown } from "zod";
+export { array, boolean, enum, looseObject, number, object, record, string, union, unknown } from "zod";
 export type { infer } from "zod";
 /**
  * The type every zod schema has, classic or mini (zod's core `$ZodType`): what reads a schema's

@@ -91,5 +91,7 @@ export interface CopassApi {
   revokeUserMcp(sandboxId: string, sourceId: string): Promise<UserMcpResult>;
   getSource(sandboxId: string, sourceId: string): Promise<DataSource>;
   listSources(sandboxId: string, query?: ListSourcesQuery): Promise<SourceList>;
+  /** The same list call, read for the rows' `data_source_id` only (create's snapshot). */
+  listSourceIds(sandboxId: string, query?: ListSourcesQuery): Promise<string[]>;
   deleteSource(sandboxId: string, sourceId: string): Promise<StatusResponse>;
 }

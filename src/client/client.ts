@@ -21,6 +21,7 @@ import { resolvePolicy, undiciRetry, type RetryPolicy } from "./retry";
 import { loadUndici } from "./undici";
 import {
   dataSourceSchema,
+  sourceIdListSchema,
   sourceListSchema,
   statusResponseSchema,
   userMcpResultSchema,
@@ -138,13 +139,12 @@ export class CopassClient implements CopassApi {
   }
 
   listSources(sandboxId: string, query: ListSourcesQuery = {}): Promise<SourceList> {
-    return this.#send({
-      operation: "list",
-      method: "GET",
-      path: `${sandboxPath(sandboxId)}/sources`,
-      query: { provider: query.provider, status: query.status },
-      schema: sourceListSchema,
-    });
+    return this.#send(listSpec(sandboxId, query, sourceListSchema));
+  }
+
+  async listSourceIds(sandboxId: string, query: ListSourcesQuery = {}): Promise<string[]> {
+    const { sources } = await this.#send(listSpec(sandboxId, query, sourceIdListSchema));
+    return sources.map((row) => row.data_source_id);
   }
 
   deleteSource(sandboxId: string, sourceId: string): Promise<StatusResponse> {
@@ -289,6 +289,17 @@ export class CopassClient implements CopassApi {
     const all = [this.#apiKey, this.#encryptionToken, ...(secrets ?? [])];
     return (text) => redact(text, all);
   }
+}
+
+/** `GET /sources`, read with `schema` (the full rows, or their ids only). */
+function listSpec<T>(sandboxId: string, query: ListSourcesQuery, schema: ZodType<T>): CallSpec<T> {
+  return {
+    operation: "list",
+    method: "GET",
+    path: `${sandboxPath(sandboxId)}/sources`,
+    query: { provider: query.provider, status: query.status },
+    schema,
+  };
 }
 
 function registerSpec(sandboxId: string, body: RegisterUserMcpRequest): CallSpec<UserMcpResult> {

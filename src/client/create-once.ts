@@ -100,10 +100,13 @@ export async function createOnce(
   const policy = options.policy ?? DEFAULT_RETRY_POLICY;
   const { cancel } = options;
   const namespace = body.app_namespace;
-  // Before the first POST can have reached Copass: a row listed now is not this call's.
-  const snapshot = options.snapshot ?? (await listUserMcp(api, sandboxId));
+  // Before the first POST can have reached Copass: a row listed now is not this call's. Only the
+  // ids are read: in a full sandbox, validating every row cost as much again as parsing it.
+  const before = new Set(
+    options.snapshot?.map((row) => row.data_source_id) ??
+      (await api.listSourceIds(sandboxId, { provider: USER_MCP })),
+  );
   if (cancel?.aborted) throw notSent();
-  const before = new Set(snapshot.map((row) => row.data_source_id));
   let lostBefore = false;
   for (let attempt = 1; ; attempt++) {
     let error: CopassError;
@@ -151,9 +154,11 @@ export async function createOnce(
 
 // --- listing -------------------------------------------------------------------------------------
 
+const USER_MCP = "user_mcp";
+
 /** The sandbox's user_mcp sources, one list call (create's snapshot, adoption's lookup). */
 export async function listUserMcp(api: CopassApi, sandboxId: string): Promise<DataSource[]> {
-  return (await api.listSources(sandboxId, { provider: "user_mcp" })).sources;
+  return (await api.listSources(sandboxId, { provider: USER_MCP })).sources;
 }
 
 /**

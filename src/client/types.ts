@@ -94,6 +94,16 @@ export const sourceListSchema = z.looseObject({
 });
 export type SourceList = z.infer<typeof sourceListSchema>;
 
+/**
+ * A listing read for its ids only (create's snapshot, create-once.ts). Each row keeps
+ * `data_source_id` alone (`z.object` drops the other keys without copying them): the snapshot
+ * needs nothing else, and in a sandbox of 1000 sources validating every row in full cost about as
+ * much CPU again as parsing the JSON (issue 24).
+ */
+export const sourceIdListSchema = z.object({
+  sources: z.array(z.object({ data_source_id: z.string() })),
+});
+
 export interface ListSourcesQuery {
   provider?: string;
   status?: string;

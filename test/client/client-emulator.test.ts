@@ -125,6 +125,20 @@ describe("every endpoint through the client", () => {
   });
 });
 
+describe("the ids-only listing (create's snapshot)", () => {
+  it("lists the same rows as the full listing, with the same filters", async () => {
+    const sb = newSandbox();
+    const a = await client.registerUserMcp(sb, registration({ app_namespace: "ids_a" }));
+    const b = await client.registerUserMcp(sb, registration({ app_namespace: "ids_b" }));
+    const full = (await client.listSources(sb, { provider: "user_mcp" })).sources.map(
+      (s) => s.data_source_id,
+    );
+    expect(await client.listSourceIds(sb, { provider: "user_mcp" })).toEqual(full);
+    expect([...full].sort()).toEqual([a.data_source_id, b.data_source_id].sort());
+    expect(await client.listSourceIds(sb, { provider: "slack" })).toEqual([]);
+  });
+});
+
 describe("each error subtype as the emulator produces it", () => {
   it("validation: a plain-http non-loopback base_url", async () => {
     const err = await failure(

@@ -272,6 +272,10 @@ describe("CopassClient over HTTP (scripted server)", () => {
     const { client } = await setup((_n, _req, res) => (res.writeHead(200), res.end(body)));
     const err = await failure(client.listSources("sb_1"));
     expect(err.code).toBe("COPASS_BAD_RESPONSE");
+    // The ids-only read (create's snapshot) validates what it reads just as well.
+    // mutation: sourceIdListSchema's data_source_id → z.string().optional() → "a source without an id" fails.
+    const idsErr = await failure(client.listSourceIds("sb_1"));
+    expect(idsErr.code).toBe("COPASS_BAD_RESPONSE");
   });
 
   it("tolerates extra keys and unknown statuses", async () => {

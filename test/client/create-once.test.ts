@@ -295,6 +295,10 @@ describe("createOnce re-sends only after failures that prove nothing was process
         calls.push("list");
         return { sources: [], count: 0 };
       },
+      async listSourceIds() {
+        calls.push("list");
+        return [];
+      },
     } as unknown as CopassApi;
     return { api, calls };
   }

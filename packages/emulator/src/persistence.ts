@@ -37,6 +37,10 @@ export interface Persistence {
   save(state: PersistedState, vault?: Vault): void;
 }
 
+/** Keeps nothing: the store's own objects are the only copy (an emulator without a data file). */
+export const noPersistence: Persistence = { load: () => undefined, save: () => undefined };
+
+/** A copy in memory that a second store can load: a restart, for tests. */
 export function memoryPersistence(): Persistence {
   let saved: { state: string; vault: string } | undefined;
   return {

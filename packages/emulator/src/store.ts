@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { reasonQuotingCredential, type ProbeFn, type ProbeTarget } from "./probe";
-import { memoryPersistence, type PersistedState, type Persistence, type Vault } from "./persistence";
+import { noPersistence, type PersistedState, type Persistence, type Vault } from "./persistence";
 // The provider package's one redact (DESIGN §6), shared so both cut secrets out the same way.
 import { redact } from "pulumi-copass/redact";
 import { RETIRED_STATUSES } from "pulumi-copass/client";
@@ -80,6 +80,12 @@ export interface Outcome {
 
 export interface StoreOptions {
   probe: ProbeFn;
+  /**
+   * Where the state survives a restart. Default: nowhere (an emulator without a data file keeps
+   * its state in this object alone): serializing every row on each change made every write cost
+   * O(all sources), which a bench that fills sandboxes with thousands of sources measured instead
+   * of the client (issue 24).
+   */
   persistence?: Persistence;
   /** Clock, injectable for tests. */
   now?: () => Date;
@@ -126,7 +132,7 @@ export class Store {
 
   constructor(options: StoreOptions) {
     this.probe = options.probe;
-    this.persistence = options.persistence ?? memoryPersistence();
+    this.persistence = options.persistence ?? noPersistence;
     this.now = options.now ?? (() => new Date());
     this.newId = options.newId ?? newSourceId;
     this.echoCredential = options.echoCredential ?? false;
