@@ -9,7 +9,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { packAndInstall, removeTemp } from "../test/support/pulumi-host";
+import * as path from "node:path";
+import { installConsumer, packPackage, removeTemp } from "../test/support/pulumi-host";
 import { startServers } from "./api-side";
 import { machineInfo } from "./cold-start";
 import { measurePluginFace, pluginFaceLines } from "./plugin-face";
@@ -42,7 +43,9 @@ async function main(): Promise<void> {
   const rounds = int("rounds", args.rounds, 1, 20);
   const latencyMs = int("latency", args.latency, 0, 1000);
   log("packing the package and installing it into a throwaway consumer project …");
-  const consumerDir = await packAndInstall();
+  const tgz = await packPackage();
+  const consumerDir = await installConsumer(tgz);
+  await removeTemp(path.dirname(tgz));
   const servers = await startServers();
   try {
     const pluginFace = await measurePluginFace(consumerDir, {
