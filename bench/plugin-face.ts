@@ -19,12 +19,13 @@
  * passphrase secrets provider, no update check, no plugin download, the bench's own Node first on
  * PATH (the plugins' `#!/usr/bin/env node` and the Node language host run on it).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { cleanEnv, removeTemp, repoRoot, type RunResult } from "../test/support/pulumi-host";
+import { removeTemp, repoRoot, type RunResult } from "../test/support/pulumi-host";
+import { startCli } from "../test/e2e/cli";
 import { API_KEY, MCP_TOKEN, type Servers } from "./api-side";
 import { median, round2 } from "./cold-start";
 
@@ -89,8 +90,6 @@ const COMMAND_ARGS: Record<FaceCommand, string[]> = {
   refresh: ["refresh", "--yes"],
   destroy: ["destroy", "--yes"],
 };
-/** A command that takes longer is stuck: the bench fails rather than wait. */
-const COMMAND_TIMEOUT_MS = 300_000;
 const STACK = "face";
 
 // --- the projects -----------------------------------------------------------------------------------
@@ -212,6 +211,8 @@ interface SubjectCli {
     args: string[],
     extraEnv?: NodeJS.ProcessEnv,
   ): Promise<{ ms: number; cpuMs: number; result: RunResult }>;
+  /** Removes its PULUMI_HOME and state. */
+  close(): Promise<void>;
 }
 
 /** Masks the bench's secrets in text bound for a message or a log. */
@@ -219,28 +220,22 @@ function masked(text: string): string {
   return text.replaceAll(API_KEY, "[secret]").replaceAll(MCP_TOKEN, "[secret]");
 }
 
-function subjectCli(subject: FaceSubject, project: string, home: string, bin: string): SubjectCli {
-  // The bench's own Node first; no node_modules/.bin of `npm run` (the repository's own plugin).
-  const inherited = (process.env.PATH ?? "")
+/** One subject's CLI, as test/e2e runs it (startCli: its own file backend and PULUMI_HOME). */
+async function subjectCli(subject: FaceSubject, project: string, bin: string): Promise<SubjectCli> {
+  const cli = await startCli(bin, project);
+  // The bench's own Node first (it runs the plugins' `#!/usr/bin/env node` and the Node language
+  // host), and no node_modules/.bin of `npm run`, where the repository's own plugin is.
+  const inherited = (cli.env.PATH ?? "")
     .split(path.delimiter)
-    .filter((p) => !p.endsWith(path.join("node_modules", ".bin")));
-  const env = cleanEnv({
-    PATH: [path.dirname(process.execPath), bin, ...inherited].join(path.delimiter),
-    PULUMI_HOME: path.join(home, "pulumi-home"),
-    PULUMI_BACKEND_URL: `file://${path.join(home, "state")}`,
-    PULUMI_CONFIG_PASSPHRASE: "copass-bench-face",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_SKIP_CONFIRMATIONS: "true",
-    NO_COLOR: "1",
-  });
-  mkdirSync(path.join(home, "state"), { recursive: true });
+    .filter((p) => p !== bin && !p.endsWith(path.join("node_modules", ".bin")));
+  cli.env.PATH = [path.dirname(process.execPath), bin, ...inherited].join(path.delimiter);
   return {
     project,
+    close: () => cli.close(),
     async pulumi(args, extraEnv = {}) {
       const t0 = performance.now();
       const cpu0 = reapedChildrenCpuMs();
-      const result = await runPulumi(bin, args, project, { ...env, ...extraEnv });
+      const result = await cli.pulumi(args, { env: extraEnv });
       const ms = performance.now() - t0;
       const cpuMs = reapedChildrenCpuMs() - cpu0;
       if (result.code !== 0) {
@@ -268,38 +263,6 @@ function reapedChildrenCpuMs(): number {
   }
 }
 
-/** One `pulumi` process in its own group (so a timeout reaches its plugins), bounded in time. */
-function runPulumi(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
-  const child = spawn(path.join(bin, "pulumi"), [...args, "--non-interactive", "--color", "never"], {
-    cwd,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stderr += `\n[bench] killed after ${COMMAND_TIMEOUT_MS} ms`;
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }, COMMAND_TIMEOUT_MS);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 // --- the measurement --------------------------------------------------------------------------------
 
 export interface PluginFaceOptions {
@@ -319,8 +282,9 @@ export async function measurePluginFace(consumerDir: string, opts: PluginFaceOpt
   const work = mkdtempSync(path.join(os.tmpdir(), "copass-face-"));
   // The TypeScript program lives in the consumer project, where pulumi-copass is installed.
   const dynamicDir = mkdtempSync(path.join(consumerDir, "face-dynamic-"));
+  const clis = {} as Record<FaceSubject, SubjectCli>;
   try {
-    const clis = setUpProjects(consumerDir, work, dynamicDir, bin, n);
+    Object.assign(clis, await setUpProjects(consumerDir, work, dynamicDir, bin, n));
     for (const subject of FACE_SUBJECTS) {
       const cli = clis[subject];
       await cli.pulumi(["stack", "init", STACK]);
@@ -398,6 +362,7 @@ export async function measurePluginFace(consumerDir: string, opts: PluginFaceOpt
       ...(breakdown ? { breakdown } : {}),
     };
   } finally {
+    for (const cli of Object.values(clis)) await cli.close();
     await removeTemp(work);
     await removeTemp(dynamicDir);
   }
@@ -458,13 +423,13 @@ async function measureBreakdown(
 }
 
 /** The three projects and their CLIs: ours and the floor differ only in the plugin folder. */
-function setUpProjects(
+async function setUpProjects(
   consumerDir: string,
   work: string,
   dynamicDir: string,
   bin: string,
   n: number,
-): Record<FaceSubject, SubjectCli> {
+): Promise<Record<FaceSubject, SubjectCli>> {
   const folder = (name: string) => {
     const dir = path.join(work, name);
     mkdirSync(dir, { recursive: true });
@@ -481,9 +446,9 @@ function setUpProjects(
   writeFileSync(path.join(dynamicDir, "index.ts"), tsProgram(n));
   writeFileSync(path.join(dynamicDir, "tsconfig.json"), TSCONFIG);
   return {
-    ours: subjectCli("ours", path.join(work, "ours-project"), folder("ours-home"), bin),
-    floor: subjectCli("floor", path.join(work, "floor-project"), folder("floor-home"), bin),
-    dynamic: subjectCli("dynamic", dynamicDir, folder("dynamic-home"), bin),
+    ours: await subjectCli("ours", path.join(work, "ours-project"), bin),
+    floor: await subjectCli("floor", path.join(work, "floor-project"), bin),
+    dynamic: await subjectCli("dynamic", dynamicDir, bin),
   };
 }
 
