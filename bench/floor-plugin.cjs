@@ -25,7 +25,26 @@ const FIELDS = {
   appNamespace: "app_namespace",
 };
 
-function provider(version, schema) {
+/**
+ * With `oursState`, the state ours records, without our code: the schema's defaults among the
+ * checked inputs, and every output property of the schema (null when the floor has no value).
+ */
+function stateShape(schema, oursState) {
+  if (!oursState) return { inputs: (news) => news, outputs: (outs) => outs };
+  const resource = JSON.parse(schema).resources["copass:index:UserMcpSource"];
+  const defaults = {};
+  for (const [k, spec] of Object.entries(resource.inputProperties)) {
+    if (spec.default !== undefined) defaults[k] = spec.default;
+  }
+  const outputs = Object.keys(resource.properties).filter((k) => !(k in resource.inputProperties));
+  return {
+    inputs: (news) => ({ ...defaults, ingestToolCalls: [], ...news }),
+    outputs: (outs) => ({ ...Object.fromEntries(outputs.map((k) => [k, null])), ...outs }),
+  };
+}
+
+function provider(version, schema, oursState) {
+  const shape = stateShape(schema, oursState);
   let base = "";
   let key = "";
   const call = async (method, p, body) => {
@@ -47,7 +66,7 @@ function provider(version, schema) {
       base = config.apiUrl;
       key = config.apiKey;
     },
-    check: async (_urn, _olds, news) => ({ inputs: news }),
+    check: async (_urn, _olds, news) => ({ inputs: shape.inputs(news) }),
     diff: async (_id, _urn, olds, news) => ({
       changes: ["sandboxId", ...Object.keys(FIELDS)].some((k) => plain(olds[k]) !== plain(news[k])),
     }),
@@ -56,7 +75,8 @@ function provider(version, schema) {
       const body = {};
       for (const k in FIELDS) if (p[k] !== undefined) body[FIELDS[k]] = plain(p[k]);
       const r = await call("POST", `${sandbox(p)}/sources/user-mcp`, body);
-      return { id: r.data_source_id, outs: { ...p, dataSourceId: r.data_source_id, status: r.status } };
+      const outs = { ...p, dataSourceId: r.data_source_id, status: r.status };
+      return { id: r.data_source_id, outs: shape.outputs(outs) };
     },
     read: async (id, _urn, p) => {
       const s = await call("GET", src(p, id));
@@ -77,7 +97,7 @@ function provider(version, schema) {
   };
 }
 
-module.exports = function serveFloor(consumerDir) {
+module.exports = function serveFloor(consumerDir, { oursState = false } = {}) {
   const fromProject = createRequire(path.join(consumerDir, "package.json"));
   // The gRPC module @pulumi/pulumi itself loads (resolved from its folder), to reach its server.
   const fromPulumi = createRequire(fromProject.resolve("@pulumi/pulumi/package.json"));
@@ -85,7 +105,7 @@ module.exports = function serveFloor(consumerDir) {
   const providerPb = fromPulumi("./proto/provider_pb");
   const ours = path.dirname(fromProject.resolve("pulumi-copass/package.json"));
   const { version } = JSON.parse(readFileSync(path.join(ours, "package.json"), "utf8"));
-  const floor = provider(version, readFileSync(path.join(ours, "schema.json"), "utf8"));
+  const floor = provider(version, readFileSync(path.join(ours, "schema.json"), "utf8"), oursState);
 
   // main()'s Configure never hands the provider its config (it answers and drops it), and it tells
   // the engine to send resources and output values. So the one RPC the floor replaces: read the

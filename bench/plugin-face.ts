@@ -73,9 +73,17 @@ export interface PluginFace {
  * started: one serves the YAML host's schema, one the deployment, and up runs both twice, for its
  * preview and its update) and the rest: the engine, the YAML host, the CLI's start.
  */
+type BreakdownSubject = "ours" | "floor" | "floorOursState";
+type Clis = Record<FaceSubject | "floorOursState", SubjectCli>;
+
 export interface FaceBreakdown {
   command: FaceCommand;
-  subject: "ours" | "floor";
+  /**
+   * floorOursState: the floor recording the state ours records (the schema's defaults among the
+   * inputs, every output property), so that floorOursState − floor is what the engine pays for
+   * the bigger state and ours − floorOursState what our plugin's code costs.
+   */
+  subject: BreakdownSubject;
   wallMs: number;
   cpuMs: number;
   pluginCpuMs: number;
@@ -179,13 +187,11 @@ const TSCONFIG = JSON.stringify(
  * The floor's plugin folder: an executable `pulumi-resource-copass`, a Node script like ours (the
  * npm bin's `#!/usr/bin/env node`), that serves floor-plugin.cjs for the consumer project.
  */
-function floorLauncher(dir: string, consumerDir: string): string {
+function floorLauncher(dir: string, consumerDir: string, options = { oursState: false }): string {
   const launcher = path.join(dir, "pulumi-resource-copass");
   const floor = path.join(repoRoot, "bench", "floor-plugin.cjs");
-  writeFileSync(
-    launcher,
-    `#!/usr/bin/env node\nrequire(${JSON.stringify(floor)})(${JSON.stringify(consumerDir)});\n`,
-  );
+  const args = [consumerDir, options].map((a) => JSON.stringify(a)).join(", ");
+  writeFileSync(launcher, `#!/usr/bin/env node\nrequire(${JSON.stringify(floor)})(${args});\n`);
   chmodSync(launcher, 0o755);
   return dir;
 }
@@ -221,7 +227,7 @@ function masked(text: string): string {
 }
 
 /** One subject's CLI, as test/e2e runs it (startCli: its own file backend and PULUMI_HOME). */
-async function subjectCli(subject: FaceSubject, project: string, bin: string): Promise<SubjectCli> {
+async function subjectCli(subject: string, project: string, bin: string): Promise<SubjectCli> {
   const cli = await startCli(bin, project);
   // The bench's own Node first (it runs the plugins' `#!/usr/bin/env node` and the Node language
   // host), and no node_modules/.bin of `npm run`, where the repository's own plugin is.
@@ -282,19 +288,10 @@ export async function measurePluginFace(consumerDir: string, opts: PluginFaceOpt
   const work = mkdtempSync(path.join(os.tmpdir(), "copass-face-"));
   // The TypeScript program lives in the consumer project, where pulumi-copass is installed.
   const dynamicDir = mkdtempSync(path.join(consumerDir, "face-dynamic-"));
-  const clis = {} as Record<FaceSubject, SubjectCli>;
+  const clis = {} as Clis;
   try {
     Object.assign(clis, await setUpProjects(consumerDir, work, dynamicDir, bin, n));
-    for (const subject of FACE_SUBJECTS) {
-      const cli = clis[subject];
-      await cli.pulumi(["stack", "init", STACK]);
-      // The provider's settings as explicit stack config, the API key and the MCP token secret.
-      await cli.pulumi([
-        ...["config", "set-all", "--plaintext", `copass:apiUrl=${servers.url}`],
-        ...["--secret", `copass:apiKey=${API_KEY}`, "--plaintext", `mcpUrl=${servers.mcpUrl}`],
-        ...["--secret", `token=${MCP_TOKEN}`],
-      ]);
-    }
+    for (const subject of FACE_SUBJECTS) await initStack(clis[subject], servers);
     // Untimed: the first start of each CLI, language host and plugin (the file cache, the TypeScript
     // compile) lands on no subject's round. A preview of the empty stack calls no API.
     for (const subject of FACE_SUBJECTS) {
@@ -352,7 +349,7 @@ export async function measurePluginFace(consumerDir: string, opts: PluginFaceOpt
       };
     });
     assertSameCalls(commands, n);
-    const breakdown = opts.breakdown ? await measureBreakdown(clis, work, log) : undefined;
+    const breakdown = opts.breakdown ? await measureBreakdown(clis, work, servers, log) : undefined;
     return {
       n,
       latencyMs: opts.latencyMs,
@@ -388,14 +385,16 @@ for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => { write(); 
 
 /** One more lifecycle of ours and the floor, each plugin reporting its CPU time (FaceBreakdown). */
 async function measureBreakdown(
-  clis: Record<FaceSubject, SubjectCli>,
+  clis: Clis,
   work: string,
+  servers: Servers,
   log: (line: string) => void,
 ): Promise<FaceBreakdown[]> {
   const preload = path.join(work, "plugin-cpu.js");
   writeFileSync(preload, PLUGIN_CPU_PRELOAD);
+  await initStack(clis.floorOursState, servers);
   const rows: FaceBreakdown[] = [];
-  for (const subject of ["ours", "floor"] as const) {
+  for (const subject of ["ours", "floor", "floorOursState"] as const) {
     await clis[subject].pulumi(["config", "set", "sandboxId", `sb_face_${subject}_breakdown`]);
     for (const command of FACE_COMMANDS) {
       const dir = mkdtempSync(path.join(work, `cpu-${subject}-${command}-`));
@@ -422,6 +421,16 @@ async function measureBreakdown(
   return rows;
 }
 
+/** The stack, and its config: the provider's settings explicit, the API key and the MCP token secret. */
+async function initStack(cli: SubjectCli, servers: Servers): Promise<void> {
+  await cli.pulumi(["stack", "init", STACK]);
+  await cli.pulumi([
+    ...["config", "set-all", "--plaintext", `copass:apiUrl=${servers.url}`],
+    ...["--secret", `copass:apiKey=${API_KEY}`, "--plaintext", `mcpUrl=${servers.mcpUrl}`],
+    ...["--secret", `token=${MCP_TOKEN}`],
+  ]);
+}
+
 /** The three projects and their CLIs: ours and the floor differ only in the plugin folder. */
 async function setUpProjects(
   consumerDir: string,
@@ -429,7 +438,7 @@ async function setUpProjects(
   dynamicDir: string,
   bin: string,
   n: number,
-): Promise<Record<FaceSubject, SubjectCli>> {
+): Promise<Clis> {
   const folder = (name: string) => {
     const dir = path.join(work, name);
     mkdirSync(dir, { recursive: true });
@@ -438,8 +447,9 @@ async function setUpProjects(
   const pluginDirs = {
     ours: path.join(consumerDir, "node_modules", ".bin"),
     floor: floorLauncher(folder("floor-plugin"), consumerDir),
+    floorOursState: floorLauncher(folder("floor-ours-state-plugin"), consumerDir, { oursState: true }),
   };
-  for (const s of ["ours", "floor"] as const) {
+  for (const s of ["ours", "floor", "floorOursState"] as const) {
     writeFileSync(path.join(folder(`${s}-project`), "Pulumi.yaml"), yamlProgram(n, pluginDirs[s]));
   }
   writeFileSync(path.join(dynamicDir, "Pulumi.yaml"), TS_PULUMI_YAML);
@@ -449,6 +459,8 @@ async function setUpProjects(
     ours: await subjectCli("ours", path.join(work, "ours-project"), bin),
     floor: await subjectCli("floor", path.join(work, "floor-project"), bin),
     dynamic: await subjectCli("dynamic", dynamicDir, bin),
+    // Only for the breakdown (its stack is made there).
+    floorOursState: await subjectCli("floorOursState", path.join(work, "floorOursState-project"), bin),
   };
 }
 
@@ -505,7 +517,7 @@ export function pluginFaceLines(f: PluginFace): string[] {
   }
   for (const b of f.breakdown ?? []) {
     lines.push(
-      `  breakdown ${b.subject.padEnd(5)} ${b.command.padEnd(7)} wall ${Math.round(b.wallMs)} ms, CPU ${Math.round(b.cpuMs)} ms: ` +
+      `  breakdown ${b.subject.padEnd(14)} ${b.command.padEnd(7)} wall ${Math.round(b.wallMs)} ms, CPU ${Math.round(b.cpuMs)} ms: ` +
         `${b.plugins} plugin processes ${Math.round(b.pluginCpuMs)} ms, engine + YAML host ${Math.round(b.engineCpuMs)} ms`,
     );
   }
