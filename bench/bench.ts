@@ -23,7 +23,6 @@
  *   npm run bench -- --n 50 --rounds 1 --latency 20 --cold 2   # quick check
  *   npm run bench:cold                           # the cold start only (cold.ts, ~1 min)
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -42,10 +41,8 @@ import { coldStartLines, machineInfo, measureColdStart, median, round2, type Col
 import { measurePluginStart, pluginStartLine, type PluginStart } from "./plugin-start";
 import { HttpFloor, hostFloorProviderText, type Program } from "./floors";
 import { growthPrices, twinSafetyPrices, type GrowthPrice, type TwinSafetyPrice } from "./price";
-
-const API_KEY = "olk_bench_0a1b2c3d4e5f";
-const ADMIN_KEY = "admin_bench_9f8e7d";
-const MCP_TOKEN = "mcp_bench_token_5a6b7c";
+import { API_KEY, MCP_TOKEN, startServers, type Servers } from "./api-side";
+import { measurePluginFace, pluginFaceLine, type PluginFace } from "./plugin-face";
 
 /**
  * `httpOneCall` registers without the snapshot listing (create only): beside `http`, it prices
@@ -143,61 +140,6 @@ function resetPeakRss(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-// --- the API side ----------------------------------------------------------------------------------
-
-interface Servers {
-  url: string;
-  mcpUrl: string;
-  setLatency(ms: number): Promise<void>;
-  clearLog(): Promise<void>;
-  /** Paths of the API requests logged since the last clearLog. */
-  requests(): Promise<string[]>;
-  close(): Promise<void>;
-}
-
-async function startServers(): Promise<Servers> {
-  const script = path.join(__dirname, "servers.js");
-  const child: ChildProcess = spawn(process.execPath, [script], {
-    env: { ...process.env, BENCH_API_KEY: API_KEY, BENCH_ADMIN_KEY: ADMIN_KEY, BENCH_MCP_TOKEN: MCP_TOKEN },
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  const ready = await new Promise<{ url: string; mcpUrl: string }>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf("\n");
-      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)) as { url: string; mcpUrl: string });
-    });
-    child.once("exit", (code) => reject(new Error(`bench servers exited with ${code}`)));
-  });
-  const admin = async (method: string, p: string, body?: unknown): Promise<unknown> => {
-    const res = await fetch(`${ready.url}/_emulator/${p}`, {
-      method,
-      headers: { "x-emulator-admin-key": ADMIN_KEY, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`emulator admin ${method} ${p}: HTTP ${res.status}`);
-    return res.json();
-  };
-  return {
-    ...ready,
-    async setLatency(ms) {
-      await admin("DELETE", "faults");
-      // Every API request waits `ms` before it is handled: a modelled network and service time.
-      if (ms > 0) await admin("POST", "faults", { action: { kind: "delay", ms }, times: "Infinity" });
-    },
-    clearLog: async () => void (await admin("DELETE", "requests")),
-    requests: async () =>
-      ((await admin("GET", "requests")) as { requests: { path: string }[] }).requests.map((r) => r.path),
-    async close() {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.stdin!.end();
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) child.kill("SIGKILL");
-    },
-  };
 }
 
 // --- the subjects ----------------------------------------------------------------------------------
@@ -537,6 +479,15 @@ async function main(): Promise<void> {
       }
     }
 
+    // The plugin face through the real CLI (plugin-face.ts): N = 100 at 20 ms, the same rounds.
+    const pluginFace = await measurePluginFace(consumerDir, {
+      n: 100,
+      rounds: ROUNDS,
+      latencyMs: 20,
+      servers,
+      log,
+    });
+
     // --- report ---------------------------------------------------------------------------------
     const rows = [];
     const ms = (sample: Sample | undefined) => (sample ? round2(median(sample.ms)) : null);
@@ -590,6 +541,7 @@ async function main(): Promise<void> {
       growth: growthPrices(rows),
       coldStart,
       pluginStart,
+      pluginFace,
       memory: {
         n: largest,
         peakRssMb: {
@@ -664,6 +616,7 @@ type Results = {
   growth: GrowthPrice[];
   coldStart: ColdStart;
   pluginStart: PluginStart;
+  pluginFace: PluginFace;
   memory: { n: number; peakRssMb: { ours: number; hostFloor: number } };
   bytes: {
     providerText: { ours: number; hostFloor: number };
@@ -733,6 +686,7 @@ function renderTable(r: Results): string {
     "",
     ...coldStartLines(r.coldStart),
     pluginStartLine(r.pluginStart),
+    pluginFaceLine(r.pluginFace),
     `peak RSS of the host at N = ${r.memory.n}: ours ${r.memory.peakRssMb.ours} MB, host floor ${r.memory.peakRssMb.hostFloor} MB`,
     `__provider: ours ${r.bytes.providerText.ours} B, host floor ${r.bytes.providerText.hostFloor} B; ` +
       `state per resource: ours ${r.bytes.statePerResource.ours} B, host floor ${r.bytes.statePerResource.hostFloor} B`,
