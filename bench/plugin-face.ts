@@ -7,7 +7,8 @@
  *   - ours: a YAML program run by the real CLI and its YAML language host, with our plugin as the
  *     packed npm package installs it (`pulumi-resource-copass` in the consumer's node_modules/.bin);
  *   - floor: the same YAML program with a hand-written plugin (floor-plugin.cjs: provider.main, our
- *     schema, the same API calls, nothing else);
+ *     schema, the same API calls, nothing else) that records the state the schema declares (its
+ *     defaults among the inputs, every output property), as any provider of this resource must;
  *   - dynamic: a TypeScript program of the same sources with the dynamic face (`UserMcpSource`),
  *     through the Node language host. No target: shown beside the others for a user choosing a face.
  * Each round runs up, a no-op preview, refresh and destroy; for each command the subjects take
@@ -73,15 +74,15 @@ export interface PluginFace {
  * started: one serves the YAML host's schema, one the deployment, and up runs both twice, for its
  * preview and its update) and the rest: the engine, the YAML host, the CLI's start.
  */
-type BreakdownSubject = "ours" | "floor" | "floorOursState";
-type Clis = Record<FaceSubject | "floorOursState", SubjectCli>;
+type BreakdownSubject = "ours" | "floor" | "thinFloor";
+type Clis = Record<FaceSubject | "thinFloor", SubjectCli>;
 
 export interface FaceBreakdown {
   command: FaceCommand;
   /**
-   * floorOursState: the floor recording the state ours records (the schema's defaults among the
-   * inputs, every output property), so that floorOursState − floor is what the engine pays for
-   * the bigger state and ours − floorOursState what our plugin's code costs.
+   * thinFloor: the floor recording only the fields it sent and got back (no schema defaults, no
+   * output properties), so that floor − thinFloor is what the engine pays for the state the schema
+   * declares, and ours − floor what our plugin's code costs.
    */
   subject: BreakdownSubject;
   wallMs: number;
@@ -392,9 +393,9 @@ async function measureBreakdown(
 ): Promise<FaceBreakdown[]> {
   const preload = path.join(work, "plugin-cpu.js");
   writeFileSync(preload, PLUGIN_CPU_PRELOAD);
-  await initStack(clis.floorOursState, servers);
+  await initStack(clis.thinFloor, servers);
   const rows: FaceBreakdown[] = [];
-  for (const subject of ["ours", "floor", "floorOursState"] as const) {
+  for (const subject of ["ours", "floor", "thinFloor"] as const) {
     await clis[subject].pulumi(["config", "set", "sandboxId", `sb_face_${subject}_breakdown`]);
     for (const command of FACE_COMMANDS) {
       const dir = mkdtempSync(path.join(work, `cpu-${subject}-${command}-`));
@@ -446,10 +447,13 @@ async function setUpProjects(
   };
   const pluginDirs = {
     ours: path.join(consumerDir, "node_modules", ".bin"),
-    floor: floorLauncher(folder("floor-plugin"), consumerDir),
-    floorOursState: floorLauncher(folder("floor-ours-state-plugin"), consumerDir, { oursState: true }),
+    // The floor records the state our schema declares (its defaults among the inputs, every output
+    // property), as any provider of this resource must: the engine's cost of that state is the
+    // contract's, not our code's. The thin floor, which does not, measures that cost (breakdown).
+    floor: floorLauncher(folder("floor-plugin"), consumerDir, { oursState: true }),
+    thinFloor: floorLauncher(folder("thin-floor-plugin"), consumerDir),
   };
-  for (const s of ["ours", "floor", "floorOursState"] as const) {
+  for (const s of ["ours", "floor", "thinFloor"] as const) {
     writeFileSync(path.join(folder(`${s}-project`), "Pulumi.yaml"), yamlProgram(n, pluginDirs[s]));
   }
   writeFileSync(path.join(dynamicDir, "Pulumi.yaml"), TS_PULUMI_YAML);
@@ -460,7 +464,7 @@ async function setUpProjects(
     floor: await subjectCli("floor", path.join(work, "floor-project"), bin),
     dynamic: await subjectCli("dynamic", dynamicDir, bin),
     // Only for the breakdown (its stack is made there).
-    floorOursState: await subjectCli("floorOursState", path.join(work, "floorOursState-project"), bin),
+    thinFloor: await subjectCli("thinFloor", path.join(work, "thinFloor-project"), bin),
   };
 }
 
