@@ -23,6 +23,8 @@ export default defineConfig({
     pool: "forks",
     // Packs the package and installs it into throwaway consumer projects for test/host (once per run).
     globalSetup: ["test/globalSetup.host.ts"],
+    // Node's `require` of a TypeScript source (the provider's lazy zod/mini): test/support/require-ts.ts.
+    setupFiles: ["test/support/require-ts.ts"],
     // The JSON report feeds the "N passed, N failed" line that .ci/run prints last; each row of
     // `npm run test:matrix` names its own (.tmp/vitest-report-matrix-<row>.json).
     reporters: [

@@ -8,7 +8,11 @@
  *   - providerLoadMs: `require("pulumi-copass/provider")` in a fresh process; firstCheckMs, the
  *     first `check` after it (what building the validator's schemas left for the first call);
  *   - clientLoadMs: what loading the HTTP client adds once a call needs the API
- *     (`require("pulumi-copass/client")` after a preview's check and diff).
+ *     (`require("pulumi-copass/client")` after a preview's check and diff);
+ *   - providerLoadShareOfPulumi (issue 24): what a fresh `node -e 'require("pulumi-copass/provider")'`
+ *     costs beyond `node -e 0`, as a share of what `node -e 'require("@pulumi/pulumi")'` costs beyond
+ *     it, as a probe from a fresh clone measures it: whole processes, so nothing of Node's own
+ *     loader is left out (wall time; CPU time beside it, `processLoad`).
  * Each probe also reports its CPU time, which a busy shared machine inflates less than wall time.
  * Given a `baselineDir` (a consumer project of another build), the load probes run there too, in
  * the same rounds, order alternating, so a change is measured against what it changes side by side.
@@ -28,6 +32,20 @@ export interface ColdStart {
   providerLoadMs: number;
   firstCheckMs: number;
   clientLoadMs: number;
+  /** Fresh processes' wall-time share, provider over @pulumi/pulumi (see `processLoad`). */
+  providerLoadShareOfPulumi: number;
+  /**
+   * Fresh `node -e` processes, medians: `node -e 0` (`nodeMs`, Node's own start), and what
+   * requiring the provider or @pulumi/pulumi adds to it, in wall and CPU ms; `shareCpu` is
+   * providerLoadShareOfPulumi in CPU time.
+   */
+  processLoad: {
+    nodeMs: number;
+    providerMs: number;
+    pulumiMs: number;
+    cpuMs: { node: number; provider: number; pulumi: number };
+    shareCpu: number;
+  };
   /** CPU time of the same probes (user + system), medians. */
   cpuMs: { programLoad: number; providerLoad: number; clientLoad: number };
   programLoadsZod: boolean;
@@ -40,7 +58,14 @@ export interface ColdStart {
 /** What loading costs, from the program and provider probes: medians, in ms. */
 export type LoadFigures = Pick<
   ColdStart,
-  "pulumiLoadMs" | "programLoadMs" | "providerLoadMs" | "firstCheckMs" | "clientLoadMs" | "cpuMs"
+  | "pulumiLoadMs"
+  | "programLoadMs"
+  | "providerLoadMs"
+  | "firstCheckMs"
+  | "clientLoadMs"
+  | "providerLoadShareOfPulumi"
+  | "processLoad"
+  | "cpuMs"
 >;
 
 export const median = (xs: number[]): number => {
@@ -106,14 +131,43 @@ interface Timed {
   cpu: number;
 }
 
+/** What each fresh process runs: nothing, the provider, @pulumi/pulumi; then prints its CPU time. */
+const FRESH = {
+  node: "",
+  provider: 'require("pulumi-copass/provider");',
+  pulumi: 'require("@pulumi/pulumi");',
+} as const;
+type Fresh = keyof typeof FRESH;
+
+/**
+ * One fresh `node -e` process: wall time from spawn to exit, and the CPU time it used up to its
+ * last line (`process.cpuUsage()`, user + system, Node's start included), in ms.
+ */
+async function freshProcess(consumerDir: string, which: Fresh): Promise<Timed> {
+  const script = `${FRESH[which]}const c = process.cpuUsage(); process.stdout.write(String((c.user + c.system) / 1000));`;
+  const t0 = performance.now();
+  const r = await run(process.execPath, ["-e", script], { cwd: consumerDir, timeoutMs: 60_000 });
+  const wall = performance.now() - t0;
+  if (r.code !== 0) throw new Error(`fresh-process probe (${which}) failed: ${r.stderr}`);
+  return { wall, cpu: Number(r.stdout) };
+}
+
+/** The three fresh processes, in `order` (rounds alternate it, so none always runs first). */
+async function freshProcesses(consumerDir: string, order: Fresh[]): Promise<Record<Fresh, Timed>> {
+  const out: Partial<Record<Fresh, Timed>> = {};
+  for (const which of order) out[which] = await freshProcess(consumerDir, which);
+  return out as Record<Fresh, Timed>;
+}
+
 async function node<T>(consumerDir: string, script: string): Promise<T> {
   const r = await run(process.execPath, ["-e", script], { cwd: consumerDir, timeoutMs: 60_000 });
   if (r.code !== 0) throw new Error(`cold-start probe failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
 
-/** One run of the program probe and the provider probe in a consumer project. */
+/** One run of the program probe, the provider probe and the fresh processes in a consumer project. */
 interface LoadProbe {
+  fresh: Record<Fresh, Timed>;
   program: { pulumi: Timed; ours: Timed; zod: boolean };
   provider: {
     load: Timed;
@@ -124,8 +178,10 @@ interface LoadProbe {
   };
 }
 
-async function probeLoads(consumerDir: string): Promise<LoadProbe> {
+async function probeLoads(consumerDir: string, round: number): Promise<LoadProbe> {
+  const order: Fresh[] = round % 2 ? ["pulumi", "provider", "node"] : ["node", "provider", "pulumi"];
   return {
+    fresh: await freshProcesses(consumerDir, order),
     program: await node<LoadProbe["program"]>(consumerDir, PROGRAM),
     provider: await node<LoadProbe["provider"]>(consumerDir, PROVIDER),
   };
@@ -142,9 +198,11 @@ function loadSamples() {
     check: [] as number[],
     client: [] as number[],
     clientCpu: [] as number[],
+    fresh: { node: [] as Timed[], provider: [] as Timed[], pulumi: [] as Timed[] },
   };
   return {
-    push({ program, provider }: LoadProbe): void {
+    push({ fresh, program, provider }: LoadProbe): void {
+      for (const which of Object.keys(FRESH) as Fresh[]) s.fresh[which].push(fresh[which]);
       s.pulumi.push(program.pulumi.wall);
       s.program.push(program.ours.wall);
       s.programCpu.push(program.ours.cpu);
@@ -156,12 +214,29 @@ function loadSamples() {
     },
     figures(): LoadFigures {
       const m = (xs: number[]) => round2(median(xs));
+      // Medians of each process, then the differences: Node's start is the same in all three.
+      const wall = (which: Fresh) => median(s.fresh[which].map((t) => t.wall));
+      const cpu = (which: Fresh) => median(s.fresh[which].map((t) => t.cpu));
+      const share = (of: (which: Fresh) => number) =>
+        Math.round(((of("provider") - of("node")) / (of("pulumi") - of("node"))) * 10_000) / 10_000;
       return {
         pulumiLoadMs: m(s.pulumi),
         programLoadMs: m(s.program),
         providerLoadMs: m(s.provider),
         firstCheckMs: m(s.check),
         clientLoadMs: m(s.client),
+        providerLoadShareOfPulumi: share(wall),
+        processLoad: {
+          nodeMs: round2(wall("node")),
+          providerMs: round2(wall("provider") - wall("node")),
+          pulumiMs: round2(wall("pulumi") - wall("node")),
+          cpuMs: {
+            node: round2(cpu("node")),
+            provider: round2(cpu("provider") - cpu("node")),
+            pulumi: round2(cpu("pulumi") - cpu("node")),
+          },
+          shareCpu: share(cpu),
+        },
         cpuMs: { programLoad: m(s.programCpu), providerLoad: m(s.providerCpu), clientLoad: m(s.clientCpu) },
       };
     },
@@ -205,9 +280,9 @@ export async function measureColdStart(
       times[which] = performance.now() - t0;
     }
     let base: LoadProbe | undefined;
-    if (opts.baselineDir && i % 2) base = await probeLoads(opts.baselineDir);
-    const probe = await probeLoads(consumerDir);
-    if (opts.baselineDir && !(i % 2)) base = await probeLoads(opts.baselineDir);
+    if (opts.baselineDir && i % 2) base = await probeLoads(opts.baselineDir, i);
+    const probe = await probeLoads(consumerDir, i);
+    if (opts.baselineDir && !(i % 2)) base = await probeLoads(opts.baselineDir, i);
     const { program, provider } = probe;
     flags.zod ||= program.zod;
     flags.undiciAfterProvider ||= provider.undiciAfterProvider;
@@ -244,13 +319,30 @@ export async function measureColdStart(
 /** The issue 18 targets, in ms, and whether `c` meets them. */
 export const COLD_TARGETS = { programLoadMs: 10, providerLoadMs: 30, clientLoadMs: 40 } as const;
 
+/** Issue 24: a fresh `require("pulumi-copass/provider")` under 2.5 % of `require("@pulumi/pulumi")`. */
+export const PROVIDER_LOAD_SHARE_TARGET = 0.025;
+
+const percent = (share: number) => `${(share * 100).toFixed(2)} %`;
+
+/** The fresh-process line: the share, its target, and the figures it comes from. */
+function shareLine(c: LoadFigures): string {
+  const p = c.processLoad;
+  const met = c.providerLoadShareOfPulumi < PROVIDER_LOAD_SHARE_TARGET ? "met" : "NOT met";
+  return (
+    `fresh processes beyond node -e 0 (${p.nodeMs} ms): require("pulumi-copass/provider") ${p.providerMs} ms, ` +
+    `require("@pulumi/pulumi") ${p.pulumiMs} ms: providerLoadShareOfPulumi ${percent(c.providerLoadShareOfPulumi)} ` +
+    `(target < ${percent(PROVIDER_LOAD_SHARE_TARGET)}: ${met}); CPU ${p.cpuMs.provider} / ${p.cpuMs.pulumi} ms: ${percent(p.shareCpu)}`
+  );
+}
+
 export function coldStartLines(c: ColdStart): string[] {
   const target = (key: keyof typeof COLD_TARGETS) =>
     `${c[key]} ms (target ≤ ${COLD_TARGETS[key]}: ${c[key] <= COLD_TARGETS[key] ? "met" : "NOT met"})`;
   return [
     `cold start (host spawn → first Configure + Check answered): ours ${c.oursMs} ms, host floor ${c.hostFloorMs} ms, ours − floor ${c.oursShareMs} ms`,
     `require("pulumi-copass") after @pulumi/pulumi (${c.pulumiLoadMs} ms): ${target("programLoadMs")}, CPU ${c.cpuMs.programLoad} ms; loads zod: ${c.programLoadsZod ? "yes" : "no"}`,
-    `require("pulumi-copass/provider"): ${target("providerLoadMs")}, CPU ${c.cpuMs.providerLoad} ms; then the first check ${c.firstCheckMs} ms; loads undici: ${c.providerLoadsUndici ? "yes" : "no"}; check + diff load undici: ${c.previewLoadsUndici ? "yes" : "no"}`,
+    `require("pulumi-copass/provider"): ${target("providerLoadMs")}, CPU ${c.cpuMs.providerLoad} ms; then the first check ${c.firstCheckMs} ms (load + first check ${round2(c.providerLoadMs + c.firstCheckMs)} ms); loads undici: ${c.providerLoadsUndici ? "yes" : "no"}; check + diff load undici: ${c.previewLoadsUndici ? "yes" : "no"}`,
+    shareLine(c),
     `the client (undici) on the first API call: ${target("clientLoadMs")}, CPU ${c.cpuMs.clientLoad} ms`,
     ...(c.baseline ? [baselineLine(c.baseline)] : []),
   ];
@@ -259,6 +351,7 @@ export function coldStartLines(c: ColdStart): string[] {
 function baselineLine(b: LoadFigures): string {
   return (
     `baseline, same rounds: program ${b.programLoadMs} ms (CPU ${b.cpuMs.programLoad}), provider ${b.providerLoadMs} ms ` +
-    `(CPU ${b.cpuMs.providerLoad}) then the first check ${b.firstCheckMs} ms, client ${b.clientLoadMs} ms (CPU ${b.cpuMs.clientLoad})`
+    `(CPU ${b.cpuMs.providerLoad}) then the first check ${b.firstCheckMs} ms, client ${b.clientLoadMs} ms (CPU ${b.cpuMs.clientLoad}); ` +
+    `share of @pulumi/pulumi ${percent(b.providerLoadShareOfPulumi)} (CPU ${percent(b.processLoad.shareCpu)})`
   );
 }

@@ -18,7 +18,7 @@ const r = spawnSync(process.execPath, [tsc, "-b", "packages/emulator/tsconfig.bu
 });
 if (r.status !== 0) process.exit(r.status ?? 1);
 
-// dist/zod.js, dist/zod-mini.js, dist/zod-core.js: bundles of the zod functions we use, without zod's
+// dist/zod.js, dist/zod-mini.js: bundles of the zod functions we use, without zod's
 // locales (scripts/bundle-zod.mjs).
 // Written after every tsc run, which may have rewritten it with the plain re-export.
 const bundled = spawnSync(process.execPath, [path.join(__dirname, "bundle-zod.mjs")], {

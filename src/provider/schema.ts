@@ -15,9 +15,9 @@
  * string {@link UNKNOWN} whatever its declared type, even nested in arrays or objects. Such a
  * property skips validation (and the cross-field rules that read it) and passes through as-is.
  */
-// zod/mini, not classic zod: every provider start builds this table (src/zod-mini.ts says why).
 import { isDeepStrictEqual } from "node:util";
-import * as z from "../zod-mini";
+// zod/mini, not classic zod (src/zod-mini.ts says why), loaded with the first schema (`zod`).
+import type * as Z from "../zod-mini";
 // Types only: the client's wire schemas (client/types.ts) are not built in the provider's load.
 import type { IngestToolCall, PatchUserMcpRequest, RegisterUserMcpRequest } from "../client/types";
 import { AUTH_KINDS } from "../client/vocabulary";
@@ -35,6 +35,16 @@ export function containsUnknown(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(containsUnknown);
   if (typeof value === "object" && value !== null) return Object.values(value).some(containsUnknown);
   return false;
+}
+
+/**
+ * zod/mini, required when the first schema is built (`field`, `builtSchemas`), not when the
+ * provider loads: nothing else here needs it, and a host that never checks never loads it
+ * (issue 24). Every zod call below runs inside a schema's build, after `loadZod`.
+ */
+let z: typeof Z;
+function loadZod(): void {
+  z ??= require("../zod-mini") as typeof Z;
 }
 
 /**
@@ -85,7 +95,7 @@ export type ReadFrom = "source" | "adapter_config" | "state";
  */
 export type OnRemove = "keep" | "replace";
 
-export interface FieldSpec<S extends z.ZodMiniType = z.ZodMiniType> {
+export interface FieldSpec<S extends Z.ZodMiniType = Z.ZodMiniType> {
   /** API field in register/PATCH bodies and adapter_config; null for provider-only fields. */
   readonly wire: string | null;
   readonly change: ChangeClass;
@@ -123,24 +133,47 @@ export interface FieldSpec<S extends z.ZodMiniType = z.ZodMiniType> {
   readonly schema: S;
 }
 
-/** Keeps each spec's literal types (`required: true`, `default`) so the zod shape can be derived. */
-function field<const F extends FieldSpec>(spec: F): F {
-  return spec;
+/**
+ * A field as the table writes it: its zod rule as a function, which `field` calls on the first read
+ * of `schema` (the first check, usually), not when the provider loads. Why (issue 24): building the
+ * ~90 schemas is a quarter of what `require("pulumi-copass/provider")` cost, and a host that only
+ * reads, refreshes or deletes never checks. The first check pays it instead, no more than the load
+ * did (bench/cold-start.ts measures the two together).
+ */
+type FieldEntry = Omit<FieldSpec, "schema"> & { readonly schema: () => Z.ZodMiniType };
+
+/**
+ * Keeps each spec's literal types (`required: true`, `default`) so the zod shape can be derived,
+ * and builds its `schema` once, on first read.
+ */
+function field<const F extends FieldEntry>(
+  spec: F,
+): Omit<F, "schema"> & { readonly schema: ReturnType<F["schema"]> } {
+  const { schema: build, ...rest } = spec;
+  let built: ReturnType<F["schema"]> | undefined;
+  return Object.defineProperty(rest, "schema", {
+    enumerable: true,
+    get: () => {
+      loadZod();
+      return (built ??= build() as ReturnType<F["schema"]>);
+    },
+  }) as Omit<F, "schema"> & { readonly schema: ReturnType<F["schema"]> };
 }
 
-const ingestToolCallSchema = z.object(
-  {
-    name: z
-      .string({ error: "ingestToolCalls[].name must be a string: the MCP tool to call" })
-      .check(z.minLength(1, { error: "ingestToolCalls[].name must be a non-empty tool name" })),
-    arguments: z.optional(
-      z.record(z.string(), z.unknown(), {
-        error: "ingestToolCalls[].arguments must be a JSON object, e.g. { limit: 50 }",
-      }),
-    ),
-  },
-  { error: "ingestToolCalls must hold objects { name, arguments? }" },
-);
+const ingestToolCallSchema = () =>
+  z.object(
+    {
+      name: z
+        .string({ error: "ingestToolCalls[].name must be a string: the MCP tool to call" })
+        .check(z.minLength(1, { error: "ingestToolCalls[].name must be a non-empty tool name" })),
+      arguments: z.optional(
+        z.record(z.string(), z.unknown(), {
+          error: "ingestToolCalls[].arguments must be a JSON object, e.g. { limit: 50 }",
+        }),
+      ),
+    },
+    { error: "ingestToolCalls must hold objects { name, arguments? }" },
+  );
 
 /** The field table, in the order of DESIGN §1. */
 export const FIELDS = {
@@ -153,18 +186,19 @@ export const FIELDS = {
     rule: "non-empty string (a path segment: no whitespace, `/`, `?` or `#`)",
     defaultDoc: "required",
     description: "Copass sandbox the source belongs to.",
-    schema: z
-      .string({
-        error: typeError(
-          "sandboxId is required: set it to the Copass sandbox id, e.g. sb_123",
-          "sandboxId must be a string: the Copass sandbox id, e.g. sb_123",
+    schema: () =>
+      z
+        .string({
+          error: typeError(
+            "sandboxId is required: set it to the Copass sandbox id, e.g. sb_123",
+            "sandboxId must be a string: the Copass sandbox id, e.g. sb_123",
+          ),
+        })
+        .check(
+          z.regex(SANDBOX_ID, {
+            error: "sandboxId must be a non-empty id without whitespace, '/', '?' or '#', e.g. sb_123",
+          }),
         ),
-      })
-      .check(
-        z.regex(SANDBOX_ID, {
-          error: "sandboxId must be a non-empty id without whitespace, '/', '?' or '#', e.g. sb_123",
-        }),
-      ),
   }),
   name: field({
     wire: "name",
@@ -175,17 +209,18 @@ export const FIELDS = {
     rule: "1–255 characters",
     defaultDoc: "required",
     description: "Display name of the source.",
-    schema: z
-      .string({
-        error: typeError(
-          "name is required: set a display name of 1 to 255 characters",
-          "name must be a string of 1 to 255 characters",
+    schema: () =>
+      z
+        .string({
+          error: typeError(
+            "name is required: set a display name of 1 to 255 characters",
+            "name must be a string of 1 to 255 characters",
+          ),
+        })
+        .check(
+          z.minLength(1, { error: "name must not be empty: use 1 to 255 characters" }),
+          z.maxLength(255, { error: "name is too long: use at most 255 characters" }),
         ),
-      })
-      .check(
-        z.minLength(1, { error: "name must not be empty: use 1 to 255 characters" }),
-        z.maxLength(255, { error: "name is too long: use at most 255 characters" }),
-      ),
   }),
   baseUrl: field({
     wire: "base_url",
@@ -197,19 +232,20 @@ export const FIELDS = {
     defaultDoc: "required",
     description: "URL of the MCP server (its full MCP endpoint).",
     maskOnFailure: maskUrl,
-    schema: z
-      .string({
-        error: typeError(
-          "baseUrl is required: set the MCP server URL, e.g. https://mcp.example.com/mcp",
-          "baseUrl must be a string URL, e.g. https://mcp.example.com/mcp",
+    schema: () =>
+      z
+        .string({
+          error: typeError(
+            "baseUrl is required: set the MCP server URL, e.g. https://mcp.example.com/mcp",
+            "baseUrl must be a string URL, e.g. https://mcp.example.com/mcp",
+          ),
+        })
+        .check(
+          z.superRefine((value: string, ctx) => {
+            const problem = urlProblem("baseUrl", value, "https://mcp.example.com/mcp");
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+          }),
         ),
-      })
-      .check(
-        z.superRefine((value: string, ctx) => {
-          const problem = urlProblem("baseUrl", value, "https://mcp.example.com/mcp");
-          if (problem) ctx.addIssue({ code: "custom", message: problem });
-        }),
-      ),
   }),
   authKind: field({
     wire: "auth_kind",
@@ -220,12 +256,13 @@ export const FIELDS = {
     rule: "`bearer` \\| `header_token` \\| `none`",
     defaultDoc: "required",
     description: "How Copass authenticates to the MCP server.",
-    schema: z.enum(AUTH_KINDS, {
-      error: typeError(
-        'authKind is required: set it to "bearer", "header_token" or "none"',
-        'authKind must be one of "bearer", "header_token" or "none"',
-      ),
-    }),
+    schema: () =>
+      z.enum(AUTH_KINDS, {
+        error: typeError(
+          'authKind is required: set it to "bearer", "header_token" or "none"',
+          'authKind must be one of "bearer", "header_token" or "none"',
+        ),
+      }),
   }),
   token: field({
     wire: "token",
@@ -242,13 +279,14 @@ export const FIELDS = {
     description: "Credential for the MCP server, sent only when it changes.",
     // Shorter tokens cannot be cut out of the MCP server's error text (redact.ts), so a server that
     // echoes one would put it in healthError in plaintext.
-    schema: z.string({ error: "token must be a string: the MCP server's credential" }).check(
-      z.minLength(MIN_REDACTABLE_LENGTH, {
-        error:
-          `token must be at least ${MIN_REDACTABLE_LENGTH} characters (a shorter one could not be kept out of ` +
-          "error messages and healthError): pass the MCP server's full credential, or use authKind none",
-      }),
-    ),
+    schema: () =>
+      z.string({ error: "token must be a string: the MCP server's credential" }).check(
+        z.minLength(MIN_REDACTABLE_LENGTH, {
+          error:
+            `token must be at least ${MIN_REDACTABLE_LENGTH} characters (a shorter one could not be kept out of ` +
+            "error messages and healthError): pass the MCP server's full credential, or use authKind none",
+        }),
+      ),
   }),
   authHeader: field({
     wire: "auth_header",
@@ -264,13 +302,15 @@ export const FIELDS = {
     defaultDoc: "—",
     description: "Header that carries the token when `authKind` is `header_token`.",
     maskOnFailure: maskHeaderName,
-    schema: z.string({ error: "authHeader must be a string: an HTTP header name such as X-Api-Key" }).check(
-      z.regex(HEADER_NAME, {
-        error: "authHeader must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~), e.g. X-Api-Key",
-      }),
-      // Hop-by-hop, framing and transport headers: a token there is dropped or smuggles a request.
-      z.refine((name: string) => !isReservedHeaderName(name), { error: RESERVED_HEADER_MESSAGE }),
-    ),
+    schema: () =>
+      z.string({ error: "authHeader must be a string: an HTTP header name such as X-Api-Key" }).check(
+        z.regex(HEADER_NAME, {
+          error:
+            "authHeader must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~), e.g. X-Api-Key",
+        }),
+        // Hop-by-hop, framing and transport headers: a token there is dropped or smuggles a request.
+        z.refine((name: string) => !isReservedHeaderName(name), { error: RESERVED_HEADER_MESSAGE }),
+      ),
   }),
   appNamespace: field({
     wire: "app_namespace",
@@ -283,10 +323,11 @@ export const FIELDS = {
     defaultDoc: "server uses the id",
     description:
       "Tool-name prefix, unique among the sandbox's active sources; the server uses the source id when absent.",
-    schema: z
-      .string({ error: "appNamespace must be a string of 1 to 64 characters of A-Z a-z 0-9 _ -" })
-      .check(
-        z.regex(NAMESPACE, { error: "appNamespace must be 1 to 64 characters of A-Z a-z 0-9 _ -, e.g. crm" }),
+    schema: () =>
+      z.string({ error: "appNamespace must be a string of 1 to 64 characters of A-Z a-z 0-9 _ -" }).check(
+        z.regex(NAMESPACE, {
+          error: "appNamespace must be 1 to 64 characters of A-Z a-z 0-9 _ -, e.g. crm",
+        }),
       ),
   }),
   allowedTools: field({
@@ -300,18 +341,19 @@ export const FIELDS = {
     rule: "unique non-empty strings",
     defaultDoc: "all tools",
     description: "Tools agents may call; absent means all tools.",
-    schema: z
-      .array(
-        z
-          .string({ error: "allowedTools must hold tool names (strings)" })
-          .check(z.minLength(1, { error: "allowedTools must not contain an empty tool name" })),
-        { error: 'allowedTools must be a list of tool names, e.g. ["search_accounts"]' },
-      )
-      .check(
-        z.refine((tools: string[]) => new Set(tools).size === tools.length, {
-          error: "allowedTools must not list a tool name twice; remove the duplicates",
-        }),
-      ),
+    schema: () =>
+      z
+        .array(
+          z
+            .string({ error: "allowedTools must hold tool names (strings)" })
+            .check(z.minLength(1, { error: "allowedTools must not contain an empty tool name" })),
+          { error: 'allowedTools must be a list of tool names, e.g. ["search_accounts"]' },
+        )
+        .check(
+          z.refine((tools: string[]) => new Set(tools).size === tools.length, {
+            error: "allowedTools must not list a tool name twice; remove the duplicates",
+          }),
+        ),
   }),
   ingestToolCalls: field({
     wire: "ingest_tool_calls",
@@ -331,9 +373,10 @@ export const FIELDS = {
     defaultDoc: "`[]`",
     description: "Tool calls Copass runs on every pull(); `[]` means live tools only.",
     maskOnFailure: maskToolCalls,
-    schema: z.array(ingestToolCallSchema, {
-      error: 'ingestToolCalls must be a list of { name, arguments? }, e.g. [{ name: "list_docs" }]',
-    }),
+    schema: () =>
+      z.array(ingestToolCallSchema(), {
+        error: 'ingestToolCalls must be a list of { name, arguments? }, e.g. [{ name: "list_docs" }]',
+      }),
   }),
   rateCapPerMinute: field({
     wire: "rate_cap_per_minute",
@@ -345,7 +388,7 @@ export const FIELDS = {
     rule: "integer 1–600",
     defaultDoc: "60",
     description: "Agent tool calls per minute Copass sends to the server.",
-    schema: integerIn("rateCapPerMinute", 1, 600),
+    schema: () => integerIn("rateCapPerMinute", 1, 600),
   }),
   webhookRateCapPerMinute: field({
     wire: "webhook_rate_cap_per_minute",
@@ -357,7 +400,7 @@ export const FIELDS = {
     rule: "integer 1–6000",
     defaultDoc: "600",
     description: "Inbound webhook deliveries per minute.",
-    schema: integerIn("webhookRateCapPerMinute", 1, 6000),
+    schema: () => integerIn("webhookRateCapPerMinute", 1, 6000),
   }),
   healthPolicy: field({
     wire: null,
@@ -370,9 +413,10 @@ export const FIELDS = {
     defaultDoc: "`require`",
     description:
       "An unhealthy source fails the step (`require`, kept in state), warns (`warn`) or is only recorded (`ignore`).",
-    schema: z.enum(["require", "warn", "ignore"], {
-      error: 'healthPolicy must be one of "require", "warn" or "ignore"',
-    }),
+    schema: () =>
+      z.enum(["require", "warn", "ignore"], {
+        error: 'healthPolicy must be one of "require", "warn" or "ignore"',
+      }),
   }),
   healthTimeoutSeconds: field({
     wire: null,
@@ -385,7 +429,7 @@ export const FIELDS = {
     defaultDoc: "60",
     description:
       "How long `require` keeps re-testing an unhealthy source, in seconds. 0: no re-test; the one test an update owes is sent once, never retried.",
-    schema: integerIn("healthTimeoutSeconds", 0, 3600),
+    schema: () => integerIn("healthTimeoutSeconds", 0, 3600),
   }),
   healthCheckOnRefresh: field({
     wire: null,
@@ -397,7 +441,7 @@ export const FIELDS = {
     rule: "boolean",
     defaultDoc: "`true`",
     description: "Whether refresh re-tests health (one more API call).",
-    schema: z.boolean({ error: "healthCheckOnRefresh must be true or false" }),
+    schema: () => z.boolean({ error: "healthCheckOnRefresh must be true or false" }),
   }),
   deletionPolicy: field({
     wire: null,
@@ -409,7 +453,7 @@ export const FIELDS = {
     rule: "`revoke` \\| `delete`",
     defaultDoc: "`revoke`",
     description: "`revoke` disconnects the source; `delete` also deletes its row.",
-    schema: z.enum(["revoke", "delete"], { error: 'deletionPolicy must be "revoke" or "delete"' }),
+    schema: () => z.enum(["revoke", "delete"], { error: 'deletionPolicy must be "revoke" or "delete"' }),
   }),
   adoptExisting: field({
     wire: null,
@@ -423,7 +467,7 @@ export const FIELDS = {
     defaultDoc: "`false`",
     description:
       "On create, take over the active source with the same `appNamespace` instead of registering one.",
-    schema: z.boolean({ error: "adoptExisting must be true or false" }),
+    schema: () => z.boolean({ error: "adoptExisting must be true or false" }),
   }),
 } as const;
 
@@ -441,8 +485,8 @@ type Shape = {
   [K in FieldName]: Fields[K]["required"] extends true
     ? Fields[K]["schema"]
     : Fields[K] extends { default: unknown }
-      ? z.ZodMiniDefault<Fields[K]["schema"]>
-      : z.ZodMiniOptional<Fields[K]["schema"]>;
+      ? Z.ZodMiniDefault<Fields[K]["schema"]>
+      : Z.ZodMiniOptional<Fields[K]["schema"]>;
 };
 
 function shapeOf(): Shape {
@@ -465,7 +509,7 @@ function known(value: unknown): boolean {
  * another field failed, so one `check` reports everything; each rule therefore tests exact values
  * and skips when a field it reads is unknown.
  */
-function withCrossFieldRules<T extends z.ZodMiniObject>(object: T) {
+function withCrossFieldRules<T extends Z.ZodMiniObject>(object: T) {
   type V = Record<string, unknown>;
   const always = { when: () => true };
   return object.check(
@@ -506,15 +550,24 @@ function withCrossFieldRules<T extends z.ZodMiniObject>(object: T) {
   );
 }
 
-const baseObject = z.object(shapeOf());
+/** The object of the table's fields, and the inputs schema: that object with the cross-field rules. */
+function buildSchemas() {
+  loadZod();
+  const base = z.object(shapeOf());
+  return { base, inputs: withCrossFieldRules(base) };
+}
+
+let schemas: ReturnType<typeof buildSchemas> | undefined;
+/** Built on the first check, as the fields' schemas are (see `field`). */
+const builtSchemas = () => (schemas ??= buildSchemas());
 
 /** The inputs schema: `z.input` is what a program may pass, `z.output` the normalised state. */
-export const inputsSchema = withCrossFieldRules(baseObject);
+type InputsSchema = ReturnType<typeof buildSchemas>["inputs"];
 
 /** What the program passes (defaults optional). */
-export type UserMcpSourceInputs = z.input<typeof inputsSchema>;
+export type UserMcpSourceInputs = Z.input<InputsSchema>;
 /** Checked inputs: defaults filled in. The shape stored as inputs and the core of the outputs. */
-export type NormalizedInputs = z.output<typeof inputsSchema>;
+export type NormalizedInputs = Z.output<InputsSchema>;
 export type AuthKind = NormalizedInputs["authKind"];
 export type HealthPolicy = NormalizedInputs["healthPolicy"];
 export type { IngestToolCall };
@@ -563,10 +616,11 @@ export function checkInputs(raw: Record<string, unknown>): CheckOutcome {
     ? Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== null))
     : raw;
   const unknownKeys = FIELD_NAMES.filter((name) => containsUnknown(news[name]));
+  const { base, inputs } = builtSchemas();
   const schema =
     unknownKeys.length === 0
-      ? inputsSchema
-      : withCrossFieldRules(z.extend(baseObject, Object.fromEntries(unknownKeys.map((k) => [k, z.any()]))));
+      ? inputs
+      : withCrossFieldRules(z.extend(base, Object.fromEntries(unknownKeys.map((k) => [k, z.any()]))));
   const result = schema.safeParse(news);
   if (result.success) {
     return { ok: true, inputs: stripUndefined(result.data) as NormalizedInputs, failures: [] };

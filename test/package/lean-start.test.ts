@@ -3,10 +3,11 @@
  * project (the tarball + `@pulumi/pulumi`, as a user's program has it):
  * - the program side (`require("pulumi-copass")`) loads no zod: it needs the field names, not the
  *   validator (src/field-names.ts);
- * - the provider loads zod only as dist/zod-mini.js and dist/zod-core.js, bundles without zod's
- *   locales (scripts/bundle-zod.mjs), no undici, and not the client's wire schemas;
+ * - loading the provider loads no zod, no undici, not the client's wire schemas and not the
+ *   operations that call the API (issue 24): its first check loads zod only as dist/zod-mini.js, a
+ *   bundle without zod's locales (scripts/bundle-zod.mjs); its first create, the operations;
  * - the client loads undici's Agent, retry interceptor and request API, not its entry point, and
- *   classic zod (dist/zod.js) on the core the provider loaded;
+ *   classic zod (dist/zod.js);
  * - the bundles are ASCII, and zod/mini's alone speaks English;
  * - the bundled zod says exactly what the zod package says: every check failure of the provider
  *   and every response-shape message of the client, compared with the sources run on the package.
@@ -70,30 +71,69 @@ describe("loading the packed package", () => {
     expect(ours(r.added)).toEqual(
       expect.arrayContaining(["pulumi-copass/dist/index.js", "pulumi-copass/dist/resource.js"]),
     );
-    // mutation: import FIELD_NAMES from "./provider/schema" in resource.ts → dist/zod.js (and the
-    // schema's modules) appear → this test fails.
+    // mutation: import FIELD_NAMES and SECRET_FIELDS from "./provider/schema" in resource.ts and read
+    // `FIELDS.name.schema` at its top → dist/zod-mini.js (and the schema's modules) appear → this fails.
     expect(r.added.filter((f) => /zod/.test(f))).toEqual([]);
     expect(of("undici", r.added)).toEqual([]);
   });
 
   it(
-    "the provider loads zod only as the zod/mini bundle without locales, and no undici",
+    "loading the provider loads no zod and no operation that calls the API, only what a preview calls",
     { timeout: 60_000 },
     async () => {
       const added = await providerLoad();
+      // The list is real: what configure, check and diff need is in it.
       expect(ours(added)).toEqual(
         expect.arrayContaining([
           "pulumi-copass/dist/provider/provider.js",
-          "pulumi-copass/dist/zod-mini.js",
-          "pulumi-copass/dist/zod-core.js",
+          "pulumi-copass/dist/provider/schema.js",
+          "pulumi-copass/dist/provider/diff.js",
+          "pulumi-copass/dist/provider/session.js",
         ]),
       );
+      // mutation: a top-level `z.string()` in schema.ts (or `import * as z from "../zod-mini"` back in
+      // place of the lazy require) → dist/zod-mini.js appears → this test fails.
+      expect(ours(added).filter((f) => /zod/.test(f))).toEqual([]);
+      expect(of("zod", added)).toEqual([]);
+      expect(of("undici", added)).toEqual([]);
+      // mutation: import { operations } from "./operations" at the top of provider.ts (or import
+      // createOnce there again) → operations.js, create-once.js, adopt.js, health-wait.js appear → fails.
+      for (const module of ["operations", "adopt", "health-wait", "health"]) {
+        expect(ours(added)).not.toContain(`pulumi-copass/dist/provider/${module}.js`);
+      }
+      expect(ours(added)).not.toContain("pulumi-copass/dist/client/create-once.js");
+    },
+  );
+
+  it(
+    "the first check loads zod only as the zod/mini bundle without locales; the first create, the operations",
+    { timeout: 60_000 },
+    async () => {
+      const r = await inConsumer<{ check: string[]; create: string[] }>(`
+        const { provider } = require("pulumi-copass/provider");
+        await provider.configure({ config: { get: () => undefined } });
+        let before = modules();
+        const news = { sandboxId: "sb", name: "n", baseUrl: "https://mcp.example.com/mcp", authKind: "none" };
+        const { inputs, failures } = await provider.check({}, news);
+        if (failures.length > 0) throw new Error(JSON.stringify(failures));
+        const check = loadedSince(before);
+        before = modules();
+        // No API key: create fails once it has loaded the operations and the client.
+        await provider.create(inputs).then(() => { throw new Error("create needs an API key"); }, () => undefined);
+        out({ check, create: loadedSince(before) });
+      `);
       // mutation: import { z } from "zod" in schema.ts (or a build without scripts/bundle-zod.mjs) →
       // zod's own files, its 64 locales among them, appear → this test fails.
-      expect(of("zod", added)).toEqual([]);
+      expect(of("zod", r.check)).toEqual([]);
       // mutation: add `import "../zod";` to schema.ts → classic zod's bundle appears → this fails.
-      expect(ours(added)).not.toContain("pulumi-copass/dist/zod.js");
-      expect(of("undici", added)).toEqual([]);
+      // mutation: one rolldown build of both entries (a shared chunk) → dist/zod-core.js appears.
+      expect(ours(r.check)).toEqual(["pulumi-copass/dist/zod-mini.js"]);
+      expect(ours(r.create)).toEqual(
+        expect.arrayContaining([
+          "pulumi-copass/dist/provider/operations.js",
+          "pulumi-copass/dist/client/create-once.js",
+        ]),
+      );
     },
   );
 
@@ -119,7 +159,7 @@ describe("loading the packed package", () => {
   it("ships the zod bundles in ASCII, so Node holds their source as one byte per character", async () => {
     const bundles = await inConsumer<{ size: number; nonAscii: number }[]>(`
       const dist = path.join(path.dirname(require.resolve("pulumi-copass/package.json")), "dist");
-      const texts = ["zod.js", "zod-mini.js", "zod-core.js"].map((f) => require("node:fs").readFileSync(path.join(dist, f), "utf8"));
+      const texts = ["zod.js", "zod-mini.js"].map((f) => require("node:fs").readFileSync(path.join(dist, f), "utf8"));
       out(texts.map((text) => ({ size: text.length, nonAscii: (text.match(/[\\u0080-\\uffff]/g) ?? []).length })));
     `);
     for (const zod of bundles) {
@@ -164,9 +204,7 @@ describe("loading the packed package", () => {
       expect(undici).not.toContain("undici/index.js");
       expect(undici.length).toBeLessThan(40);
       expect(of("zod", added)).toEqual([]);
-      // Classic zod, for the wire schemas, on the core the provider loaded (dist/zod-core.js).
-      // mutation: bundle src/zod.ts on its own (two rolldown builds) → it carries its own copy of
-      // the core and the provider no longer loads dist/zod-core.js → the provider's test fails.
+      // Classic zod, for the wire schemas: its own bundle, with the part of zod's core it uses.
       expect(ours(added).filter((f) => /zod/.test(f))).toEqual(["pulumi-copass/dist/zod.js"]);
     },
   );
