@@ -8,6 +8,10 @@
  * - The HTTP floor: the same API calls made directly with undici from the bench process, with
  *   no host and no gRPC, so ours / HTTP floor is everything a user pays beyond the wire.
  *
+ * The host floor also answers what the resource's contract needs, as ours does: a read returns the
+ * inputs as Copass has them (else refresh could not show drift), so both send the host answers of
+ * the same shape and ours / host floor is not the price of a feature.
+ *
  * "The same API calls" includes create's snapshot: ours lists the sandbox's user_mcp sources before
  * it registers (the twin rule, DESIGN §2), so both floors list (and parse the answer) too, and
  * ours / floor stays the cost of our code. What the snapshot itself costs is measured apart: the
@@ -51,7 +55,11 @@ exports.handler = () => {
       const s = await call("GET", src(p, id));
       let status = s.status;
       if (p.healthCheckOnRefresh !== false) status = (await call("POST", src(p, id) + "/user-mcp/test")).status;
-      return { id, props: { ...p, name: s.name, status } };
+      // The inputs as Copass now has them: what any provider must return for refresh to show drift
+      // (a rename at Copass) in the next preview, as ours does.
+      const inputs = { sandboxId: p.sandboxId, name: s.name };
+      for (const k in FIELDS) if (k !== "name" && p[k] !== undefined) inputs[k] = p[k];
+      return { id, props: { ...p, name: s.name, status }, inputs };
     },
     update: async (id, olds, news) => {
       const body = {};
