@@ -40,7 +40,13 @@ import {
 import { coldStartLines, machineInfo, measureColdStart, median, round2, type ColdStart } from "./cold-start";
 import { measurePluginStart, pluginStartLine, type PluginStart } from "./plugin-start";
 import { HttpFloor, hostFloorProviderText, type Program } from "./floors";
-import { growthPrices, twinSafetyPrices, type GrowthPrice, type TwinSafetyPrice } from "./price";
+import {
+  growthPrices,
+  twinSafetyPrices,
+  type GrowthPrice,
+  type PriceRow,
+  type TwinSafetyPrice,
+} from "./price";
 import { API_KEY, MCP_TOKEN, startServers, type Servers } from "./api-side";
 import { measurePluginFace, pluginFaceLine, type PluginFace } from "./plugin-face";
 
@@ -257,7 +263,7 @@ interface Sample {
   calls: number[];
 }
 /** Lifecycle rows run the whole lifecycle in empty sandboxes; growth rows create and refresh in full ones. */
-type Series = "lifecycle" | "growth";
+type Series = PriceRow["series"];
 /** series | N | latency | sources already in the sandbox | operation | subject */
 type Key = `${Series}|${number}|${number}|${number}|${Op}|${Subject}`;
 
@@ -598,20 +604,11 @@ function profilingEnv(dir: string | undefined): NodeJS.ProcessEnv {
 }
 
 type Results = {
-  rows: {
-    series: Series;
-    n: number;
-    latencyMs: number;
-    sandboxSize: number;
-    op: string;
-    oursMs: number;
-    hostFloorMs: number;
-    httpFloorMs: number | null;
+  rows: (PriceRow & {
     apiCalls: number;
     apiCallsMin: number;
     hostFloorApiCalls: number | null;
-    createOneCallHttpMs?: number | null;
-  }[];
+  })[];
   twinSafety: TwinSafetyPrice[];
   growth: GrowthPrice[];
   coldStart: ColdStart;
