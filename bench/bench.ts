@@ -19,8 +19,8 @@
  * what loading the program side, the provider and the client costs), the host's peak RSS at the
  * largest N, and the `__provider` and state bytes per resource.
  *
- *   npm run bench                                # full run (~10 min on 2 cores)
- *   npm run bench -- --n 50 --rounds 1 --latency 20 --cold 2   # quick check
+ *   npm run bench                                # full run (~13 min on 2 cores)
+ *   npm run bench -- --n 50 --rounds 1 --face-rounds 1 --latency 20 --cold 2   # quick check
  *   npm run bench:cold                           # the cold start only (cold.ts, ~1 min)
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -80,7 +80,9 @@ const { values: args } = parseArgs({
   options: {
     n: { type: "string", default: "1,50,200" },
     latency: { type: "string", default: "20,0" },
-    rounds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "5" },
+    // The plugin face's rounds: each is 4 commands × 3 subjects through the real CLI (~70 s).
+    "face-rounds": { type: "string", default: "3" },
     // Sources already in the sandbox when N = --growth-n resources are created and refreshed.
     growth: { type: "string", default: "0,200,1000" },
     "growth-n": { type: "string", default: "50" },
@@ -102,13 +104,14 @@ function ints(flag: string, raw: string, min: number, max: number): number[] {
 
 const SIZES = ints("n", args.n, 1, 1000);
 const LATENCIES = ints("latency", args.latency, 0, 1000);
-const [ROUNDS = 3] = ints("rounds", args.rounds, 1, 20);
+const [ROUNDS = 5] = ints("rounds", args.rounds, 1, 20);
+const [FACE_ROUNDS = 3] = ints("face-rounds", args["face-rounds"], 1, 20);
 const [PARALLEL = 10] = ints("parallel", args.parallel, 1, 100);
 const [COLD = 5] = ints("cold", args.cold, 1, 20);
 const GROWTH = ints("growth", args.growth, 0, 5000);
 const [GROWTH_N = 50] = ints("growth-n", args["growth-n"], 1, 1000);
 /** How often the N = 1 lifecycle runs per round (see the lifecycle loop). */
-const SINGLE_REPEATS = 7;
+const SINGLE_REPEATS = 5;
 /** Resources per turn when the subjects alternate within an operation. */
 const CHUNK = 2 * PARALLEL;
 
@@ -485,10 +488,10 @@ async function main(): Promise<void> {
       }
     }
 
-    // The plugin face through the real CLI (plugin-face.ts): N = 100 at 20 ms, the same rounds.
+    // The plugin face through the real CLI (plugin-face.ts): N = 100 at 20 ms.
     const pluginFace = await measurePluginFace(consumerDir, {
       n: 100,
-      rounds: ROUNDS,
+      rounds: FACE_ROUNDS,
       latencyMs: 20,
       servers,
       log,
