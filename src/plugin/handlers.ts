@@ -207,7 +207,7 @@ export const handlers = {
     return wrapSecrets(result.outs ?? {}, secretKeys);
   },
 
-  /** Pulumi's Cancel (the first Ctrl-C): every wait and retry ends at once (provider.ts). */
+  /** Pulumi's Cancel (the first Ctrl-C): every wait and retry ends at once (provider/session.ts `cancelProvider`). */
   async cancel(): Promise<void> {
     (await loadCore()).cancel();
   },

@@ -39,7 +39,7 @@ export interface Adoption {
  * `data_source_id`. `ingestToolCalls` cannot be patched: when the existing source's differ, adoption
  * stops before changing anything, with an error naming the two ways out.
  *
- * The health test that follows is the caller's (provider.ts create): once the PATCH landed the
+ * The health test that follows is the caller's (operations.ts create): once the PATCH landed the
  * source is ours and modified, so a failing test must leave it in state (init-failed), never end
  * as a plain error that forgets it.
  */

@@ -16,7 +16,7 @@
  *
  * State written before these keys existed is "unknown": not compared, and recorded on the next
  * successful read or update. The rules are pure functions; `placeCall` and `confirmGone` are what
- * provider.ts calls (the latter makes the one listing call rule 2 needs), throwing its failures.
+ * operations.ts calls (the latter makes the one listing call rule 2 needs), throwing its failures.
  */
 import type { CopassApi } from "../client/api";
 import type { SourceList } from "../client/types";
