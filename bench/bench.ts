@@ -259,6 +259,41 @@ function httpRunner(http: HttpFloor, oneCall = false): Runner {
   };
 }
 
+/**
+ * Fails the bench unless the host floor records the keys ours records at every step (checked
+ * inputs, create, read and its inputs, update): the floor carries the state the schema declares,
+ * so that ours / host floor is not the price of the contract (floors.ts).
+ */
+async function sameStateShape(ours: Host, floor: Host, program: Program): Promise<void> {
+  const steps = async (host: Host) => {
+    const { inputs } = await host.check({}, { ...program });
+    const created = await host.create(inputs);
+    const read = await host.read(created.id, created.properties);
+    const news = (await host.check(inputs, { ...program, name: `${program.name} renamed` })).inputs;
+    const updated = await host.update(created.id, read.properties, news);
+    await host.delete(created.id, updated.properties);
+    const keys = (p: Props | undefined) =>
+      Object.keys(p ?? {})
+        .sort()
+        .join(",");
+    return {
+      check: keys(inputs),
+      create: keys(created.properties),
+      read: keys(read.properties),
+      "read inputs": keys(read.inputs),
+      update: keys(updated.properties),
+    };
+  };
+  const [a, b] = [await steps(ours), await steps(floor)];
+  for (const step of Object.keys(a) as (keyof typeof a)[]) {
+    if (a[step] !== b[step]) {
+      throw new Error(
+        `bench: the host floor's ${step} state differs from ours: ours [${a[step]}], floor [${b[step]}]`,
+      );
+    }
+  }
+}
+
 // --- measurements ----------------------------------------------------------------------------------
 
 interface Sample {
@@ -344,7 +379,7 @@ async function main(): Promise<void> {
     const providerText = (await captureProviderText(consumerDir)).providerText;
     const texts: Record<"ours" | "hostFloor", string> = {
       ours: providerText,
-      hostFloor: hostFloorProviderText,
+      hostFloor: hostFloorProviderText(consumerDir),
     };
     const program = (sandboxId: string, i: number): Program => ({
       sandboxId,
@@ -387,6 +422,7 @@ async function main(): Promise<void> {
       httpOneCall: httpRunner(http, true),
     };
 
+    await sameStateShape(ours, floor, program("sb_shape", 0));
     // One untimed lifecycle per subject: loads and JIT-compiles what each uses.
     for (const subject of SUBJECTS) {
       const rs = Array.from({ length: 10 }, (_, i) => ({ program: program(`sb_warm_${subject}`, i) }));

@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const ours = (await captureProviderText(consumerDir)).providerText;
     const coldStart = await measureColdStart(consumerDir, {
       samples,
-      providerTexts: { ours, hostFloor: hostFloorProviderText },
+      providerTexts: { ours, hostFloor: hostFloorProviderText(consumerDir) },
       config: { "copass:apiUrl": "http://127.0.0.1:9", "copass:apiKey": secret("olk_bench_cold_0a1b2c") },
       program: {
         sandboxId: "sb_cold",

@@ -31,16 +31,26 @@ const FIELDS = {
  */
 function stateShape(schema, oursState) {
   if (!oursState) return { inputs: (news) => news, outputs: (outs) => outs };
+  const { defaults, outputs } = contractState(schema);
+  return {
+    inputs: (news) => ({ ...defaults, ...news }),
+    outputs: (outs) => ({ ...Object.fromEntries(outputs.map((k) => [k, null])), ...outs }),
+  };
+}
+
+/**
+ * The state the schema declares: its input defaults (ingestToolCalls, which the schema leaves
+ * without one, checks to [] as ours does) and its output-only properties. The dynamic face's host
+ * floor (floors.ts) uses it too.
+ */
+function contractState(schema) {
   const resource = JSON.parse(schema).resources["copass:index:UserMcpSource"];
-  const defaults = {};
+  const defaults = { ingestToolCalls: [] };
   for (const [k, spec] of Object.entries(resource.inputProperties)) {
     if (spec.default !== undefined) defaults[k] = spec.default;
   }
   const outputs = Object.keys(resource.properties).filter((k) => !(k in resource.inputProperties));
-  return {
-    inputs: (news) => ({ ...defaults, ingestToolCalls: [], ...news }),
-    outputs: (outs) => ({ ...Object.fromEntries(outputs.map((k) => [k, null])), ...outs }),
-  };
+  return { defaults, outputs };
 }
 
 function provider(version, schema, oursState) {
@@ -97,7 +107,10 @@ function provider(version, schema, oursState) {
   };
 }
 
-module.exports = function serveFloor(consumerDir, { oursState = false } = {}) {
+module.exports = serveFloor;
+module.exports.contractState = contractState;
+
+function serveFloor(consumerDir, { oursState = false } = {}) {
   const fromProject = createRequire(path.join(consumerDir, "package.json"));
   // The gRPC module @pulumi/pulumi itself loads (resolved from its folder), to reach its server.
   const fromPulumi = createRequire(fromProject.resolve("@pulumi/pulumi/package.json"));
@@ -127,4 +140,4 @@ module.exports = function serveFloor(consumerDir, { oursState = false } = {}) {
     return addService.call(this, service, implementation);
   };
   fromProject("@pulumi/pulumi/provider").main(floor, process.argv.slice(2));
-};
+}

@@ -9,6 +9,21 @@ import { CopassConfigError } from "./errors";
  * key pasted into the wrong setting).
  */
 export function urlProblem(what: string, raw: string, example: string): string | undefined {
+  // Every check, create and update asks again about the same few URLs (each source's baseUrl, the
+  // apiUrl), and parsing one costs more than the rest of its rule (issue 24): answers are kept.
+  const key = `${what}\n${example}\n${raw}`;
+  if (answers.has(key)) return answers.get(key);
+  if (answers.size >= MAX_ANSWERS) answers.clear();
+  const answer = judgeUrl(what, raw, example);
+  answers.set(key, answer);
+  return answer;
+}
+
+/** urlProblem's answers so far; cleared when full (a program has a few URLs, not thousands). */
+const answers = new Map<string, string | undefined>();
+const MAX_ANSWERS = 256;
+
+function judgeUrl(what: string, raw: string, example: string): string | undefined {
   if (/\s/.test(raw)) return `${what} must not contain whitespace; use an absolute URL such as ${example}`;
   let url: URL;
   try {
