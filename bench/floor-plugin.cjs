@@ -2,11 +2,10 @@
 // written by hand on `@pulumi/pulumi/provider`'s `main()`: the same schema as ours (schema.json,
 // byte for byte, so a YAML program type-checks identically) and the same API calls per operation
 // (create lists the sandbox's user_mcp sources, then registers; read GETs, then re-tests; update
-// PATCHes; delete revokes), with global fetch and nothing else: no validation, no retries, no
-// redaction, no health policy. plugin-face.ts writes a launcher named pulumi-resource-copass that
-// calls this module's export with the consumer project, where @pulumi/pulumi and the packed
-// pulumi-copass are installed.
-/* global fetch */
+// PATCHes; delete revokes), through the same HTTP library as ours (undici; floors.ts says why) and
+// nothing else: no validation, no retries, no redaction, no health policy. plugin-face.ts writes a
+// launcher named pulumi-resource-copass that calls this module's export with the consumer project,
+// where @pulumi/pulumi and the packed pulumi-copass are installed.
 "use strict";
 const { createRequire } = require("node:module");
 const { readFileSync } = require("node:fs");
@@ -53,18 +52,24 @@ function contractState(schema) {
   return { defaults, outputs };
 }
 
-function provider(version, schema, oursState) {
+function provider(version, schema, oursState, fromProject) {
   const shape = stateShape(schema, oursState);
   let base = "";
   let key = "";
+  let agent;
   const call = async (method, p, body) => {
-    const res = await fetch(`${base}/api/v1/storage/sandboxes/${p}`, {
+    // undici's Agent, the version our package installs, loaded on the first call as ours loads it.
+    agent ??= new (fromProject("undici").Agent)({ keepAliveTimeout: 10_000 });
+    const url = new URL(`api/v1/storage/sandboxes/${p}`, base.endsWith("/") ? base : `${base}/`);
+    const res = await agent.request({
+      origin: url.origin,
+      path: url.pathname + url.search,
       method,
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${p}: HTTP ${res.status}`);
+    const json = await res.body.json();
+    if (res.statusCode !== 200) throw new Error(`${method} ${p}: HTTP ${res.statusCode}`);
     return json;
   };
   const sandbox = (p) => encodeURIComponent(plain(p.sandboxId));
@@ -118,7 +123,7 @@ function serveFloor(consumerDir, { oursState = false } = {}) {
   const providerPb = fromPulumi("./proto/provider_pb");
   const ours = path.dirname(fromProject.resolve("pulumi-copass/package.json"));
   const { version } = JSON.parse(readFileSync(path.join(ours, "package.json"), "utf8"));
-  const floor = provider(version, readFileSync(path.join(ours, "schema.json"), "utf8"), oursState);
+  const floor = provider(version, readFileSync(path.join(ours, "schema.json"), "utf8"), oursState, fromProject);
 
   // main()'s Configure never hands the provider its config (it answers and drops it), and it tells
   // the engine to send resources and output values. So the one RPC the floor replaces: read the
