@@ -123,7 +123,12 @@ function serveFloor(consumerDir, { oursState = false } = {}) {
   const providerPb = fromPulumi("./proto/provider_pb");
   const ours = path.dirname(fromProject.resolve("pulumi-copass/package.json"));
   const { version } = JSON.parse(readFileSync(path.join(ours, "package.json"), "utf8"));
-  const floor = provider(version, readFileSync(path.join(ours, "schema.json"), "utf8"), oursState, fromProject);
+  const floor = provider(
+    version,
+    readFileSync(path.join(ours, "schema.json"), "utf8"),
+    oursState,
+    fromProject,
+  );
 
   // main()'s Configure never hands the provider its config (it answers and drops it), and it tells
   // the engine to send resources and output values. So the one RPC the floor replaces: read the
