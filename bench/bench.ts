@@ -110,8 +110,12 @@ const [PARALLEL = 10] = ints("parallel", args.parallel, 1, 100);
 const [COLD = 5] = ints("cold", args.cold, 1, 20);
 const GROWTH = ints("growth", args.growth, 0, 5000);
 const [GROWTH_N = 50] = ints("growth-n", args["growth-n"], 1, 1000);
-/** How often the N = 1 lifecycle runs per round (see the lifecycle loop). */
-const SINGLE_REPEATS = 5;
+/**
+ * How often the lifecycle of N resources runs per round (see the lifecycle loop): N = 1 five times,
+ * N ≤ 50 twice (at 0 ms a chunk of 20 is CPU-bound on 2 cores shared by four processes, and 5
+ * rounds of the N = 50 cells swung ±15 %), larger N once.
+ */
+const repeatsOf = (n: number) => (n === 1 ? 5 : n <= 50 ? 2 : 1);
 /** Resources per turn when the subjects alternate within an operation. */
 const CHUNK = 2 * PARALLEL;
 
@@ -454,9 +458,9 @@ async function main(): Promise<void> {
         for (const [ni, n] of SIZES.entries()) {
           log(`round ${round + 1}/${ROUNDS}, latency ${latency} ms, N = ${n}`);
           if (n === largest) for (const h of hosts) rssResettable = resetPeakRss(h.pid) && rssResettable;
-          // One resource's operation lasts a few ms, as long as a hiccup of the shared machine: its
-          // lifecycle is repeated so that its median is over rounds × repeats, not rounds alone.
-          for (let k = 0; k < (n === 1 ? SINGLE_REPEATS : 1); k++) {
+          // One resource's operation lasts a few ms, as long as a hiccup of the shared machine: small
+          // lifecycles are repeated so that their medians are over rounds × repeats, not rounds alone.
+          for (let k = 0; k < repeatsOf(n); k++) {
             const sets = setsFor(
               (s) => `sb_${s}_r${round}_l${latency}_n${n}_k${k}`,
               n,
