@@ -52,14 +52,15 @@ function contractState(schema) {
   return { defaults, outputs };
 }
 
-function provider(version, schema, oursState, fromProject) {
+function provider(version, schema, oursState, fromOurs) {
   const shape = stateShape(schema, oursState);
   let base = "";
   let key = "";
   let agent;
   const call = async (method, p, body) => {
-    // undici's Agent, the version our package installs, loaded on the first call as ours loads it.
-    agent ??= new (fromProject("undici").Agent)({ keepAliveTimeout: 10_000 });
+    // The undici our package depends on (not the project's top-level one), loaded on the first
+    // call as ours loads it.
+    agent ??= new (fromOurs("undici").Agent)({ keepAliveTimeout: 10_000 });
     const url = new URL(`api/v1/storage/sandboxes/${p}`, base.endsWith("/") ? base : `${base}/`);
     const res = await agent.request({
       origin: url.origin,
@@ -127,7 +128,7 @@ function serveFloor(consumerDir, { oursState = false } = {}) {
     version,
     readFileSync(path.join(ours, "schema.json"), "utf8"),
     oursState,
-    fromProject,
+    createRequire(path.join(ours, "package.json")),
   );
 
   // main()'s Configure never hands the provider its config (it answers and drops it), and it tells

@@ -13,11 +13,11 @@
  *   property, and a read that returns the inputs as Copass has them (else refresh could not show
  *   drift). The engine and the host carry that state on every call; the plugin face's floor
  *   (floor-plugin.cjs, whose `contractState` this uses) records the same;
- * - the HTTP library: undici's `Agent.request`, the version our package installs, loaded on the
- *   first API call as ours loads it. Since 7.30 undici waits one event-loop turn before it reuses
+ * - the HTTP library: undici's `Agent.request`, the very copy our package installs (7.x, beside
+ *   the 6.x @pulumi/pulumi's dependencies hoist), loaded on the first API call as ours loads it. Since 7.30 undici waits one event-loop turn before it reuses
  *   an idle keep-alive socket (GHSA-35p6-xmwp-9g52, a response-desync fix); with 10 calls in
- *   flight that wait was ~2 ms of a 20 ms call, which Node 20's global `fetch` (undici 6) skipped
- *   (issue 24: docs/performance.md).
+ *   flight that wait was ~2 ms of a 20 ms call; Node 20's global `fetch` (its bundled undici
+ *   6.24), which this floor used before, showed none (issue 24: docs/performance.md).
  * The bench checks that ours and the host floor record the same keys (`sameStateShape` there).
  *
  * "The same API calls" includes create's snapshot: ours lists the sandbox's user_mcp sources before
@@ -40,7 +40,8 @@ const { contractState } = createRequire(__filename)(path.join(repoRoot, "bench",
  * The hand-written provider, for the pulumi-copass installed in `consumerDir` (its schema gives
  * the state). `diff` compares the fields the bench's program sets. Without comments inside: the
  * host receives this text with every call, as it receives ours (2 KB), so it is sent unindented too.
- * - `call` loads the consumer project's undici (resolved from the host's folder) on the first call.
+ * - `call` loads the undici our package depends on (resolved from the installed pulumi-copass, not
+ *   the project's top level, where @pulumi/pulumi's dependencies put undici 6) on the first call.
  * - `outs` sets every output property, null where the floor has no value.
  * - create lists before it registers: the snapshot ours takes (create-once.ts), parsed, not used.
  * - read returns the inputs as Copass now has them: what any provider must return for refresh to
@@ -57,7 +58,7 @@ exports.handler = () => {
   let key = "";
   let agent;
   const call = async (method, path, body) => {
-    agent ??= new (require("undici").Agent)({ keepAliveTimeout: 10000 });
+    agent ??= new (require("module").createRequire(require.resolve("pulumi-copass/package.json"))("undici").Agent)({ keepAliveTimeout: 10000 });
     const url = new URL("api/v1/storage/sandboxes/" + path, base.endsWith("/") ? base : base + "/");
     const res = await agent.request({
       origin: url.origin,
