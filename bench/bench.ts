@@ -6,7 +6,7 @@
  * per-request latency, a real MCP server behind its health checks):
  *   - ours: the package as `npm pack` makes it, through Pulumi's dynamic-provider host over gRPC
  *     (test/support/pulumi-host.ts, as test/host drives it);
- *   - host floor: a hand-written fetch provider (floors.ts) through the same host, same RPCs;
+ *   - host floor: a hand-written provider on our undici (floors.ts) through the same host, same RPCs;
  *   - HTTP floor: the same minimal API calls straight from undici, no host.
  * For each latency × N × operation, the subjects take turns chunk by chunk (2 × parallel
  * resources, the order rotating each turn) so that a busy spell on a shared machine slows all
