@@ -14,10 +14,11 @@
  *   drift). The engine and the host carry that state on every call; the plugin face's floor
  *   (floor-plugin.cjs, whose `contractState` this uses) records the same;
  * - the HTTP library: undici's `Agent.request`, the very copy our package installs (7.x, beside
- *   the 6.x @pulumi/pulumi's dependencies hoist), loaded on the first API call as ours loads it. Since 7.30 undici waits one event-loop turn before it reuses
- *   an idle keep-alive socket (GHSA-35p6-xmwp-9g52, a response-desync fix); with 10 calls in
- *   flight that wait was ~2 ms of a 20 ms call; Node 20's global `fetch` (its bundled undici
- *   6.24), which this floor used before, showed none (issue 24: docs/performance.md).
+ *   the 6.x @pulumi/pulumi's dependencies hoist), loaded on the first API call as ours loads it.
+ *   Since 7.30 (and 6.29) undici waits one event-loop turn before it reuses an idle keep-alive
+ *   socket (GHSA-35p6-xmwp-9g52, a response-desync fix); with 10 calls in flight that wait was
+ *   ~2 ms of a 20 ms call. Node 20's global `fetch` (its bundled undici 6.24), which this floor
+ *   used before, showed none (issue 24: docs/performance.md).
  * The bench checks that ours and the host floor record the same keys (`sameStateShape` there).
  *
  * "The same API calls" includes create's snapshot: ours lists the sandbox's user_mcp sources before
