@@ -146,10 +146,8 @@ type Fresh = keyof typeof FRESH;
 async function freshProcess(consumerDir: string, which: Fresh): Promise<Timed> {
   const script = `${FRESH[which]}const c = process.cpuUsage(); process.stdout.write(String((c.user + c.system) / 1000));`;
   const t0 = performance.now();
-  const r = await run(process.execPath, ["-e", script], { cwd: consumerDir, timeoutMs: 60_000 });
-  const wall = performance.now() - t0;
-  if (r.code !== 0) throw new Error(`fresh-process probe (${which}) failed: ${r.stderr}`);
-  return { wall, cpu: Number(r.stdout) };
+  const cpu = await node<number>(consumerDir, script);
+  return { wall: performance.now() - t0, cpu };
 }
 
 /** The three fresh processes, in `order` (rounds alternate it, so none always runs first). */
