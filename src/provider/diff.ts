@@ -169,21 +169,25 @@ export function propertyChanges(olds: Props, news: Props): Record<string, Proper
 }
 
 /**
- * PATCH body of an update: only the changed patchable fields, the token only when it changed.
- * `auth_header` goes along whenever `auth_kind` becomes `header_token` (the API requires it then).
+ * What an update does, from one comparison of the fields (issue 24: an update compared them twice):
+ * - `body`, the PATCH: only the changed patchable fields, the token only when it changed;
+ *   `auth_header` goes along whenever `auth_kind` becomes `header_token` (the API requires it then);
+ * - `retest`: after a change to the connection (baseUrl, authKind, token, authHeader), or to heal
+ *   health drift.
  */
-export function updatePatchBody(olds: Props, news: NormalizedInputs): PatchUserMcpRequest {
-  const fields = changedFields(olds, news as unknown as Props).filter((name) => FIELDS[name].wire !== null);
+export function updatePlan(
+  olds: Props,
+  news: NormalizedInputs,
+): { body: PatchUserMcpRequest; retest: boolean } {
+  const changed = changedFields(olds, news as unknown as Props);
+  const fields = changed.filter((name) => FIELDS[name].wire !== null);
   if (fields.includes("authKind") && news.authKind === "header_token" && !fields.includes("authHeader")) {
     fields.push("authHeader");
   }
-  return patchBodyForFields(news, fields);
-}
-
-/** After a change to the connection (baseUrl, authKind, token, authHeader), or to heal drift. */
-export function needsRetest(olds: Props, news: Props): boolean {
-  return (
-    changedFields(olds, news).some((name) => FIELDS[name].change === "update-then-retest") ||
-    hasHealthDrift(olds, news)
-  );
+  return {
+    body: patchBodyForFields(news, fields),
+    retest:
+      changed.some((name) => FIELDS[name].change === "update-then-retest") ||
+      hasHealthDrift(olds, news as unknown as Props),
+  };
 }

@@ -19,7 +19,7 @@ import type { CopassApi } from "../client/api";
 import { createOnce, type Created } from "../client/create-once";
 import { isRetired } from "../client/vocabulary";
 import { adopt, namespaceTaken } from "./adopt";
-import { differingFields, needsRetest, updatePatchBody } from "./diff";
+import { differingFields, updatePlan } from "./diff";
 import { SourceInitError, describe, failure, isConflict, isNotFound, isRevoked } from "./errors";
 import { enforceHealth, scrubbed, settleHealth, unfinishedRetest, type HealthWait } from "./health-wait";
 import { confirmGone, locationOfCreate, placeCall, recordedLocation, tenantAfterRead } from "./location";
@@ -161,8 +161,7 @@ export const operations = {
     const prior = olds ?? {};
     const news = checked(raw, "update");
     const subject = describe(id, news.sandboxId);
-    const body = updatePatchBody(prior, news);
-    const retest = needsRetest(prior, news);
+    const { body, retest } = updatePlan(prior, news);
     let health: HealthState = {
       status: typeof prior.status === "string" ? prior.status : "unknown",
       healthError: typeof prior.healthError === "string" ? prior.healthError : null,

@@ -58,7 +58,9 @@ export function buildOutputs(
   location: Location,
 ): SourceOutputs {
   const outs: Record<string, unknown> = {};
-  for (const name of FIELD_NAMES) outs[name] = inputs[name];
+  // Checked inputs hold no undefined below the top (checkInputs strips them), so skipping the
+  // absent fields is all `stripUndefined` would do here, without copying every value (issue 24).
+  for (const name of FIELD_NAMES) if (inputs[name] !== undefined) outs[name] = inputs[name];
   outs.appNamespace = resolvedNamespace;
   outs.dataSourceId = id;
   outs.status = health.status;
@@ -66,7 +68,7 @@ export function buildOutputs(
   outs.ingestionMode = health.ingestionMode;
   outs.apiEndpoint = location.apiEndpoint;
   outs.tenantId = location.tenantId;
-  return stripUndefined(outs) as SourceOutputs;
+  return outs as SourceOutputs;
 }
 
 type Prior = Record<string, unknown>;

@@ -36,7 +36,9 @@ export const provider = {
   /** Offline validation and defaults; unknowns pass. `__provider` is dropped (the host re-adds it). */
   async check(_olds: Props, news: Props): Promise<pulumi.dynamic.CheckResult> {
     const result = checkInputs(news ?? {});
-    return { inputs: result.inputs, failures: result.failures };
+    // A copy: the host adds `__provider` to what check returns, and an accepted outcome is shared
+    // and frozen (schema.ts `accepted`).
+    return { inputs: { ...result.inputs }, failures: result.failures };
   },
 
   /** Pure (diff.ts): no API call, no settings. `olds` are the previous outputs. */

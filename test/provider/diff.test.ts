@@ -1,17 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  diff,
-  differingFields,
-  needsRetest,
-  updatePatchBody,
-  type DiffResult,
-} from "../../src/provider/diff";
+import { diff, differingFields, updatePlan, type DiffResult } from "../../src/provider/diff";
 import type { DataSource } from "../../src/client/types";
 import { userMcpRow } from "../support/rows";
 import { buildOutputs } from "../../src/provider/outputs";
 import { UNKNOWN, checkInputs, type NormalizedInputs } from "../../src/provider/schema";
-import { HERE, checkedInputs } from "./fixtures";
+import { HERE, arbProgram, checkedInputs } from "./fixtures";
 
 const ID = "ds_1";
 const TOKEN = "tok-old-123456";
@@ -230,7 +224,7 @@ describe("diff", () => {
     const news = { ...inputs() } as Record<string, unknown>;
     delete news.appNamespace;
     expect(diff(older, news)).toEqual(none);
-    expect(updatePatchBody(older, inputs())).toEqual({});
+    expect(updatePlan(older, inputs()).body).toEqual({});
     // A real change of such a field is still one.
     expect(diff(older, { ...news, ingestToolCalls: [{ name: "pull" }] }).replaces).toEqual([
       "ingestToolCalls",
@@ -249,40 +243,9 @@ describe("diff", () => {
   });
 
   it("property: diff(outs(x), x) has no changes for every valid x", () => {
-    const arbInputs = fc.record(
-      {
-        sandboxId: fc.stringMatching(/^[a-z0-9_]{1,12}$/),
-        name: fc.string({ minLength: 1, maxLength: 40 }),
-        baseUrl: fc.constantFrom("https://mcp.example.com/mcp", "http://127.0.0.1:8080/mcp", "https://x.io"),
-        auth: fc.constantFrom("bearer", "header_token", "none"),
-        token: fc.string({ minLength: 4, maxLength: 20 }),
-        appNamespace: fc.option(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), { nil: undefined }),
-        allowedTools: fc.option(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 8 }), { maxLength: 4 }), {
-          nil: undefined,
-        }),
-        ingestToolCalls: fc.option(
-          fc.array(
-            fc.record({
-              name: fc.string({ minLength: 1, maxLength: 8 }),
-              arguments: fc.option(fc.dictionary(fc.string(), fc.jsonValue()), { nil: undefined }),
-            }),
-            { maxLength: 3 },
-          ),
-          { nil: undefined },
-        ),
-        rateCapPerMinute: fc.option(fc.integer({ min: 1, max: 600 }), { nil: undefined }),
-        healthPolicy: fc.option(fc.constantFrom("require", "warn", "ignore"), { nil: undefined }),
-        deletionPolicy: fc.option(fc.constantFrom("revoke", "delete"), { nil: undefined }),
-      },
-      { requiredKeys: ["sandboxId", "name", "baseUrl", "auth", "token"] },
-    );
     fc.assert(
-      fc.property(arbInputs, (raw) => {
-        const { auth, token, ...rest } = raw;
-        const program: Record<string, unknown> = { ...rest, authKind: auth };
-        if (auth !== "none") program.token = token;
-        if (auth === "header_token") program.authHeader = "X-Api-Key";
-        const checked = checkInputs(JSON.parse(JSON.stringify(program)));
+      fc.property(arbProgram, (program) => {
+        const checked = checkInputs(program);
         if (!checked.ok) throw new Error(JSON.stringify(checked.failures));
         const x = checked.inputs;
         const o = buildOutputs(
@@ -293,8 +256,7 @@ describe("diff", () => {
           HERE,
         );
         expect(diff(o, x as unknown as Record<string, unknown>)).toEqual(none);
-        expect(updatePatchBody(o, x)).toEqual({});
-        expect(needsRetest(o, x as unknown as Record<string, unknown>)).toBe(false);
+        expect(updatePlan(o, x)).toEqual({ body: {}, retest: false });
       }),
       { numRuns: 300 },
     );
@@ -347,7 +309,7 @@ describe("differingFields: the one comparator of a Copass row and the desired in
   });
 });
 
-describe("updatePatchBody", () => {
+describe("updatePlan: the PATCH body", () => {
   it.each<[string, Record<string, unknown>, Record<string, unknown>, Record<string, unknown>]>([
     ["nothing changed → empty", {}, {}, {}],
     ["rename → name only", {}, { name: "CRM 2" }, { name: "CRM 2" }],
@@ -379,11 +341,11 @@ describe("updatePatchBody", () => {
     ["provider-only fields → nothing sent", {}, { healthPolicy: "warn", deletionPolicy: "delete" }, {}],
     ["ingestToolCalls never patched", {}, { ingestToolCalls: [{ name: "x" }] }, {}],
   ])("%s", (_case, before, after, expected) => {
-    expect(updatePatchBody(outs(before), inputs({ ...before, ...after }))).toEqual(expected);
+    expect(updatePlan(outs(before), inputs({ ...before, ...after })).body).toEqual(expected);
   });
 });
 
-describe("needsRetest", () => {
+describe("updatePlan: the re-test", () => {
   it.each<[string, Record<string, unknown>, string, boolean]>([
     ["rename: no", { name: "CRM 2" }, "active", false],
     ["baseUrl: yes", { baseUrl: "https://b.example.com/mcp" }, "active", true],
@@ -392,6 +354,6 @@ describe("needsRetest", () => {
     ["health drift under require: yes", {}, "error", true],
     ["health drift under ignore: no", { healthPolicy: "ignore" }, "error", false],
   ])("%s", (_case, after, status, expected) => {
-    expect(needsRetest(outs({}, status), inputs(after) as unknown as Record<string, unknown>)).toBe(expected);
+    expect(updatePlan(outs({}, status), inputs(after)).retest).toBe(expected);
   });
 });

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { provider, resetProviderState } from "../../src/provider/provider";
 import { checkInputs, type NormalizedInputs } from "../../src/provider/schema";
 
@@ -46,3 +47,42 @@ export async function checkedProgram(program: Record<string, unknown>): Promise<
   if (result.failures?.length) throw new Error(`check refused: ${JSON.stringify(result.failures)}`);
   return result.inputs as Record<string, unknown>;
 }
+
+/**
+ * Valid programs, as a user writes them (JSON round-tripped, as the engine delivers them): every
+ * auth kind, optional fields present or not, ingest tool calls with any JSON arguments.
+ */
+export const arbProgram: fc.Arbitrary<Record<string, unknown>> = fc
+  .record(
+    {
+      sandboxId: fc.stringMatching(/^[a-z0-9_]{1,12}$/),
+      name: fc.string({ minLength: 1, maxLength: 40 }),
+      baseUrl: fc.constantFrom("https://mcp.example.com/mcp", "http://127.0.0.1:8080/mcp", "https://x.io"),
+      auth: fc.constantFrom("bearer", "header_token", "none"),
+      token: fc.string({ minLength: 4, maxLength: 20 }),
+      appNamespace: fc.option(fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), { nil: undefined }),
+      allowedTools: fc.option(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 8 }), { maxLength: 4 }), {
+        nil: undefined,
+      }),
+      ingestToolCalls: fc.option(
+        fc.array(
+          fc.record({
+            name: fc.string({ minLength: 1, maxLength: 8 }),
+            arguments: fc.option(fc.dictionary(fc.string(), fc.jsonValue()), { nil: undefined }),
+          }),
+          { maxLength: 3 },
+        ),
+        { nil: undefined },
+      ),
+      rateCapPerMinute: fc.option(fc.integer({ min: 1, max: 600 }), { nil: undefined }),
+      healthPolicy: fc.option(fc.constantFrom("require", "warn", "ignore"), { nil: undefined }),
+      deletionPolicy: fc.option(fc.constantFrom("revoke", "delete"), { nil: undefined }),
+    },
+    { requiredKeys: ["sandboxId", "name", "baseUrl", "auth", "token"] },
+  )
+  .map(({ auth, token, ...rest }) => {
+    const program: Record<string, unknown> = { ...rest, authKind: auth };
+    if (auth !== "none") program.token = token;
+    if (auth === "header_token") program.authHeader = "X-Api-Key";
+    return JSON.parse(JSON.stringify(program)) as Record<string, unknown>;
+  });

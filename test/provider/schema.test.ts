@@ -1,13 +1,17 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { provider } from "../../src/provider/provider";
 import {
   FIELDS,
   FIELD_NAMES,
   UNKNOWN,
   checkInputs,
+  forgetAcceptedInputs,
   patchBodyForFields,
   registerBody,
 } from "../../src/provider/schema";
 import { inputsMarkdownTable } from "../../src/provider/docs";
+import { arbProgram } from "./fixtures";
 
 const TOKEN = "mcp-secret-token-1234";
 const valid = {
@@ -264,5 +268,60 @@ describe("the field table", () => {
     expect(lines[2]).toContain("| `sandboxId` | path `sandbox_id` |");
     expect(table).toContain("| `token` | `token` |");
     expect(table).toContain("**replace**");
+  });
+});
+
+describe("check: accepted inputs answered from memory (issue 24)", () => {
+  const program = {
+    sandboxId: "sb_1",
+    name: "CRM",
+    baseUrl: "https://mcp.example.com/mcp",
+    authKind: "bearer",
+    token: "tok-memo-123456",
+  };
+
+  it("create's and update's re-check of check's answer is that answer, __provider aside", () => {
+    forgetAcceptedInputs();
+    const first = checkInputs(program);
+    if (!first.ok) throw new Error(JSON.stringify(first.failures));
+    // What the engine hands create or update: check's answer, with the host's __provider added.
+    expect(checkInputs({ ...first.inputs, __provider: "exports.handler = …" })).toBe(first);
+  });
+
+  it("property: checked inputs are their own check's answer (what the memory relies on)", () => {
+    fc.assert(
+      fc.property(arbProgram, (raw) => {
+        forgetAcceptedInputs();
+        const first = checkInputs(raw);
+        if (!first.ok) throw new Error(JSON.stringify(first.failures));
+        forgetAcceptedInputs();
+        expect(checkInputs(first.inputs)).toEqual(first);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it.each([
+    ["NaN", Number.NaN],
+    ["Infinity", Number.POSITIVE_INFINITY],
+  ])("a %s is not taken for the null of inputs accepted before (JSON writes both as null)", (_n, value) => {
+    forgetAcceptedInputs();
+    const call = (limit: unknown) => ({
+      ...program,
+      ingestToolCalls: [{ name: "pull", arguments: { limit } }],
+    });
+    expect(checkInputs(call(null)).ok).toBe(true);
+    const outcome = checkInputs(call(value));
+    if (!outcome.ok) throw new Error(JSON.stringify(outcome.failures));
+    expect(outcome.inputs.ingestToolCalls[0]!.arguments!.limit).toBe(value);
+  });
+
+  it("the shared answer is frozen, and check hands the host a copy it may add __provider to", async () => {
+    forgetAcceptedInputs();
+    const shared = checkInputs({ ...program, allowedTools: ["search"] });
+    expect(Object.isFrozen(shared.inputs)).toBe(true);
+    expect(Object.isFrozen((shared.inputs as { allowedTools: string[] }).allowedTools)).toBe(true);
+    const answer = await provider.check({}, { ...program, allowedTools: ["search"] });
+    expect(() => Object.assign(answer.inputs!, { __provider: "exports.handler = …" })).not.toThrow();
   });
 });
