@@ -19,7 +19,7 @@
  * what loading the program side, the provider and the client costs), the host's peak RSS at the
  * largest N, and the `__provider` and state bytes per resource.
  *
- *   npm run bench                                # full run (~13 min on 2 cores)
+ *   npm run bench                                # full run (~14 min on 2 cores)
  *   npm run bench -- --n 50 --rounds 1 --face-rounds 1 --latency 20 --cold 2   # quick check
  *   npm run bench:cold                           # the cold start only (cold.ts, ~1 min)
  */
@@ -111,11 +111,15 @@ const [COLD = 5] = ints("cold", args.cold, 1, 20);
 const GROWTH = ints("growth", args.growth, 0, 5000);
 const [GROWTH_N = 50] = ints("growth-n", args["growth-n"], 1, 1000);
 /**
- * How often the lifecycle of N resources runs per round (see the lifecycle loop): N = 1 five times,
- * N ≤ 50 twice (at 0 ms a chunk of 20 is CPU-bound on 2 cores shared by four processes, and 5
- * rounds of the N = 50 cells swung ±15 %), larger N once.
+ * How often the lifecycle of N resources runs per round. At 20 ms latency a call mostly waits on the
+ * wire: N = 1 five times, N ≤ 50 twice, larger N once. At 0 ms the hosts are CPU-bound on 2 cores
+ * shared by four processes, and a GC pause or another process's burst inside one subject's chunk
+ * moves a sample by ±10–15 % (the 0 ms cells of three full runs swung so, in both directions, while
+ * the same operations alternating in steady state stay within a few %): N = 1 ten times, N ≤ 50
+ * five times, larger N twice. A 0 ms lifecycle is short, so this costs ~2 minutes.
  */
-const repeatsOf = (n: number) => (n === 1 ? 5 : n <= 50 ? 2 : 1);
+const repeatsOf = (n: number, latency: number) =>
+  latency === 0 ? (n === 1 ? 10 : n <= 50 ? 5 : 2) : n === 1 ? 5 : n <= 50 ? 2 : 1;
 /** Resources per turn when the subjects alternate within an operation. */
 const CHUNK = 2 * PARALLEL;
 
@@ -460,7 +464,7 @@ async function main(): Promise<void> {
           if (n === largest) for (const h of hosts) rssResettable = resetPeakRss(h.pid) && rssResettable;
           // One resource's operation lasts a few ms, as long as a hiccup of the shared machine: small
           // lifecycles are repeated so that their medians are over rounds × repeats, not rounds alone.
-          for (let k = 0; k < repeatsOf(n); k++) {
+          for (let k = 0; k < repeatsOf(n, latency); k++) {
             const sets = setsFor(
               (s) => `sb_${s}_r${round}_l${latency}_n${n}_k${k}`,
               n,
