@@ -10,8 +10,9 @@
  *   - HTTP floor: the same minimal API calls straight from undici, no host.
  * For each latency × N × operation, the subjects take turns chunk by chunk (2 × parallel
  * resources, the order rotating each turn) so that a busy spell on a shared machine slows all
- * three alike; an operation's time is the sum of its chunks, the figures are medians over the
- * rounds, and only the ratios measured this way mean anything on a shared machine.
+ * three alike; an operation's time is the sum of its chunks, the figures are means over the
+ * rounds (targets.ts says why, and which figures have a target), each ratio comes with its spread
+ * over the run's samples, and only the ratios measured this way mean anything on a shared machine.
  *
  * Operations, each over N resources with `--parallel` in flight: check, create, no-op diff,
  * refresh (health re-test on and off), one in-place update (rename), delete. Plus the cold start
@@ -48,6 +49,7 @@ import {
   type TwinSafetyPrice,
 } from "./price";
 import { API_KEY, MCP_TOKEN, startServers, type Servers } from "./api-side";
+import { mean, pairedRatioRange, targetChecks, targetLines, type TargetCheck } from "./targets";
 import { measurePluginFace, pluginFaceLine, type PluginFace } from "./plugin-face";
 
 /**
@@ -88,9 +90,10 @@ const { values: args } = parseArgs({
     growth: { type: "string", default: "0,200,1000" },
     "growth-n": { type: "string", default: "50" },
     // The listing grows the same at 20 ms and 0 ms (16.1 and 16.9 ms per create per 1000 sources in
-    // the run of 6c4b51c): one request either way, its size on the wire and its parse. At 0 ms,
-    // where nothing hides our CPU, the growth rows run twice a round.
-    "growth-latency": { type: "string", default: "0" },
+    // the run of 6c4b51c): one request either way, its size on the wire and its parse. At 20 ms, the
+    // target cell's latency (targets.ts), a round costs 22 s against 31 s for two at 0 ms, and the
+    // ratio's spread was ±1.3–2.7 % against ±2.6–4.8 % (5 and 10 samples; `--growth-latency 0`).
+    "growth-latency": { type: "string", default: "20" },
     parallel: { type: "string", default: "10" },
     cold: { type: "string", default: "3" },
     out: { type: "string", default: path.join(repoRoot, "bench", "results.json") },
@@ -116,7 +119,7 @@ const [COLD = 3] = ints("cold", args.cold, 1, 20);
 const GROWTH = ints("growth", args.growth, 0, 5000);
 const [GROWTH_N = 50] = ints("growth-n", args["growth-n"], 1, 1000);
 const GROWTH_LATENCIES = ints("growth-latency", args["growth-latency"], 0, 1000);
-/** Growth rows per round and latency: twice at 0 ms (see --growth-latency), once otherwise. */
+/** Growth rows per round and latency: twice at 0 ms (`--growth-latency 0`), once otherwise. */
 const growthRepeatsOf = (latency: number) => (latency === 0 ? 2 : 1);
 /**
  * How often the lifecycle of N resources runs per round. At 20 ms latency a call mostly waits on the
@@ -487,7 +490,7 @@ async function main(): Promise<void> {
           log(`round ${round + 1}/${ROUNDS}, latency ${latency} ms, N = ${n}`);
           if (n === largest) for (const h of hosts) rssResettable = resetPeakRss(h.pid) && rssResettable;
           // One resource's operation lasts a few ms, as long as a hiccup of the shared machine: small
-          // lifecycles are repeated so that their medians are over rounds × repeats, not rounds alone.
+          // lifecycles are repeated so that their means are over rounds × repeats, not rounds alone.
           for (let k = 0; k < repeatsOf(n, latency); k++) {
             const sets = setsFor(
               (s) => `sb_${s}_r${round}_l${latency}_n${n}_k${k}`,
@@ -568,7 +571,7 @@ async function main(): Promise<void> {
 
     // --- report ---------------------------------------------------------------------------------
     const rows = [];
-    const ms = (sample: Sample | undefined) => (sample ? round2(median(sample.ms)) : null);
+    const ms = (sample: Sample | undefined) => (sample ? round2(mean(sample.ms)) : null);
     const calls = (sample: Sample | undefined) => (sample ? round2(median(sample.calls)) : null);
     const cells: [Series, number, number, number, readonly Op[]][] = [
       ...LATENCIES.flatMap((l) =>
@@ -598,6 +601,8 @@ async function main(): Promise<void> {
           op,
           oursMs: ms(get("ours")) ?? NaN,
           hostFloorMs: ms(get("hostFloor")) ?? NaN,
+          // The 5th–95th percentiles of ours/host over resamplings of this cell's lifecycles.
+          oursOverHostRange90: pairedRatioRange(get("ours")!.ms, get("hostFloor")!.ms),
           httpFloorMs: ms(get("http")),
           apiCalls: calls(get("ours")) ?? NaN,
           apiCallsMin: MIN_CALLS[op],
@@ -615,6 +620,7 @@ async function main(): Promise<void> {
         durationS: Math.round((performance.now() - started) / 1000),
       },
       rows,
+      targets: targetChecks(rows, pluginFace),
       twinSafety: twinSafetyPrices(rows),
       growth: growthPrices(rows),
       coldStart,
@@ -680,7 +686,9 @@ type Results = {
     apiCalls: number;
     apiCallsMin: number;
     hostFloorApiCalls: number | null;
+    oursOverHostRange90: [number, number];
   })[];
+  targets: { checks: TargetCheck[]; missing: string[] };
   twinSafety: TwinSafetyPrice[];
   growth: GrowthPrice[];
   coldStart: ColdStart;
@@ -705,6 +713,7 @@ function renderTable(r: Results): string {
     "HTTP floor ms",
     "ours/host",
     "ours/HTTP",
+    "ours/host 90 % range",
     "ms/res over host",
     "API calls: ours, floors (min)",
     "HTTP 1-call create ms",
@@ -719,6 +728,7 @@ function renderTable(r: Results): string {
     row.httpFloorMs === null ? "—" : row.httpFloorMs.toFixed(1),
     (row.oursMs / row.hostFloorMs).toFixed(2),
     row.httpFloorMs === null ? "—" : (row.oursMs / row.httpFloorMs).toFixed(2),
+    row.oursOverHostRange90.map((x) => x.toFixed(2)).join("–"),
     ((row.oursMs - row.hostFloorMs) / row.n).toFixed(3),
     `${row.apiCalls}, ${row.hostFloorApiCalls ?? "—"} (${row.apiCallsMin})`,
     row.createOneCallHttpMs == null ? "—" : row.createOneCallHttpMs.toFixed(1),
@@ -733,13 +743,15 @@ function renderTable(r: Results): string {
   ];
   return [
     `pulumi-copass bench — node ${r.machine.node}, ${r.machine.cpus} cpus, load ${r.machine.loadAverage1m}, ` +
-      `medians of ${r.machine.rounds} interleaved rounds, ${r.machine.parallel} in parallel`,
+      `means of ${r.machine.rounds} interleaved rounds, ${r.machine.parallel} in parallel`,
     "",
     "The lifecycle, in empty sandboxes:",
     ...table("lifecycle"),
     "",
     "Growth: create and refresh in sandboxes that already hold other sources:",
     ...table("growth"),
+    "",
+    ...targetLines(r.targets),
     "",
     ...r.twinSafety.map(
       (p) =>
