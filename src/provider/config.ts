@@ -134,6 +134,16 @@ export function resolveSettings(
   return settings;
 }
 
+/**
+ * Everything `resolveSettings` reads, in one list (each setting's config value, then its env
+ * value): equal lists resolve to equal settings, so a caller can keep what it resolved from them.
+ */
+export function settingSources(config: ConfigValues, env: Env): (string | undefined)[] {
+  const read: (string | undefined)[] = [];
+  for (const name of Object.keys(SETTINGS) as SettingName[]) read.push(config[name], env[SETTINGS[name].env]);
+  return read;
+}
+
 /** Same settings, same client: compares every field (the key included, kept in memory only). */
 export function sameSettings(a: ProviderSettings, b: ProviderSettings): boolean {
   return (

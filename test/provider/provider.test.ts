@@ -179,6 +179,23 @@ describe("check and diff", () => {
       vi.unstubAllEnvs();
     }
   });
+
+  it("a key changed in the environment between two calls is the next call's key (the client is not kept past it)", async () => {
+    resetProviderState();
+    await configureWith({ "copass:apiUrl": emulator.url });
+    vi.stubEnv("COPASS_API_KEY", API_KEY);
+    try {
+      const { id, outs } = await created();
+      vi.stubEnv("COPASS_API_KEY", "olk_revoked_key_000");
+      const refused = (await captureError(provider.read(id, outs))) as Error;
+      expect(refused.message).toMatch(/401|API key/);
+      expect(refused.message).not.toContain("olk_revoked_key_000");
+      vi.stubEnv("COPASS_API_KEY", API_KEY);
+      expect((await provider.read(id, outs)).props?.status).toBe("active");
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
 });
 
 describe("create", () => {
