@@ -128,14 +128,14 @@ const GROWTH_LATENCIES = ints("growth-latency", args["growth-latency"], 0, 1000)
 const growthRepeatsOf = (latency: number) => (latency === 0 ? 2 : 1);
 /**
  * How often the lifecycle of N resources runs per round. At 20 ms latency a call mostly waits on the
- * wire: N = 1 five times, N ≤ 50 twice, larger N once. At 0 ms the hosts are CPU-bound on 2 cores
- * shared by four processes, and a GC pause or another process's burst inside one subject's chunk
- * moves a sample by ±10–15 % (the 0 ms cells of three full runs swung so, in both directions, while
- * the same operations alternating in steady state stay within a few %): N = 1 ten times, N ≤ 50
- * four times, larger N once (ten chunks of a subject already average within one sample).
+ * wire: N = 1 five times, larger N once. At 0 ms the hosts are CPU-bound on 2 cores shared by four
+ * processes, and a GC pause or another process's burst inside one subject's chunk moves a sample by
+ * ±10–15 %: N = 1 ten times, N ≤ 50 three times, larger N once (ten chunks of a subject already
+ * average within one sample). Fewer than the rounds before (N = 50 twice at 20 ms, four times at
+ * 0 ms): the warm-up lifecycles cost 52 s, and the means (targets.ts) move less than the medians did.
  */
 const repeatsOf = (n: number, latency: number) =>
-  latency === 0 ? (n === 1 ? 10 : n <= 50 ? 4 : 1) : n === 1 ? 5 : n <= 50 ? 2 : 1;
+  latency === 0 ? (n === 1 ? 10 : n <= 50 ? 3 : 1) : n === 1 ? 5 : 1;
 /** Resources per turn when the subjects alternate within an operation. */
 const CHUNK = 2 * PARALLEL;
 
