@@ -20,7 +20,7 @@
  * what loading the program side, the provider and the client costs), the host's peak RSS at the
  * largest N, and the `__provider` and state bytes per resource.
  *
- *   npm run bench                                # full run (12–15 min on 2 cores)
+ *   npm run bench                                # full run (12–15 min on 2 cores; 743 s in the run of 06a8370)
  *   npm run bench -- --n 50 --rounds 1 --face-rounds 1 --latency 20 --cold 2   # quick check
  *   npm run bench:cold                           # the cold start only (cold.ts, ~1 min)
  */

@@ -62,7 +62,7 @@ export async function connect(): Promise<{ api: CopassApi; settings: ProviderSet
   // Awaited first, so that everything below runs in one go: concurrent first calls share a client.
   const { CopassClient } = await (clientModule ??= import("../client/client"));
   // The config and the environment read now: unchanged, so are the settings (resolving them again,
-  // URL rule included, was ~10 µs of every API call's CPU in the host, issue 24).
+  // URL rule included, was 10–17 µs of every API call's CPU in the host under perf, issue 24).
   const sources = settingSources(state.config, process.env);
   if (state.client && sameSources(state.client.sources, sources)) return state.client;
   const settings = resolveSettings(state.config, process.env);
