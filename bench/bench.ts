@@ -131,8 +131,9 @@ const growthRepeatsOf = (latency: number) => (latency === 0 ? 2 : 1);
  * wire: N = 1 five times, larger N once. At 0 ms the hosts are CPU-bound on 2 cores shared by four
  * processes, and a GC pause or another process's burst inside one subject's chunk moves a sample by
  * ±10–15 %: N = 1 ten times, N ≤ 50 three times, larger N once (ten chunks of a subject already
- * average within one sample). Fewer than the rounds before (N = 50 twice at 20 ms, four times at
- * 0 ms): the warm-up lifecycles cost 52 s, and the means (targets.ts) move less than the medians did.
+ * average within one sample). Fewer than before (N = 50 twice at 20 ms, four times at 0 ms): with
+ * those and the warm-up lifecycles (52 s) a full run took 905 s, over the 15 minutes, and the means
+ * (targets.ts) move less than the medians did.
  */
 const repeatsOf = (n: number, latency: number) =>
   latency === 0 ? (n === 1 ? 10 : n <= 50 ? 3 : 1) : n === 1 ? 5 : 1;

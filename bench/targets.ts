@@ -17,6 +17,8 @@
  * Every other cell is reported beside them, with the spread of its ratio (`pairedRatioRange`).
  */
 
+import type { PriceRow } from "./price";
+
 /** The API operations: those a target covers (check and diff make no call). */
 export const API_OPS = ["create", "refresh", "refresh-no-health", "update", "delete"] as const;
 export const TARGET_CELL = { n: 200, latencyMs: 20 } as const;
@@ -71,17 +73,6 @@ export function pairedRatioRange(
   return [at(0.05), at(0.95)];
 }
 
-export interface TargetRow {
-  series: "lifecycle" | "growth";
-  n: number;
-  latencyMs: number;
-  sandboxSize: number;
-  op: string;
-  oursMs: number;
-  hostFloorMs: number;
-  httpFloorMs: number | null;
-}
-
 export interface TargetCheck {
   /** What is compared, in words: `create, N = 200, 20 ms: ours/host`. */
   what: string;
@@ -101,7 +92,7 @@ function check(what: string, value: number, limit: number): TargetCheck {
  * growth rows has no check for them; `missing` says which were not measured.
  */
 export function targetChecks(
-  rows: readonly TargetRow[],
+  rows: readonly PriceRow[],
   pluginFace: { commands: readonly { command: string; ratio: number }[] } | undefined,
 ): { checks: TargetCheck[]; missing: string[] } {
   const checks: TargetCheck[] = [];

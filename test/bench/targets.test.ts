@@ -1,15 +1,9 @@
 import { describe, expect, it } from "vitest";
-import {
-  API_OPS,
-  mean,
-  pairedRatioRange,
-  targetChecks,
-  targetLines,
-  type TargetRow,
-} from "../../bench/targets";
+import { API_OPS, mean, pairedRatioRange, targetChecks, targetLines } from "../../bench/targets";
+import type { PriceRow } from "../../bench/price";
 
 /** A lifecycle row with ours/host and ours/HTTP as given (the floor at 100 ms). */
-function row(patch: Partial<TargetRow> & { ours?: number; http?: number | null } = {}): TargetRow {
+function row(patch: Partial<PriceRow> & { ours?: number; http?: number | null } = {}): PriceRow {
   const { ours = 100, http = 95, ...rest } = patch;
   return {
     series: "lifecycle",
