@@ -49,7 +49,7 @@ import {
   type TwinSafetyPrice,
 } from "./price";
 import { API_KEY, MCP_TOKEN, startServers, type Servers } from "./api-side";
-import { mean, pairedRatioRange, targetChecks, targetLines, type TargetCheck } from "./targets";
+import { mean, pairedRatioRange, targetChecks, targetLines, type Targets } from "./targets";
 import { measurePluginFace, pluginFaceLine, type PluginFace } from "./plugin-face";
 
 /**
@@ -528,7 +528,7 @@ async function main(): Promise<void> {
               if (op === "create" && n === largest) {
                 for (const subject of ["ours", "hostFloor"] as const) {
                   const bytes = sets[subject].map((r) => Buffer.byteLength(JSON.stringify(r.props)));
-                  stateBytes[subject].push(bytes.reduce((a, b) => a + b, 0) / bytes.length);
+                  stateBytes[subject].push(mean(bytes));
                 }
               }
             }
@@ -712,7 +712,7 @@ type Results = {
     hostFloorApiCalls: number | null;
     oursOverHostRange90: [number, number];
   })[];
-  targets: { checks: TargetCheck[]; missing: string[] };
+  targets: Targets;
   twinSafety: TwinSafetyPrice[];
   growth: GrowthPrice[];
   coldStart: ColdStart;

@@ -12,7 +12,7 @@
  *   - dynamic: a TypeScript program of the same sources with the dynamic face (`UserMcpSource`),
  *     through the Node language host. No target: shown beside the others for a user choosing a face.
  *     It takes part in the first `dynamicRounds` rounds only (default 1): its lifecycle costs more
- *     than ours and the floor's together (40 s of a 74 s round at N = 100), and its figure, 1.2–3.5 ×
+ *     than ours and the floor's together (40 s of a 74 s round at N = 100), and its figure, 1.2–3.8 ×
  *     ours in the runs so far, needs no median to tell a user which face is faster.
  * Each round runs up, a no-op preview, refresh and destroy; for each command the subjects take
  * turns, in an order rotating each round, and each command is timed as a whole process. The API

@@ -81,6 +81,12 @@ export interface TargetCheck {
   met: boolean;
 }
 
+/** The verdicts of a run (`targets` in results.json); `missing`: targets the run did not measure. */
+export interface Targets {
+  checks: TargetCheck[];
+  missing: string[];
+}
+
 const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
 
 function check(what: string, value: number, limit: number): TargetCheck {
@@ -94,7 +100,7 @@ function check(what: string, value: number, limit: number): TargetCheck {
 export function targetChecks(
   rows: readonly PriceRow[],
   pluginFace: { commands: readonly { command: string; ratio: number }[] } | undefined,
-): { checks: TargetCheck[]; missing: string[] } {
+): Targets {
   const checks: TargetCheck[] = [];
   const missing: string[] = [];
   const cell = `N = ${TARGET_CELL.n}, ${TARGET_CELL.latencyMs} ms`;
@@ -133,7 +139,7 @@ export function targetChecks(
 }
 
 /** One line for the verdict, then one per target missed. */
-export function targetLines(t: { checks: readonly TargetCheck[]; missing: readonly string[] }): string[] {
+export function targetLines(t: Targets): string[] {
   const met = t.checks.filter((c) => c.met).length;
   return [
     `targets (issue 11's cell N = ${TARGET_CELL.n} at ${TARGET_CELL.latencyMs} ms, the growth rows, the plugin face): ` +
